@@ -1,0 +1,27 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'e2e/node_modules/**', 'runs/**', 'test-output/**', '.cache/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['**/*.js', 'bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['webview/**'], languageOptions: { globals: { ...globals.browser } } },
+  {
+    // The trainer runs outside VS Code (child process and CLI): it must never import the editor API.
+    files: ['src/trainer/**', 'src/protocol/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'] }] },
+  },
+  {
+    // The webview has no Node.
+    files: ['webview/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'child_process', 'vscode'] }] },
+  },
+);
