@@ -2,8 +2,6 @@
 // the trainer child process and its headless CLI (Node, TensorFlow.js inside), and the webview
 // (browser). `--watch` rebuilds on change; `--production` minifies and drops source maps.
 const esbuild = require('esbuild');
-const fs = require('node:fs');
-const path = require('node:path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -24,8 +22,10 @@ const builds = [
     ...node,
     entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts', bench: 'bench/bench.ts' },
     outdir: 'dist',
-    // tfjs-node is a native addon that may be absent: it is required at run time, never bundled.
-    external: ['@tensorflow/tfjs-node'],
+    // TensorFlow.js stays in node_modules: tfjs-node (a native addon that may be absent) registers
+    // its backend into the tfjs-core it finds there, so every part must share that one copy; the
+    // wasm backend also finds its .wasm files next to its own module.
+    external: ['@tensorflow/*'],
   },
   {
     bundle: true,
@@ -40,18 +40,7 @@ const builds = [
   },
 ];
 
-/** The wasm backend loads its .wasm files from next to the bundle (see src/trainer/backend). */
-function copyWasmBinaries() {
-  const from = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  const to = path.join(__dirname, 'dist', 'wasm');
-  fs.mkdirSync(to, { recursive: true });
-  for (const f of fs.readdirSync(path.join(from, 'dist')).filter((n) => n.endsWith('.wasm'))) {
-    fs.copyFileSync(path.join(from, 'dist', f), path.join(to, f));
-  }
-}
-
 async function main() {
-  copyWasmBinaries();
   if (watch) {
     for (const b of builds) await (await esbuild.context(b)).watch();
     return;

@@ -30,6 +30,13 @@ const grid = object({
 });
 export type GridInfo = Infer<typeof grid>;
 
+/** What the family can say about density, in the taxonomy's terms (see families/family.ts). */
+const density = object(
+  { kind: oneOf(['explicit-tractable', 'explicit-approximate', 'implicit'] as const), summary: str() },
+  { metric: str() },
+);
+export type DensityStory = Infer<typeof density>;
+
 const summary = object(
   {
     runId: str(),
@@ -56,7 +63,14 @@ export const trainerMessage = tagged({
     /** Why a faster backend was not used, e.g. "tfjs-node: not installed". */
     notes: arrayOf(str()),
   }),
-  started: object({ runId: str(), runDir: str(), config: trainConfig, totalSteps: step, stepsPerEpoch: num({ int: true, min: 1 }) }),
+  started: object({
+    runId: str(),
+    runDir: str(),
+    config: trainConfig,
+    totalSteps: step,
+    stepsPerEpoch: num({ int: true, min: 1 }),
+    model: object({ title: str(), lossKey: str(), density }),
+  }),
   status: object({ state: oneOf(TRAINER_STATES) }, { detail: str() }),
   metrics: object({
     step,

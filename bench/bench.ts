@@ -1,0 +1,198 @@
+/**
+ * `npm run bench`: speed, memory and quality figures, written to bench/results.json with a short
+ * table. Each backend is measured in its own process (so peak RSS is its own), and the PyTorch
+ * reference runs in the same session on the same machine, so ratios compare like with like.
+ *
+ *   node dist/bench.js [--quick] [--no-quality]
+ *     --quick       fewer timed steps, no quality run (a smoke check of the bench itself)
+ *     --no-quality  skip the 10-epoch VAE quality run (about 4 minutes)
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendName, completeConfig, type TrainConfig } from '../src/protocol/config';
+import type { RunSummary } from '../src/protocol/messages';
+import { initBackend } from '../src/trainer/backend/select';
+import { benchConvKernels } from '../src/trainer/backend/kernelBench';
+import { TrainerClient } from '../src/trainer/client';
+import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatasets';
+import { vaeFamily } from '../src/trainer/families/vae';
+import { Rng } from '../src/trainer/rng';
+import { torchVaeStep } from './torchReference';
+
+const ROOT = path.resolve(__dirname, '..');
+const RESULTS = path.join(ROOT, 'bench', 'results.json');
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Worker: one backend, one process. Prints one JSON line. */
+async function vaeStepWorker(backend: BackendName, timedSteps: number): Promise<void> {
+  const t0 = performance.now();
+  const data = await loadImageDataset('mnist');
+  const mnistLoadMs = performance.now() - t0;
+  const info = await initBackend(backend);
+  const batch = 128;
+  const config = completeConfig({ family: 'vae', steps: timedSteps, batchSize: batch });
+  const model = vaeFamily.create(config, data, new Rng(0));
+  const rng = new Rng(1);
+  const buffer = new Float32Array(batch * 784);
+  const times: number[] = [];
+  const warmup = 3;
+  for (let s = 0; s < warmup + timedSteps; s++) {
+    const idx = Array.from({ length: batch }, () => Math.floor(rng.next() * data.train.count));
+    const start = performance.now();
+    // Batch preparation is part of a real step, so it is inside the timing.
+    const x = tf.tensor2d(binarizeBatch(data.train.pixels, idx, rng, buffer), [batch, 784]);
+    model.trainStep(x);
+    x.dispose();
+    if (s >= warmup) times.push(performance.now() - start);
+  }
+  model.dispose();
+  const ms = median(times);
+  const result = {
+    backend: info.label,
+    threads: 1,
+    msPerStep: round(ms),
+    samplesPerSecond: Math.round((batch * 1000) / ms),
+    stepsTimed: timedSteps,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    mnistLoadMs: Math.round(mnistLoadMs),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function kernelsWorker(): Promise<void> {
+  await initBackend('wasm');
+  process.stdout.write(`${JSON.stringify(await benchConvKernels())}\n`);
+}
+
+function runWorker(workerArgs: string[]): Record<string, unknown> | { unavailable: string } {
+  try {
+    const out = execFileSync(process.execPath, [__filename, '--worker', ...workerArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  } catch (err) {
+    const stderr = String((err as { stderr?: string }).stderr ?? err);
+    return { unavailable: stderr.trim().split('\n').slice(-3).join(' ') };
+  }
+}
+
+/** Runs the trainer process as the CLI and the extension do; resolves with timings and the summary. */
+function trainerRun(config: TrainConfig): Promise<{ readyMs: number; firstStepMs: number; summary: RunSummary }> {
+  const t0 = performance.now();
+  let readyMs = NaN;
+  let firstStepMs = NaN;
+  let summary: RunSummary | undefined;
+  let error = '';
+  const client = TrainerClient.start(
+    config,
+    {
+      onMessage: (m) => {
+        if (m.type === 'ready') readyMs = performance.now() - t0;
+        if (m.type === 'metrics' && Number.isNaN(firstStepMs)) firstStepMs = performance.now() - t0;
+        if (m.type === 'eval') process.stdout.write(`  step ${m.step}: test -ELBO ${m.values.testNegElbo?.toFixed(2)}\n`);
+        if (m.type === 'error') error = `${m.message} ${m.hint}`;
+        if (m.type === 'done') summary = m.summary;
+      },
+      onLog: () => {},
+      onInvalid: (p) => (error = p),
+    },
+    path.join(__dirname, 'trainer.js'),
+  );
+  return client.exited.then(() => {
+    if (!summary) throw new Error(`trainer run failed: ${error}`);
+    return { readyMs: Math.round(readyMs), firstStepMs: Math.round(firstStepMs), summary };
+  });
+}
+
+function machine() {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
+  const timedSteps = quick ? 5 : 40;
+
+  process.stdout.write('VAE training step (batch 128), one process per backend…\n');
+  const vaeStep: Record<string, unknown> = {};
+  for (const backend of ['tensorflow', 'wasm', 'cpu'] as const) {
+    vaeStep[backend] = runWorker(['vae-step', backend, String(backend === 'cpu' ? Math.min(5, timedSteps) : timedSteps)]);
+  }
+  results.vaeStep = vaeStep;
+
+  process.stdout.write('PyTorch reference (same VAE, same machine)…\n');
+  const torch1 = await torchVaeStep({ batch: 128, threads: 1 });
+  const torch2 = await torchVaeStep({ batch: 128, threads: os.cpus().length });
+  const wasmMs = (vaeStep.wasm as { msPerStep?: number }).msPerStep;
+  const torchMs = 'msPerStep' in torch1 ? torch1.msPerStep : undefined;
+  results.torchReference = { oneThread: torch1, allThreads: torch2, wasmOverTorchOneThread: wasmMs && torchMs ? round(wasmMs / torchMs) : null };
+
+  process.stdout.write('Replacement wasm kernels vs stock…\n');
+  results.wasmKernels = runWorker(['kernels']);
+
+  process.stdout.write('Trainer process start-up…\n');
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-'));
+  const startup = await trainerRun(completeConfig({ family: 'vae', steps: 3, evalEvery: 1000, runsDir }));
+  results.trainerStartup = { readyMs: startup.readyMs, timeToFirstStepMs: startup.firstStepMs };
+
+  if (!quick && !args.has('--no-quality')) {
+    process.stdout.write('Quality: VAE, defaults, 10 epochs on MNIST…\n');
+    const q = await trainerRun(completeConfig({ family: 'vae', epochs: 10, runsDir }));
+    results.quality = {
+      vaeMnist10Epochs: {
+        testNegElbo: round(q.summary.finalEval.testNegElbo),
+        target: 105,
+        met: q.summary.finalEval.testNegElbo < 105,
+        wallSeconds: Math.round(q.summary.wallMs / 1000),
+        stepsPerSecond: round(q.summary.stepsPerSecond),
+        backend: q.summary.backend,
+        note: 'test -ELBO in nats per image on the fixed-seed stochastically binarised MNIST test set',
+      },
+    };
+  }
+  fs.rmSync(runsDir, { recursive: true, force: true });
+
+  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  process.stdout.write(`\nWrote ${path.relative(process.cwd(), RESULTS)}\n`);
+}
+
+function printTable(results: Record<string, unknown>): void {
+  const rows: [string, string][] = [];
+  for (const [backend, r] of Object.entries(results.vaeStep as Record<string, Record<string, unknown>>)) {
+    rows.push([`VAE step, ${backend}`, 'unavailable' in r ? `unavailable: ${String(r.unavailable).slice(0, 80)}` : `${r.msPerStep} ms (${r.samplesPerSecond} samples/s, peak RSS ${r.peakRssMb} MB)`]);
+  }
+  const torch = results.torchReference as { oneThread: Record<string, unknown>; allThreads: Record<string, unknown>; wasmOverTorchOneThread: number | null };
+  for (const [label, r] of [['1 thread', torch.oneThread], ['all threads', torch.allThreads]] as const) {
+    rows.push([`PyTorch step, ${label}`, 'unavailable' in r ? `unavailable: ${r.unavailable}` : `${r.msPerStep} ms (torch ${r.torch}, ${r.blas})`]);
+  }
+  rows.push(['wasm / PyTorch (1 thread)', torch.wasmOverTorchOneThread === null ? 'n/a' : `${torch.wasmOverTorchOneThread}x`]);
+  const startup = results.trainerStartup as Record<string, number>;
+  rows.push(['trainer ready / first step', `${startup.readyMs} ms / ${startup.timeToFirstStepMs} ms`]);
+  const quality = (results.quality as { vaeMnist10Epochs?: Record<string, unknown> } | undefined)?.vaeMnist10Epochs;
+  if (quality) rows.push(['VAE 10 epochs, test -ELBO', `${quality.testNegElbo} nats in ${quality.wallSeconds} s (target < 105)`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+}
+
+if (process.argv[2] === '--worker') {
+  const [, , , kind, backend, steps] = process.argv;
+  const job = kind === 'kernels' ? kernelsWorker() : vaeStepWorker(backend as BackendName, Number(steps));
+  job.catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

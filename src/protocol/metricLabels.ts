@@ -1,0 +1,13 @@
+/** How metric keys read to people, shared by the CLI, the extension and the dashboard. */
+const LABELS: Record<string, string> = {
+  negElbo: '-ELBO',
+  recon: 'reconstruction',
+  kl: 'KL',
+  testNegElbo: 'test -ELBO',
+  testRecon: 'test reconstruction',
+  testKl: 'test KL',
+};
+
+export function metricLabel(key: string): string {
+  return LABELS[key] ?? key;
+}

@@ -1,0 +1,241 @@
+/**
+ * Training kernels for the wasm backend of TensorFlow.js 4.22.0, where the stock ones are slow or
+ * missing. Each is rewritten in terms of stock kernels that have fast XNNPACK paths (untransposed
+ * BatchMatMul, Conv2D, Transpose), so training a model needs no change in the model code.
+ * test/unit/wasmKernels.test.ts checks every case against the cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+type Shape4 = [number, number, number, number];
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap };
+type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
+
+const REPLACED = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+/** Stock kernels the replacements are built from, saved before any of them is unregistered. */
+const USED = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'DepthToSpace', 'Slice', 'Transpose'] as const;
+type StockName = (typeof USED)[number];
+
+let stock: Map<StockName, WasmKernelFunc> | undefined;
+
+/**
+ * Replaces the wasm backend's BatchMatMul, Conv2DBackpropFilter and Conv2DBackpropInput; returns
+ * their names. Call it once the wasm backend is initialised; later calls change nothing.
+ */
+export function registerWasmTrainingKernels(): string[] {
+  if (stock) return [...REPLACED];
+  const saved = new Map<StockName, WasmKernelFunc>();
+  for (const name of USED) {
+    const config = tf.getKernel(name, 'wasm');
+    if (!config) throw new Error(`the wasm backend has no ${name} kernel to build on`);
+    saved.set(name, config.kernelFunc as WasmKernelFunc);
+  }
+  stock = saved;
+  const replacements: Record<(typeof REPLACED)[number], WasmKernelFunc> = {
+    BatchMatMul: batchMatMul,
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    Conv2DBackpropInput: conv2DBackpropInput,
+  };
+  for (const name of REPLACED) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: replacements[name] as tf.KernelFunc });
+  }
+  return [...REPLACED];
+}
+
+/** The stock wasm kernel a replacement stands in for (undefined where it never existed), for benchmarks. */
+export function stockWasmKernel(name: string): WasmKernelFunc | undefined {
+  if (!stock) throw new Error('registerWasmTrainingKernels() has not run');
+  return (REPLACED as readonly string[]).includes(name) ? stock.get(name as StockName) : undefined;
+}
+
+function run(name: StockName, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: object = {}): tf.TensorInfo {
+  const kernel = stock?.get(name);
+  if (!kernel) throw new Error(`stock wasm ${name} kernel missing`);
+  return kernel({ inputs, backend, attrs: attrs as tf.NamedAttrMap });
+}
+
+function transpose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+  return run('Transpose', backend, { x }, { perm });
+}
+
+function free(backend: BackendWasm, ...temps: tf.TensorInfo[]): void {
+  for (const t of temps) backend.disposeData(t.dataId);
+}
+
+function input(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
+  const t = inputs[name];
+  if (!t) throw new Error(`kernel input '${name}' missing`);
+  return t;
+}
+
+/**
+ * The stock kernel multiplies a transposed operand about 10x slower than a plain one, and every
+ * matMul gradient is transposed: materialising the transpose first costs far less.
+ */
+function batchMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+  const temps: tf.TensorInfo[] = [];
+  const plain = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
+    if (!transposed) return t;
+    const rank = t.shape.length;
+    const perm = [...t.shape.keys()];
+    [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
+    const swapped = transpose(backend, t, perm);
+    temps.push(swapped);
+    return swapped;
+  };
+  const a = plain(input(inputs, 'a'), transposeA);
+  const b = plain(input(inputs, 'b'), transposeB);
+  const out = run('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: false });
+  free(backend, ...temps);
+  return out;
+}
+
+function conv2DInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: tf.Conv2DBackpropFilterAttrs | tf.Conv2DBackpropInputAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+}
+
+/**
+ * Missing from the stock wasm backend. dW[a,b,c,o] = Σ x[n, i·s+a-top, j·s+b-left, c]·dy[n,i,j,o]
+ * is itself a stride-1 convolution: of x with its channels as the batch and its batch as the
+ * channels, by dy used as a filter dilated by the stride. The result is [ci, kh, kw, co].
+ */
+function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const x = input(inputs, 'x');
+  const dy = input(inputs, 'dy');
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  if (a.dataFormat !== 'NHWC') throw new Error(`the wasm filter gradient supports NHWC only, got ${a.dataFormat}`);
+  const info = conv2DInfo(x.shape, a.filterShape, a);
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+  const { top, left } = info.padInfo;
+  // Pads that make the dilated convolution's output exactly kh x kw. A negative one means the last
+  // rows (or columns) of x fall in no window ('valid' with leftovers): drop them instead.
+  const bottom = info.filterHeight + (outHeight - 1) * info.strideHeight - inHeight - top;
+  const right = info.filterWidth + (outWidth - 1) * info.strideWidth - inWidth - left;
+  const cropped =
+    bottom < 0 || right < 0
+      ? run('Slice', backend, { x }, {
+          begin: [0, 0, 0, 0],
+          size: [batchSize, inHeight + Math.min(bottom, 0), inWidth + Math.min(right, 0), inChannels],
+        })
+      : undefined;
+  const xT = transpose(backend, cropped ?? x, [3, 1, 2, 0]);
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]);
+  const dW = run('Conv2D', backend, { x: xT, filter: dyT }, {
+    strides: 1,
+    dilations: [info.strideHeight, info.strideWidth],
+    pad: [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]],
+    dataFormat: 'NHWC',
+  });
+  const out = transpose(backend, dW, [1, 2, 0, 3]);
+  free(backend, xT, dyT, dW, ...(cropped ? [cropped] : []));
+  return out;
+}
+
+/**
+ * How one spatial axis of a strided transposed convolution splits into `stride` phases: output
+ * position p (counted in the padded input, p = h + top) = q·stride + r gets, from dy, only the
+ * filter taps a ≡ r (mod stride). All phases share one window of `taps` consecutive dy rows, so one
+ * ordinary convolution computes every phase as a group of output channels.
+ */
+interface AxisPlan {
+  stride: number;
+  /** Filter length after `shift` leading zero taps. */
+  taps: number;
+  /**
+   * Zero taps put in front of the filter. Aligning the first output row to phase 0 makes the final
+   * crop free in the usual cases; it is only done when it costs no extra tap.
+   */
+  shift: number;
+  /** Zero padding of dy before and after, for the phase convolution. */
+  padBefore: number;
+  padAfter: number;
+  /** Coarse positions the phase convolution computes, and the first wanted fine row. */
+  coarse: number;
+  offset: number;
+}
+
+function planAxis(size: number, kernel: number, stride: number, padTop: number, dySize: number): AxisPlan | undefined {
+  const align = (stride - (padTop % stride)) % stride;
+  const shift = Math.ceil((kernel + align) / stride) === Math.ceil(kernel / stride) ? align : 0;
+  const taps = Math.ceil((kernel + shift) / stride);
+  const first = Math.floor((padTop + shift) / stride);
+  const offset = padTop + shift - first * stride;
+  const coarse = Math.ceil((offset + size) / stride);
+  const padBefore = taps - 1 - first;
+  const padAfter = coarse + taps - 1 - dySize - padBefore;
+  // Only explicit pads wider than the filter get here; the stock kernel handles them.
+  if (padBefore < 0 || padAfter < 0) return undefined;
+  return { stride, taps, shift, padBefore, padAfter, coarse, offset };
+}
+
+/**
+ * The filter of the phase convolution, [tapsH, tapsW, co, strideH·strideW·ci]: output channel
+ * (rh·strideW + rw)·ci + c of window tap (i, j) is the original tap (rh + strideH·(tapsH-1-i) - shiftH,
+ * rw + ...) for input channel c, or zero where that falls outside the filter.
+ */
+function phaseFilter(backend: BackendWasm, filter: tf.TensorInfo, h: AxisPlan, w: AxisPlan): tf.TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const phases = h.stride * w.stride;
+  const out = backend.makeOutput([h.taps, w.taps, co, phases * ci], 'float32');
+  // Views of the wasm heap: taken after the allocation above, which may grow (and move) the heap.
+  const f = backend.typedArrayFromHeap(filter);
+  const g = backend.typedArrayFromHeap(out).fill(0);
+  let k = 0;
+  for (let i = 0; i < h.taps; i++) {
+    for (let j = 0; j < w.taps; j++) {
+      for (let o = 0; o < co; o++) {
+        for (let rh = 0; rh < h.stride; rh++) {
+          const a = rh + h.stride * (h.taps - 1 - i) - h.shift;
+          for (let rw = 0; rw < w.stride; rw++, k += ci) {
+            const b = rw + w.stride * (w.taps - 1 - j) - w.shift;
+            if (a < 0 || a >= kh || b < 0 || b >= kw) continue;
+            const from = (a * kw + b) * ci * co + o;
+            for (let c = 0; c < ci; c++) g[k + c] = f[from + c * co];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The stock kernel is a naive loop, and it is also conv2dTranspose's forward pass. Sub-pixel
+ * decomposition instead: one stride-1 Conv2D of dy computes all stride² phases as channel groups,
+ * DepthToSpace interleaves them into rows and columns, and a crop removes the padding rows.
+ */
+function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const dy = input(inputs, 'dy');
+  const filter = input(inputs, 'filter');
+  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  if (a.dataFormat !== 'NHWC') return run('Conv2DBackpropInput', backend, inputs, attrs);
+  const info = conv2DInfo(a.inputShape, filter.shape, a);
+  const { batchSize, inHeight, inWidth, inChannels } = info;
+  const h = planAxis(inHeight, info.filterHeight, info.strideHeight, info.padInfo.top, info.outHeight);
+  const w = planAxis(inWidth, info.filterWidth, info.strideWidth, info.padInfo.left, info.outWidth);
+  // DepthToSpace takes one block size: unequal strides keep the stock kernel.
+  if (!h || !w || h.stride !== w.stride) return run('Conv2DBackpropInput', backend, inputs, attrs);
+
+  const g = phaseFilter(backend, filter, h, w);
+  const phased = run('Conv2D', backend, { x: dy, filter: g }, {
+    strides: 1,
+    dilations: 1,
+    pad: [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]],
+    dataFormat: 'NHWC',
+  });
+  const fine =
+    h.stride === 1 ? phased : run('DepthToSpace', backend, { x: phased }, { blockSize: h.stride, dataFormat: 'NHWC' });
+  const exact = h.offset === 0 && w.offset === 0 && fine.shape[1] === inHeight && fine.shape[2] === inWidth;
+  const out = exact
+    ? fine
+    : run('Slice', backend, { x: fine }, { begin: [0, h.offset, w.offset, 0], size: [batchSize, inHeight, inWidth, inChannels] });
+  free(backend, g, ...(fine === phased ? [] : [phased]), ...(out === fine ? [] : [fine]));
+  return out;
+}

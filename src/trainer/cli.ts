@@ -1,0 +1,264 @@
+/**
+ * `genlab`: headless training with the same trainer process the extension uses. The CLI is a
+ * host like the extension: it forks the trainer, sends `start`, and renders what comes back.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, DATASETS, FAMILIES, type Family, type TrainConfig } from '../protocol/config';
+import { DecodeError } from '../protocol/decode';
+import type { RunSummary, TrainerMessage } from '../protocol/messages';
+import { metricLabel } from '../protocol/metricLabels';
+import { TrainerClient } from './client';
+
+/** Each option: its flag, the config field it sets (for error messages), and its help line. */
+const OPTIONS = {
+  dataset: { field: 'dataset', help: `training data: ${DATASETS.join(' | ')} (default mnist)` },
+  epochs: { field: 'epochs', help: 'passes over the training set (default 10)' },
+  steps: { field: 'steps', help: 'optimiser steps, instead of --epochs' },
+  'batch-size': { field: 'batchSize', help: 'images per step (default 128)' },
+  lr: { field: 'learningRate', help: 'Adam learning rate (default 0.001)' },
+  'latent-dim': { field: 'model.latentDim', help: 'VAE latent size z (default 20)' },
+  hidden: { field: 'model.hiddenSizes', help: 'hidden layer sizes, comma-separated (default 400)' },
+  seed: { field: 'seed', help: 'random seed for initialisation, data order and noise (default 0)' },
+  backend: { field: 'backend', help: `${BACKEND_CHOICES.join(' | ')}; auto tries tfjs-node, then wasm, then cpu (default auto)` },
+  'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
+  out: { field: 'runsDir', help: 'folder that receives the run folder (default runs/)' },
+  name: { field: 'runName', help: 'a name for the run, kept in run.json' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+const USAGE = `Usage: genlab train <family> [options]
+
+Trains a generative model headless and writes a run folder: run.json, metrics.jsonl,
+samples/step-NNNNNN.png and checkpoints/ (TensorFlow.js layers format).
+
+Families: ${FAMILIES.join(', ')}
+
+Options:
+${Object.entries(OPTIONS)
+  .map(([flag, o]) => `  --${flag.padEnd(12)} ${o.help}`)
+  .join('\n')}
+  --json         print every trainer message as a JSON line instead of progress
+  -h, --help     show this help
+
+Ctrl-C stops after the current step and keeps the run (final eval, samples, checkpoint);
+a second Ctrl-C ends the trainer at once.
+
+Example: genlab train vae --dataset mnist --epochs 10 --out runs/`;
+
+class CliError extends Error {}
+
+function fail(message: string): never {
+  throw new CliError(`${message}\nRun \`genlab train --help\` for the options.`);
+}
+
+function numberOption(flag: OptionName, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || Number.isNaN(n)) fail(`--${flag} expects a number, got "${value}".`);
+  return n;
+}
+
+export function parseCommandLine(argv: string[]): { config: TrainConfig; json: boolean } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])),
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return 'help';
+  const [command, family, ...extra] = positionals;
+  if (command !== 'train') fail(`Unknown command "${command}"; the command is \`train\`.`);
+  if (!family) fail(`Name the family to train, e.g. \`genlab train vae\` (families: ${FAMILIES.join(', ')}).`);
+  if (!FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
+  if (extra.length) fail(`Unexpected argument(s): ${extra.join(' ')}.`);
+
+  const v = values as Partial<Record<OptionName, string>>;
+  const num = (flag: OptionName) => (v[flag] === undefined ? undefined : numberOption(flag, v[flag]));
+  const input: ConfigInput = {
+    family: family as Family,
+    dataset: v.dataset as ConfigInput['dataset'],
+    epochs: num('epochs'),
+    steps: num('steps'),
+    batchSize: num('batch-size'),
+    learningRate: num('lr'),
+    seed: num('seed'),
+    backend: v.backend as ConfigInput['backend'],
+    evalEvery: num('eval-every'),
+    runsDir: v.out,
+    runName: v.name,
+    model: {
+      latentDim: num('latent-dim'),
+      hiddenSizes: v.hidden === undefined ? undefined : v.hidden.split(',').map((s) => numberOption('hidden', s)),
+    },
+  };
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
+  let config: TrainConfig;
+  try {
+    config = completeConfig({ ...defined(input), model: defined(input.model ?? {}) });
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    const field = err.path.replace(/^config\./, '').replace(/\[\d+\]$/, '');
+    const flag = Object.entries(OPTIONS).find(([, o]) => o.field === field)?.[0];
+    fail(`${flag ? `--${flag}` : field}: ${err.problem}.`);
+  }
+  ensureWritableFolder(config.runsDir);
+  return { config: { ...config, runsDir: path.resolve(config.runsDir) }, json: Boolean(values.json) };
+}
+
+function ensureWritableFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    fail(`Cannot write runs to "${dir}" (${code}). Choose a folder you can write to with --out.`);
+  }
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+function formatValues(values: Record<string, number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${metricLabel(k)} ${v.toFixed(2)}`)
+    .join(', ');
+}
+
+/** Renders progress: a bar redrawn in place on a terminal, plain lines (about 20 per run) otherwise. */
+class Progress {
+  private totalSteps = 1;
+  private lastDraw = 0;
+  private lastLineStep = 0;
+  private readonly tty: boolean;
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.tty = Boolean(out.isTTY);
+  }
+
+  setTotal(totalSteps: number): void {
+    this.totalSteps = totalSteps;
+  }
+
+  metrics(m: Extract<TrainerMessage, { type: 'metrics' }>, lossKey: string): void {
+    const rate = m.step / Math.max(m.elapsedMs / 1000, 1e-9);
+    const eta = ((this.totalSteps - m.step) / Math.max(rate, 1e-9)) * 1000;
+    const loss = m.values[lossKey] ?? Object.values(m.values)[0];
+    const text = `step ${m.step}/${this.totalSteps}  epoch ${m.epoch.toFixed(2)}  ${metricLabel(lossKey)} ${loss.toFixed(2)}  ${rate.toFixed(1)} steps/s  ETA ${formatDuration(eta)}`;
+    if (this.tty) {
+      const now = Date.now();
+      if (now - this.lastDraw < 100 && m.step !== this.totalSteps) return;
+      this.lastDraw = now;
+      const width = 24;
+      const filled = Math.round((m.step / this.totalSteps) * width);
+      this.out.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${text}\x1b[K`);
+    } else if (m.step - this.lastLineStep >= Math.max(1, Math.round(this.totalSteps / 20)) || m.step === this.totalSteps) {
+      this.lastLineStep = m.step;
+      this.out.write(`${text}\n`);
+    }
+  }
+
+  line(text: string): void {
+    this.out.write(this.tty ? `\r\x1b[K${text}\n` : `${text}\n`);
+  }
+}
+
+function printSummary(s: RunSummary, line: (t: string) => void): void {
+  const verb = s.state === 'stopped' ? 'Stopped' : 'Finished';
+  line(`${verb}: ${s.steps} steps (${s.epochs.toFixed(2)} epochs) in ${formatDuration(s.wallMs)}, ${s.stepsPerSecond.toFixed(1)} steps/s on ${s.backend}`);
+  if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)} (nats per image)`);
+  if (s.lastSamplePath) line(`Samples: ${path.relative(process.cwd(), s.lastSamplePath)}`);
+  line(`Run:     ${path.relative(process.cwd(), s.runDir) || '.'}`);
+}
+
+async function train(config: TrainConfig, json: boolean): Promise<number> {
+  const progress = new Progress(process.stdout);
+  let lossKey = '';
+  let summary: RunSummary | undefined;
+  let lastError: Extract<TrainerMessage, { type: 'error' }> | undefined;
+  const client = TrainerClient.start(config, {
+    onMessage: (m) => {
+      if (json) process.stdout.write(`${JSON.stringify(m)}\n`);
+      switch (m.type) {
+        case 'ready':
+          if (!json) progress.line(`Backend: ${m.backend}${m.notes.length ? ` (${m.notes.join('; ')})` : ''}`);
+          break;
+        case 'started':
+          progress.setTotal(m.totalSteps);
+          lossKey = m.model.lossKey;
+          if (!json) progress.line(`Run ${m.runId}: ${m.totalSteps} steps of ${config.batchSize} on ${config.dataset}`);
+          break;
+        case 'metrics':
+          if (!json) progress.metrics(m, lossKey);
+          break;
+        case 'eval':
+          if (!json) progress.line(`step ${m.step}: ${formatValues(m.values)}`);
+          break;
+        case 'error':
+          lastError = m;
+          if (!json) progress.line(`Error: ${m.message}\n  ${m.hint}`);
+          break;
+        case 'done':
+          summary = m.summary;
+          break;
+      }
+    },
+    onLog: (line) => process.stderr.write(`${line}\n`),
+    onInvalid: (problem) => process.stderr.write(`Ignored an invalid trainer message: ${problem}\n`),
+  }, path.join(__dirname, 'trainer.js'));
+
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.line('Stopping after the current step (Ctrl-C again to end the trainer at once)…');
+      client.stop();
+    } else {
+      client.kill();
+    }
+  });
+
+  const exit = await client.exited;
+  if (summary) {
+    if (!json) printSummary(summary, (t) => progress.line(t));
+    return 0;
+  }
+  if (!lastError) {
+    process.stderr.write(`The trainer ended without finishing (exit code ${exit.code}, signal ${exit.signal}). The run folder keeps what was written.\n`);
+  }
+  return 1;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    process.stderr.write(`genlab: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  process.exitCode = await train(parsed.config, parsed.json);
+}
+
+main().catch((err) => {
+  process.stderr.write(`genlab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,72 @@
+/**
+ * The host side of the trainer: forks the trainer process and speaks the protocol to it. Used by
+ * the CLI and by the extension host; it loads no TensorFlow.js itself, so importing it is cheap.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { TrainConfig } from '../protocol/config';
+import { decode } from '../protocol/decode';
+import { type HostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
+
+export interface TrainerHandlers {
+  onMessage(message: TrainerMessage): void;
+  /** A line the trainer printed (its stderr carries warnings and stack traces). */
+  onLog(line: string, stream: 'stdout' | 'stderr'): void;
+  /** A message that failed validation; it has been dropped. */
+  onInvalid(problem: string): void;
+}
+
+export interface TrainerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class TrainerClient {
+  readonly exited: Promise<TrainerExit>;
+  private readonly child: ChildProcess;
+
+  private constructor(child: ChildProcess, handlers: TrainerHandlers) {
+    this.child = child;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = child[stream];
+      if (source) readline.createInterface({ input: source }).on('line', (line) => handlers.onLog(line, stream));
+    }
+    child.on('message', (raw) => {
+      const result = decode(trainerMessage, raw, 'message');
+      if (result.ok) handlers.onMessage(result.value);
+      else handlers.onInvalid(result.error);
+    });
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Forks the trainer (dist/trainer.js beside this bundle unless `trainerPath` says otherwise) and starts a run. */
+  static start(config: TrainConfig, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js')): TrainerClient {
+    const child = fork(trainerPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    const client = new TrainerClient(child, handlers);
+    client.send({ type: 'start', config });
+    return client;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  send(message: HostMessage): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
+  /** Asks for a clean stop after the current step. */
+  stop(): void {
+    this.send({ type: 'stop' });
+  }
+
+  /** Ends the process at once; the run folder keeps everything written before. */
+  kill(): void {
+    if (this.running) this.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The interface every model family implements. The training loop, the run folder, the CLI and the
+ * extension know only this; a family is one module (e.g. vae.ts) plus one line in registry.ts.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Family, TrainConfig } from '../../protocol/config';
+import type { DensityStory } from '../../protocol/messages';
+import type { ImageDataset } from '../data/imageDatasets';
+import type { Rng } from '../rng';
+
+/** Images to be written as one grid, values in [0, 1], row-major, `count` cells of width*height. */
+export interface SampleGrid {
+  kind: string;
+  pixels: Float32Array;
+  count: number;
+  cols: number;
+  width: number;
+  height: number;
+}
+
+export interface TrainableModel {
+  /** One optimiser step on a batch (rows of flattened images); returns the loss terms, in nats. */
+  trainStep(batch: tf.Tensor2D): Record<string, number>;
+  /** Metrics on the held-out test set. */
+  evaluate(): Record<string, number>;
+  /** The grids to show and save at this point of training (same noise each time, so they evolve). */
+  sample(): SampleGrid[];
+  /** Writes the model in TensorFlow.js layers format (model.json + weights) below `dir`. */
+  save(dir: string): Promise<void>;
+  dispose(): void;
+}
+
+export interface ModelFamily<F extends Family = Family> {
+  family: F;
+  title: string;
+  density: DensityStory;
+  /** The name of the main per-step loss in `trainStep`'s result, shown in progress lines. */
+  lossKey: string;
+  create(config: TrainConfig<F>, data: ImageDataset, rng: Rng): TrainableModel;
+}

@@ -1,0 +1,172 @@
+/**
+ * Variational autoencoder (Kingma & Welling) with MLP encoder and decoder and a Bernoulli decoder:
+ * an explicit but approximate density model. Training maximises the ELBO, a lower bound on
+ * log p(x); every figure here is in nats per image.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as path from 'node:path';
+import type { TrainConfig } from '../../protocol/config';
+import type { ImageDataset } from '../data/imageDatasets';
+import { saveLayersModel } from '../runs/layersFormat';
+import type { Rng } from '../rng';
+import type { ModelFamily, SampleGrid, TrainableModel } from './family';
+
+const EVAL_BATCH = 1000;
+const GRID = 8;
+
+/** KL(N(mu, exp(logVar)) || N(0, I)) per row, in closed form. */
+export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mu), tf.exp(logVar))), 1)));
+}
+
+/** -log Bernoulli(x | sigmoid(logits)) summed over pixels, per row; stable for large |logits|. */
+export function bernoulliNll(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1));
+}
+
+function mlp(name: string, sizes: number[], seed: number): tfl.Sequential {
+  const model = tfl.sequential({ name });
+  sizes.slice(1).forEach((units, i) => {
+    const last = i === sizes.length - 2;
+    model.add(
+      tfl.layers.dense({
+        units,
+        inputShape: i === 0 ? [sizes[0]] : undefined,
+        activation: last ? 'linear' : 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+        name: `${name}_dense${i}`,
+      }),
+    );
+  });
+  return model;
+}
+
+class Vae implements TrainableModel {
+  private readonly encoder: tfl.Sequential;
+  private readonly decoder: tfl.Sequential;
+  private readonly optimizer: tf.Optimizer;
+  private readonly latentDim: number;
+  private readonly dims: number;
+  /** Fixed prior draws, so the sample grid shows the same latent points as training goes on. */
+  private readonly priorZ: tf.Tensor2D;
+  private readonly reconInputs: tf.Tensor2D;
+
+  constructor(
+    config: TrainConfig<'vae'>,
+    private readonly data: ImageDataset,
+    private readonly rng: Rng,
+  ) {
+    const { latentDim, hiddenSizes } = config.model;
+    this.latentDim = latentDim;
+    this.dims = data.width * data.height;
+    const seed = Math.floor(rng.next() * 1e6);
+    this.encoder = mlp('encoder', [this.dims, ...hiddenSizes, 2 * latentDim], seed);
+    this.decoder = mlp('decoder', [latentDim, ...[...hiddenSizes].reverse(), this.dims], seed + 1000);
+    this.optimizer = tf.train.adam(config.learningRate);
+    const sampleRng = rng.fork(1);
+    this.priorZ = tf.tensor2d(sampleRng.fillNormal(new Float32Array(GRID * GRID * latentDim)), [GRID * GRID, latentDim]);
+    // Reconstructions are shown as pairs of rows: originals above, reconstructions below.
+    const originals = data.testBinary.subarray(0, (GRID * GRID * this.dims) / 2);
+    this.reconInputs = tf.tensor2d(originals, [(GRID * GRID) / 2, this.dims]);
+  }
+
+  private encode(x: tf.Tensor2D): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
+    const h = this.encoder.apply(x) as tf.Tensor2D;
+    return { mu: tf.slice(h, [0, 0], [-1, this.latentDim]), logVar: tf.slice(h, [0, this.latentDim], [-1, this.latentDim]) };
+  }
+
+  /** Per-image reconstruction and KL terms, with z drawn by reparameterisation from `eps`. */
+  private terms(x: tf.Tensor2D, eps: tf.Tensor2D): { recon: tf.Tensor1D; kl: tf.Tensor1D } {
+    const { mu, logVar } = this.encode(x);
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+    const logits = this.decoder.apply(z) as tf.Tensor2D;
+    return { recon: bernoulliNll(x, logits), kl: gaussianKl(mu, logVar) };
+  }
+
+  private noise(rows: number, rng: Rng): tf.Tensor2D {
+    return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.latentDim)), [rows, this.latentDim]);
+  }
+
+  trainStep(batch: tf.Tensor2D): Record<string, number> {
+    const eps = this.noise(batch.shape[0], this.rng);
+    let recon = 0;
+    let kl = 0;
+    const loss = this.optimizer.minimize(() => {
+      const t = this.terms(batch, eps);
+      const meanRecon = tf.mean(t.recon);
+      const meanKl = tf.mean(t.kl);
+      // Read inside the closure: these tensors are freed once minimize returns.
+      recon = meanRecon.dataSync()[0];
+      kl = meanKl.dataSync()[0];
+      return tf.add(meanRecon, meanKl) as tf.Scalar;
+    }, true);
+    const negElbo = loss!.dataSync()[0];
+    tf.dispose([loss!, eps]);
+    return { negElbo, recon, kl };
+  }
+
+  evaluate(): Record<string, number> {
+    const evalRng = this.rng.fork(2);
+    const n = this.data.test.count;
+    let recon = 0;
+    let kl = 0;
+    for (let start = 0; start < n; start += EVAL_BATCH) {
+      const rows = Math.min(EVAL_BATCH, n - start);
+      const [r, k] = tf.tidy(() => {
+        const x = tf.tensor2d(this.data.testBinary.subarray(start * this.dims, (start + rows) * this.dims), [rows, this.dims]);
+        const t = this.terms(x, this.noise(rows, evalRng));
+        return [tf.sum(t.recon).dataSync()[0], tf.sum(t.kl).dataSync()[0]];
+      });
+      recon += r;
+      kl += k;
+    }
+    return { testNegElbo: (recon + kl) / n, testRecon: recon / n, testKl: kl / n };
+  }
+
+  sample(): SampleGrid[] {
+    const half = GRID / 2;
+    const [prior, pairs] = tf.tidy(() => {
+      const { mu } = this.encode(this.reconInputs);
+      const recon = tf.sigmoid(this.decoder.apply(mu) as tf.Tensor2D);
+      // Interleave rows: a row of originals, then the row of their reconstructions.
+      const rows = (t: tf.Tensor) => tf.reshape(t, [half, 1, GRID, this.dims]);
+      return [tf.sigmoid(this.decoder.apply(this.priorZ) as tf.Tensor2D), tf.concat([rows(this.reconInputs), rows(recon)], 1)];
+    });
+    const grid = (kind: string, t: tf.Tensor): SampleGrid => ({
+      kind,
+      pixels: t.dataSync() as Float32Array,
+      count: GRID * GRID,
+      cols: GRID,
+      width: this.data.width,
+      height: this.data.height,
+    });
+    const grids = [grid('prior', prior), grid('reconstruction', pairs)];
+    tf.dispose([prior, pairs]);
+    return grids;
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveLayersModel(this.encoder, path.join(dir, 'encoder'));
+    await saveLayersModel(this.decoder, path.join(dir, 'decoder'));
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
+    this.optimizer.dispose();
+    tf.dispose([this.priorZ, this.reconInputs]);
+  }
+}
+
+export const vaeFamily: ModelFamily<'vae'> = {
+  family: 'vae',
+  title: 'Variational autoencoder',
+  density: {
+    kind: 'explicit-approximate',
+    metric: 'testNegElbo',
+    summary: 'Explicit, approximate density: the ELBO is a lower bound on log p(x), so -ELBO bounds the NLL from above.',
+  },
+  lossKey: 'negElbo',
+  create: (config, data, rng) => new Vae(config, data, rng),
+};

@@ -1,0 +1,81 @@
+/**
+ * The trainer child process. Started with child_process.fork by the extension host or the CLI;
+ * every message it receives is decoded against the protocol, and an invalid one is answered with
+ * an `error` message instead of crashing. One process trains one run, then exits.
+ */
+import { decode } from '../protocol/decode';
+import { type HostMessage, hostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
+import { initBackend } from './backend/select';
+import { UserError } from './errors';
+import { TrainingSession } from './session';
+
+/** Settles when the last message sent has been handed to the IPC channel. */
+let lastSent: Promise<void> = Promise.resolve();
+
+function send(message: TrainerMessage): void {
+  // Checked on the way out too: a malformed message here is a trainer bug, better caught at its source.
+  const checked = decode(trainerMessage, message, 'message');
+  if (!checked.ok) throw new Error(`Trainer tried to send an invalid message: ${checked.error}`);
+  lastSent = new Promise((resolve) => process.send?.(message, undefined, undefined, () => resolve()));
+}
+
+/** Exits once every message is out; disconnecting first would drop the last ones. */
+async function exitAfterSending(): Promise<void> {
+  await lastSent;
+  process.disconnect?.();
+}
+
+let session: TrainingSession | undefined;
+
+async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<void> {
+  const backend = await initBackend(message.config.backend);
+  send({ type: 'ready', backend: backend.label, versions: backend.versions, notes: backend.notes });
+  session = new TrainingSession(message.config, backend, send);
+  await session.execute();
+}
+
+function fail(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = err instanceof UserError ? err.hint : 'See the GenLab log for the stack trace; the run folder keeps everything written so far.';
+  console.error(err instanceof Error ? (err.stack ?? message) : message);
+  send({ type: 'error', message, hint, fatal: true });
+  process.exitCode = 1;
+}
+
+function onMessage(raw: unknown): void {
+  const result = decode(hostMessage, raw, 'message');
+  if (!result.ok) {
+    send({ type: 'error', message: `Invalid message ignored: ${result.error}`, hint: 'The sender must follow src/protocol/messages.ts.', fatal: false });
+    return;
+  }
+  const message = result.value;
+  switch (message.type) {
+    case 'start':
+      if (session) {
+        send({ type: 'error', message: 'This trainer is already training a run.', hint: 'Start a new trainer process for another run.', fatal: false });
+        return;
+      }
+      start(message)
+        .catch(fail)
+        .finally(exitAfterSending);
+      return;
+    case 'stop':
+      if (session) session.requestStop();
+      else process.exit(0);
+      return;
+    case 'sampleNow':
+      session?.requestSample();
+      return;
+  }
+}
+
+if (!process.send) {
+  console.error('The GenLab trainer runs as a child process. For headless training use the CLI: npx genlab train vae --help');
+  process.exit(2);
+}
+
+process.on('message', onMessage);
+// The parent going away (extension host closed, CLI killed) or a signal ends the run cleanly after
+// the current step, so the run folder is left complete rather than cut off.
+process.on('disconnect', () => (session ? session.requestStop() : process.exit(0)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (session ? session.requestStop() : process.exit(0)));

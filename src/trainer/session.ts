@@ -1,0 +1,190 @@
+/**
+ * The training loop, shared by the child process (driven over IPC) and nothing else: the CLI and
+ * the extension both talk to it through the trainer process. It owns the run folder and turns
+ * everything that happens into protocol messages through `emit`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { TrainConfig } from '../protocol/config';
+import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
+import type { BackendInfo } from './backend/select';
+import { binarizeBatch, loadImageDataset } from './data/imageDatasets';
+import { UserError } from './errors';
+import type { TrainableModel } from './families/family';
+import { familyOf } from './families/registry';
+import { gridToPng } from './image/png';
+import { Rng } from './rng';
+import { RunFolder, runStatusOf } from './runs/runFolder';
+
+export type Emit = (message: TrainerMessage) => void;
+
+export class TrainingSession {
+  private stopRequested = false;
+  private sampleRequested = false;
+  private state: TrainerState = 'loading-data';
+  private run?: RunFolder;
+
+  constructor(
+    private readonly config: TrainConfig,
+    private readonly backend: BackendInfo,
+    private readonly emit: Emit,
+  ) {}
+
+  /** Ends training after the current step; the final eval, samples and checkpoint are still written. */
+  requestStop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    if (this.state === 'training' || this.state === 'evaluating') this.setState('stopping');
+  }
+
+  requestSample(): void {
+    this.sampleRequested = true;
+  }
+
+  private setState(state: TrainerState, detail?: string): void {
+    this.state = state;
+    this.emit({ type: 'status', state, ...(detail ? { detail } : {}) });
+  }
+
+  async execute(): Promise<RunSummary> {
+    try {
+      return await this.train();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const hint = err instanceof UserError ? err.hint : 'The run folder keeps everything written so far; see the trainer log for details.';
+      this.run?.update({ status: 'failed', finishedAt: new Date().toISOString(), error: { message, hint } });
+      this.run?.close();
+      this.setState('failed', message);
+      throw err;
+    }
+  }
+
+  private async train(): Promise<RunSummary> {
+    const { config } = this;
+    const family = familyOf(config.family);
+    this.setState('loading-data', config.dataset);
+    const data = await loadImageDataset(config.dataset);
+    const trainCount = data.train.count;
+    const stepsPerEpoch = Math.ceil(trainCount / config.batchSize);
+    const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
+    const run = (this.run = RunFolder.create(config, this.backend.label, this.backend.versions, totalSteps));
+    this.emit({
+      type: 'started',
+      runId: run.id,
+      runDir: run.dir,
+      config,
+      totalSteps,
+      stepsPerEpoch,
+      model: { title: family.title, lossKey: family.lossKey, density: family.density },
+    });
+
+    const rng = new Rng(config.seed);
+    const model = family.create(config, data, rng.fork(1));
+    const batchRng = rng.fork(2);
+    const pixels = data.width * data.height;
+    const batchBuffer = new Float32Array(config.batchSize * pixels);
+    let order = batchRng.permutation(trainCount);
+    let cursor = 0;
+    const startedAt = performance.now();
+    const elapsed = () => performance.now() - startedAt;
+    const finalEval: Record<string, number> = {};
+    let lastSamplePath: string | undefined;
+    let checkpointDir: string | undefined;
+    let step = 0;
+    let lastEvalStep = -1;
+
+    const evaluateAndSave = async () => {
+      this.setState('evaluating');
+      const values = model.evaluate();
+      Object.assign(finalEval, values);
+      const epoch = step / stepsPerEpoch;
+      run.appendMetrics({ kind: 'eval', step, epoch, elapsedMs: elapsed(), values });
+      this.emit({ type: 'eval', step, values });
+      lastSamplePath = this.writeSamples(model, run, step) ?? lastSamplePath;
+      checkpointDir = await run.writeCheckpoint(step, (dir) => model.save(dir));
+      run.update({ progress: { step, epoch, totalSteps }, finalMetrics: { ...finalEval } });
+      lastEvalStep = step;
+      if (!this.stopRequested) this.setState('training');
+    };
+
+    try {
+      this.setState('training');
+      while (step < totalSteps && !this.stopRequested) {
+        if (cursor + config.batchSize > trainCount) {
+          order = batchRng.permutation(trainCount);
+          cursor = 0;
+        }
+        const x = tf.tensor2d(binarizeBatch(data.train.pixels, order.subarray(cursor, cursor + config.batchSize), batchRng, batchBuffer), [
+          config.batchSize,
+          pixels,
+        ]);
+        cursor += config.batchSize;
+        const values = model.trainStep(x);
+        x.dispose();
+        step++;
+        const bad = Object.entries(values).find(([, v]) => !Number.isFinite(v));
+        if (bad) {
+          throw new UserError(
+            `The loss term ${bad[0]} became ${bad[1]} at step ${step}.`,
+            `Training diverged: lower the learning rate (now ${config.learningRate}), e.g. to ${config.learningRate / 3}.`,
+          );
+        }
+        const epoch = step / stepsPerEpoch;
+        const elapsedMs = elapsed();
+        run.appendMetrics({ kind: 'train', step, epoch, elapsedMs, values });
+        this.emit({ type: 'metrics', step, epoch, values, elapsedMs, sentAt: Date.now() });
+        if (step % config.evalEvery === 0) await evaluateAndSave();
+        if (this.sampleRequested) {
+          this.sampleRequested = false;
+          lastSamplePath = this.writeSamples(model, run, step) ?? lastSamplePath;
+        }
+        // Lets IPC messages (stop, sampleNow) and signals in between steps.
+        await yieldToEventLoop();
+      }
+      if (lastEvalStep !== step) await evaluateAndSave();
+    } finally {
+      model.dispose();
+    }
+
+    const state: TrainerState = this.stopRequested && step < totalSteps ? 'stopped' : 'finished';
+    const wallMs = elapsed();
+    const epochs = step / stepsPerEpoch;
+    run.update({ status: runStatusOf(state), finishedAt: new Date().toISOString(), progress: { step, epoch: epochs, totalSteps } });
+    run.close();
+    this.setState(state);
+    const summary: RunSummary = {
+      runId: run.id,
+      runDir: run.dir,
+      state,
+      steps: step,
+      epochs,
+      wallMs,
+      stepsPerSecond: step / Math.max(wallMs / 1000, 1e-9),
+      backend: this.backend.label,
+      finalEval,
+      samplesDir: run.samplesDir,
+      ...(lastSamplePath ? { lastSamplePath } : {}),
+      ...(checkpointDir ? { checkpointDir } : {}),
+    };
+    this.emit({ type: 'done', summary });
+    return summary;
+  }
+
+  /** Writes every grid the model gives; returns the path of the first (the main sample grid). */
+  private writeSamples(model: TrainableModel, run: RunFolder, step: number): string | undefined {
+    let first: string | undefined;
+    for (const grid of model.sample()) {
+      const { png, rows } = gridToPng(grid);
+      const file = run.writeSample(step, grid.kind, png);
+      first ??= file;
+      this.emit({
+        type: 'samples',
+        step,
+        kind: grid.kind,
+        path: file,
+        grid: { rows, cols: grid.cols, cellWidth: grid.width, cellHeight: grid.height },
+      });
+    }
+    return first;
+  }
+}

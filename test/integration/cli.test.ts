@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readRunRecord } from '../../src/trainer/runs/runFolder';
+import { CLI, isPng, tempDir, until } from './helpers';
+
+function genlab(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('--help documents every option', () => {
+  const { code, out } = genlab(['--help']);
+  assert.equal(code, 0);
+  for (const flag of ['--dataset', '--epochs', '--steps', '--batch-size', '--lr', '--latent-dim', '--hidden', '--seed', '--backend', '--eval-every', '--out', '--name', '--json']) {
+    assert.match(out, new RegExp(`^  ${flag} `, 'm'), flag);
+  }
+});
+
+test('bad options exit non-zero with a message that names the fix', () => {
+  const file = path.join(tempDir('cli-bad'), 'a-file');
+  fs.writeFileSync(file, '');
+  const cases: [string[], RegExp][] = [
+    [['train', 'vae', '--dataset', 'cifar'], /--dataset: expected one of "mnist", "fashion-mnist", got "cifar"/],
+    [['train', 'vae', '--batch-size=-5'], /--batch-size: must be at least 1, got -5/],
+    [['train', 'vae', '--batch-size', '-5'], /--batch-size=-XYZ/],
+    [['train', 'vae', '--latent-dim', '0'], /--latent-dim: must be at least 1, got 0/],
+    [['train', 'vae', '--lr', 'fast'], /--lr expects a number, got "fast"/],
+    [['train', 'vae', '--epochs', '2', '--steps', '5'], /give exactly one of epochs or steps/],
+    [['train', 'vae', '--out', file], /Cannot write runs to ".*a-file" \(E[A-Z]+\)\. Choose a folder you can write to with --out/],
+    [['train', 'gpt'], /Unknown family "gpt"; choose one of: vae/],
+    [['train', 'vae', '--epoch', '3'], /Unknown option '--epoch'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = genlab(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, pattern);
+    assert.match(r.err, /genlab train --help/);
+  }
+});
+
+test('a headless run prints progress lines and a summary, and writes the run folder', () => {
+  const out = tempDir('cli-run');
+  const r = genlab(['train', 'vae', '--steps', '40', '--eval-every', '20', '--batch-size', '32', '--backend', 'wasm', '--out', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Backend: wasm/m);
+  assert.match(r.out, /^step 40\/40 +epoch 0\.02 +-ELBO [\d.]+ +[\d.]+ steps\/s/m);
+  assert.match(r.out, /^step 20: test -ELBO [\d.]+/m);
+  assert.match(r.out, /^Finished: 40 steps \(0\.02 epochs\) in \d+s, [\d.]+ steps\/s on wasm/m);
+  assert.match(r.out, /^Test: +test -ELBO [\d.]+, test reconstruction [\d.]+, test KL [\d.]+ \(nats per image\)/m);
+  const sample = /^Samples: (.+)$/m.exec(r.out)?.[1];
+  assert.ok(sample && isPng(path.resolve(sample)), `sample grid ${sample}`);
+  const [runId] = fs.readdirSync(out);
+  assert.equal(readRunRecord(path.join(out, runId)).status, 'finished');
+});
+
+test('Ctrl-C stops after the current step and keeps the run', async () => {
+  const out = tempDir('cli-sigint');
+  const child = spawn(process.execPath, [CLI, 'train', 'vae', '--steps', '100000', '--batch-size', '32', '--backend', 'wasm', '--json', '--out', out]);
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  await until(() => (stdout.match(/"type":"metrics"/g) ?? []).length >= 5, 60000, 'five metrics lines');
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0);
+  const done = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((m) => m.type === 'done');
+  assert.equal(done.summary.state, 'stopped');
+  const record = readRunRecord(done.summary.runDir);
+  assert.equal(record.status, 'stopped');
+  assert.ok(record.progress.step >= 5);
+  assert.ok(fs.existsSync(path.join(done.summary.runDir, 'checkpoints')));
+});

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { completeConfig, type TrainConfig } from '../../src/protocol/config';
+import type { TrainerMessage } from '../../src/protocol/messages';
+import { TrainerClient } from '../../src/trainer/client';
+import { readRunRecord } from '../../src/trainer/runs/runFolder';
+import { isPng, processAlive, readJsonLines, tempDir, TRAINER, until } from './helpers';
+
+function smallConfig(runsDir: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return { ...completeConfig({ family: 'vae', steps: 60, batchSize: 32, evalEvery: 30, runsDir, backend: 'wasm' }), ...overrides } as TrainConfig;
+}
+
+function startTrainer(config: TrainConfig) {
+  const messages: TrainerMessage[] = [];
+  const invalid: string[] = [];
+  const client = TrainerClient.start(
+    config,
+    { onMessage: (m) => messages.push(m), onLog: () => {}, onInvalid: (p) => invalid.push(p) },
+    TRAINER,
+  );
+  const of = <T extends TrainerMessage['type']>(type: T) => messages.filter((m): m is Extract<TrainerMessage, { type: T }> => m.type === type);
+  return { client, messages, invalid, of };
+}
+
+test('the trainer child process streams metrics, stops on request, exits cleanly and leaves a complete run folder', async () => {
+  const runsDir = tempDir('trainer');
+  const t = startTrainer(smallConfig(runsDir, { steps: 100000 } as Partial<TrainConfig>));
+  await until(() => t.of('metrics').length >= 40, 60000, '40 metrics messages');
+  t.client.stop();
+  const exit = await t.client.exited;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.equal(processAlive(t.client.pid!), false);
+  assert.deepEqual(t.invalid, []);
+
+  const [ready] = t.of('ready');
+  assert.match(ready.backend, /^wasm/);
+  assert.ok(ready.versions['tfjs-core']);
+  const [started] = t.of('started');
+  assert.equal(started.model.density.kind, 'explicit-approximate');
+  const steps = t.of('metrics').map((m) => m.step);
+  assert.deepEqual(steps, steps.map((_, i) => i + 1), 'one metrics message per step, in order');
+  assert.ok(t.of('metrics').every((m) => m.values.negElbo > 0 && Math.abs(m.values.negElbo - m.values.recon - m.values.kl) < 0.05));
+  assert.equal(t.messages.at(-1)?.type, 'done');
+  const { summary } = t.of('done')[0];
+  assert.equal(summary.state, 'stopped');
+  assert.ok(summary.finalEval.testNegElbo > 0);
+  const states = t.of('status').map((s) => s.state);
+  assert.deepEqual(states.slice(0, 2), ['loading-data', 'training']);
+  assert.deepEqual(states.slice(-3), ['stopping', 'evaluating', 'stopped']);
+  assert.equal(t.of('status').at(-1)?.state, 'stopped');
+
+  const record = readRunRecord(started.runDir);
+  assert.equal(record.status, 'stopped');
+  assert.equal(record.interrupted, false);
+  assert.equal(record.progress.step, summary.steps);
+  assert.match(record.backend, /^wasm/);
+  assert.equal(record.finalMetrics.testNegElbo, summary.finalEval.testNegElbo);
+  const lines = readJsonLines(path.join(started.runDir, 'metrics.jsonl'));
+  assert.equal(lines.filter((l) => l.kind === 'train').length, summary.steps);
+  assert.ok(lines.some((l) => l.kind === 'eval'));
+  for (const s of t.of('samples')) assert.ok(isPng(s.path), `${s.path} is a PNG`);
+  assert.ok(fs.existsSync(path.join(started.runDir, 'samples', `step-${String(summary.steps).padStart(6, '0')}.png`)));
+  assert.ok(fs.existsSync(path.join(summary.checkpointDir!, 'decoder', 'model.json')));
+});
+
+test('a run trains to its step budget, then reports finished with eval, samples and a loadable checkpoint', async () => {
+  const runsDir = tempDir('finish');
+  const t = startTrainer(smallConfig(runsDir));
+  const exit = await t.client.exited;
+  assert.equal(exit.code, 0);
+  const { summary } = t.of('done')[0];
+  assert.equal(summary.state, 'finished');
+  assert.equal(summary.steps, 60);
+  assert.deepEqual(t.of('eval').map((e) => e.step), [30, 60]);
+  assert.deepEqual(
+    t.of('samples').map((s) => [s.step, s.kind]),
+    [
+      [30, 'prior'],
+      [30, 'reconstruction'],
+      [60, 'prior'],
+      [60, 'reconstruction'],
+    ],
+  );
+  assert.equal(readRunRecord(summary.runDir).status, 'finished');
+  // A later process can load the checkpoint in TensorFlow.js layers format and decode with it.
+  const { loadLayersModel } = await import('../../src/trainer/runs/layersFormat');
+  const { initBackend } = await import('../../src/trainer/backend/select');
+  await initBackend('cpu');
+  const tf = await import('@tensorflow/tfjs-core');
+  const decoder = await loadLayersModel(path.join(summary.checkpointDir!, 'decoder'));
+  const out = decoder.predict(tf.zeros([2, 20])) as import('@tensorflow/tfjs-core').Tensor;
+  assert.deepEqual(out.shape, [2, 784]);
+});
+
+test('an invalid message gets an error reply and the trainer keeps going', async () => {
+  const child = fork(TRAINER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const replies: Record<string, unknown>[] = [];
+  child.on('message', (m) => replies.push(m as Record<string, unknown>));
+  child.send({ type: 'launch', config: {} });
+  child.send({ type: 'start', config: { family: 'vae', batchSize: -1 } });
+  await until(() => replies.length >= 2, 10000, 'two error replies');
+  assert.deepEqual(
+    replies.map((r) => [r.type, r.fatal]),
+    [
+      ['error', false],
+      ['error', false],
+    ],
+  );
+  assert.match(String(replies[0].message), /message\.type: expected one of start, stop, sampleNow, got "launch"/);
+  assert.match(String(replies[1].message), /message\.config\./);
+  assert.equal(child.exitCode, null, 'still running');
+  child.send({ type: 'stop' });
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0);
+});
+
+test('a trainer killed with SIGKILL mid-run leaves every earlier metrics line intact and run.json unfinished', async () => {
+  const runsDir = tempDir('kill');
+  const t = startTrainer(smallConfig(runsDir, { steps: 100000, evalEvery: 25 } as Partial<TrainConfig>));
+  await until(() => t.of('metrics').length >= 60, 60000, '60 metrics messages');
+  t.client.kill();
+  const exit = await t.client.exited;
+  assert.equal(exit.signal, 'SIGKILL');
+  const received = t.of('metrics').length;
+  const [started] = t.of('started');
+  const lines = readJsonLines(path.join(started.runDir, 'metrics.jsonl'));
+  const trainLines = lines.filter((l) => l.kind === 'train');
+  assert.ok(trainLines.length >= received, `${trainLines.length} lines on disk, ${received} messages received`);
+  assert.deepEqual(
+    trainLines.map((l) => l.step),
+    trainLines.map((_, i) => i + 1),
+  );
+  const record = readRunRecord(started.runDir);
+  assert.equal(record.status, 'running');
+  assert.equal(record.finishedAt, undefined);
+  assert.equal(record.interrupted, true);
+  assert.ok(record.progress.step >= 50, 'progress recorded at the last eval');
+  for (const f of fs.readdirSync(path.join(started.runDir, 'samples'))) assert.ok(isPng(path.join(started.runDir, 'samples', f)), f);
+});
