@@ -175,12 +175,18 @@ class Progress {
   }
 }
 
+/** Relative to the current folder when inside it, absolute otherwise. */
+function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
+}
+
 function printSummary(s: RunSummary, line: (t: string) => void): void {
   const verb = s.state === 'stopped' ? 'Stopped' : 'Finished';
   line(`${verb}: ${s.steps} steps (${s.epochs.toFixed(2)} epochs) in ${formatDuration(s.wallMs)}, ${s.stepsPerSecond.toFixed(1)} steps/s on ${s.backend}`);
   if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)} (nats per image)`);
-  if (s.lastSamplePath) line(`Samples: ${path.relative(process.cwd(), s.lastSamplePath)}`);
-  line(`Run:     ${path.relative(process.cwd(), s.runDir) || '.'}`);
+  if (s.lastSamplePath) line(`Samples: ${displayPath(s.lastSamplePath)}`);
+  line(`Run:     ${displayPath(s.runDir)}`);
 }
 
 async function train(config: TrainConfig, json: boolean): Promise<number> {

@@ -1,0 +1,107 @@
+/**
+ * Chooses and initialises the TensorFlow.js backend the trainer computes on. `auto` prefers
+ * tfjs-node (native TensorFlow, the fastest on CPU) when it is installed, then the wasm backend
+ * with our training kernels, then the pure-JS cpu backend, and records why it passed each one by.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendChoice, BackendName } from '../../protocol/config';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+export interface BackendInfo {
+  name: BackendName;
+  /** e.g. 'wasm (SIMD, 1 thread)' */
+  label: string;
+  /** Why preferred backends were passed over, and anything else worth a line in the run's log. */
+  notes: string[];
+  versions: Record<string, string>;
+  /** Stock kernels replaced by faster ones of ours (wasm only). */
+  replacedKernels: string[];
+}
+
+const TFJS_NODE_HINT =
+  'install it with `npm install @tensorflow/tfjs-node` on a machine that can download libtensorflow, or use --backend wasm';
+
+/**
+ * Selects a backend; safe to call again (each call re-selects, and kernels are registered once).
+ * Throws when a forced backend cannot be used.
+ */
+export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
+  const info = await select(choice);
+  // tfjs routes its warnings through one gate that 'PROD' closes (in 4.22 the flag does nothing
+  // else). Closed only now, so that a failed initialisation above still explains itself; what is
+  // left is tfjs-internal chatter and the cpu backend's "install tfjs-node" banner on its first
+  // tensor, noise in the user's log.
+  tf.env().set('PROD', true);
+  return info;
+}
+
+async function select(choice: BackendChoice): Promise<BackendInfo> {
+  const notes: string[] = [];
+  if (choice === 'auto' || choice === 'tensorflow') {
+    const tfjsNode = loadTfjsNode();
+    if ('version' in tfjsNode) return useTensorflow(tfjsNode.version, notes);
+    if (choice === 'tensorflow') throw new Error(`tfjs-node is ${tfjsNode.problem}: ${TFJS_NODE_HINT}`);
+    notes.push(`tfjs-node: ${tfjsNode.problem}`);
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    if (await tf.setBackend('wasm')) return useWasm(notes);
+    if (choice === 'wasm') throw new Error('the wasm backend failed to initialise (see the warning above)');
+    notes.push('wasm: failed to initialise');
+  }
+  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+  await tf.ready();
+  return { name: 'cpu', label: 'cpu (pure JavaScript)', notes, versions: versions({ 'tfjs-backend-cpu': version_cpu }), replacedKernels: [] };
+}
+
+/**
+ * tfjs-node is an optional dependency whose install downloads libtensorflow, so it is often
+ * absent. Loading it registers its 'tensorflow' backend into the tfjs-core we use (the bundle
+ * keeps @tensorflow/* external, so there is one copy) and makes it the active backend.
+ */
+function loadTfjsNode(): { version: string } | { problem: string } {
+  // libtensorflow prints start-up lines to stderr unless told otherwise.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: where it is absent, an import would fail to load this module
+    const tfjsNode = require('@tensorflow/tfjs-node') as { version?: Record<string, string> };
+    return { version: tfjsNode.version?.['tfjs-node'] ?? 'unknown' };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const absent = e.code === 'MODULE_NOT_FOUND' && e.message.includes("'@tensorflow/tfjs-node'");
+    return {
+      problem: absent
+        ? 'not installed (optional dependency; its install downloads libtensorflow)'
+        : `installed but failed to load (${e.message.split('\n')[0]})`,
+    };
+  }
+}
+
+async function useTensorflow(version: string, notes: string[]): Promise<BackendInfo> {
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`tfjs-node loaded but its backend failed to initialise: ${TFJS_NODE_HINT}`);
+  await tf.ready();
+  return { name: 'tensorflow', label: 'tensorflow (tfjs-node)', notes, versions: versions({ 'tfjs-node': version }), replacedKernels: [] };
+}
+
+async function useWasm(notes: string[]): Promise<BackendInfo> {
+  await tf.ready();
+  // Threads stay off: tfjs hard-codes them off in Node (tfjs issue #3830). Forcing them needs
+  // worker scripts written to disk, the C++ side then caps threads at half the cores (1 on the
+  // 2-core machines we measured), and the gain was 0-35% for ~75 MB and ~0.8 s of start-up, with
+  // one run hanging.
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+  if (!simd) notes.push('wasm: this Node has no WebAssembly SIMD, so training runs about 1.5-2x slower');
+  const threads = getThreadsCount();
+  return {
+    name: 'wasm',
+    label: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    notes,
+    versions: versions({ 'tfjs-backend-wasm': version_wasm }),
+    replacedKernels: registerWasmTrainingKernels(),
+  };
+}
+
+function versions(backend: Record<string, string>): Record<string, string> {
+  return { 'tfjs-core': tf.version_core, ...backend, node: process.versions.node };
+}
