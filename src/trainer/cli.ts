@@ -229,7 +229,10 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
   process.on('SIGINT', () => {
     interrupts++;
     if (interrupts === 1) {
-      progress.line('Stopping after the current step (Ctrl-C again to end the trainer at once)…');
+      // With --json, stdout carries only trainer messages.
+      const note = 'Stopping after the current step (Ctrl-C again to end the trainer at once)…';
+      if (json) process.stderr.write(`${note}\n`);
+      else progress.line(note);
       client.stop();
     } else {
       client.kill();
