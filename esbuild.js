@@ -35,8 +35,17 @@ const builds = [
     sourcemap: !production,
     minify: production,
     logLevel: 'info',
-    entryPoints: { dashboard: 'webview/dashboard/main.ts' },
+    entryPoints: { dashboard: 'webview/dashboard/main.ts', gallery: 'webview/gallery/main.ts' },
     outdir: 'dist/webview',
+    // CSS imported by the entries (uPlot's, codicons') is emitted beside them with its font.
+    loader: { '.ttf': 'file' },
+  },
+  {
+    // Extension-host tests, loaded by VS Code through extensionTestsPath; Mocha stays in node_modules.
+    ...node,
+    entryPoints: { index: 'test/e2e-host/index.ts' },
+    outdir: 'dist/test/e2e-host',
+    external: ['vscode', 'mocha'],
   },
 ];
 

@@ -46,7 +46,7 @@ async function vaeStepWorker(backend: BackendName, timedSteps: number): Promise<
   const rng = new Rng(1);
   const buffer = new Float32Array(batch * 784);
   const times: number[] = [];
-  const warmup = 3;
+  const warmup = 10;
   for (let s = 0; s < warmup + timedSteps; s++) {
     const idx = Array.from({ length: batch }, () => Math.floor(rng.next() * data.train.count));
     const start = performance.now();
@@ -119,7 +119,7 @@ function machine() {
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
-  const timedSteps = quick ? 5 : 40;
+  const timedSteps = quick ? 5 : 100;
 
   process.stdout.write('VAE training step (batch 128), one process per backend…\n');
   const vaeStep: Record<string, unknown> = {};

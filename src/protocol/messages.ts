@@ -31,11 +31,11 @@ const grid = object({
 export type GridInfo = Infer<typeof grid>;
 
 /** What the family can say about density, in the taxonomy's terms (see families/family.ts). */
-const density = object(
+export const densityStory = object(
   { kind: oneOf(['explicit-tractable', 'explicit-approximate', 'implicit'] as const), summary: str() },
   { metric: str() },
 );
-export type DensityStory = Infer<typeof density>;
+export type DensityStory = Infer<typeof densityStory>;
 
 const summary = object(
   {
@@ -69,7 +69,7 @@ export const trainerMessage = tagged({
     config: trainConfig,
     totalSteps: step,
     stepsPerEpoch: num({ int: true, min: 1 }),
-    model: object({ title: str(), lossKey: str(), density }),
+    model: object({ title: str(), lossKey: str(), density: densityStory }),
   }),
   status: object({ state: oneOf(TRAINER_STATES) }, { detail: str() }),
   metrics: object({

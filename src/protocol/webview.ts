@@ -1,0 +1,93 @@
+/**
+ * Messages between the extension host and its webviews (the run dashboard and the sample
+ * gallery). The host keeps each run's whole history and sends it in `init` whenever a webview
+ * (re)loads, because VS Code discards a hidden webview's page; after that, live updates follow.
+ * Webview → host messages are decoded by the host before use (a webview is untrusted input).
+ */
+import { arrayOf, type Infer, num, object, oneOf, recordOf, str, tagged } from './decode';
+import { densityStory, TRAINER_STATES } from './messages';
+
+const step = num({ int: true, min: 0 });
+
+/** A run's state as views show it: the trainer's states, plus a run whose trainer died unfinished. */
+export const RUN_STATES = [...TRAINER_STATES, 'interrupted'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+const runState = oneOf(RUN_STATES);
+
+/** One sample grid image: `uri` is already a webview URI (asWebviewUri). */
+const sampleImage = object({ step, kind: str(), uri: str() });
+export type SampleImage = Infer<typeof sampleImage>;
+
+/** Loss history in columns: `steps[i]` goes with `series[key][i]` for every key. */
+const history = object({ steps: arrayOf(step), series: recordOf(arrayOf(num())) });
+export type MetricHistory = Infer<typeof history>;
+
+const runView = object(
+  {
+    runId: str(),
+    title: str(),
+    family: str(),
+    dataset: str(),
+    backend: str(),
+    state: runState,
+    step,
+    epoch: num({ min: 0 }),
+    totalSteps: step,
+    stepsPerSecond: num({ min: 0 }),
+    lossKey: str(),
+    density: densityStory,
+    history,
+    evals: arrayOf(object({ step, values: recordOf(num()) })),
+    /** The newest image of each kind. */
+    samples: arrayOf(sampleImage),
+  },
+  { error: object({ message: str(), hint: str() }) },
+);
+export type RunView = Infer<typeof runView>;
+
+/** Host → dashboard. */
+export const toDashboard = tagged({
+  init: object({ run: runView }),
+  metrics: object({
+    points: arrayOf(object({ step, epoch: num({ min: 0 }), values: recordOf(num()), sentAt: num() })),
+    stepsPerSecond: num({ min: 0 }),
+  }),
+  eval: object({ step, values: recordOf(num()) }),
+  samples: object({ image: sampleImage }),
+  status: object({ state: runState }, { error: object({ message: str(), hint: str() }) }),
+});
+export type ToDashboard = Infer<typeof toDashboard>;
+
+/** Dashboard → host. */
+export const fromDashboard = tagged({
+  ready: object({}),
+  stop: object({}),
+  sampleNow: object({}),
+  /** Sent after drawing metrics: how long after the trainer sent them they appeared (ms). */
+  drawn: object({ step, latencyMs: num({ min: 0 }), points: num({ int: true, min: 0 }) }),
+});
+export type FromDashboard = Infer<typeof fromDashboard>;
+
+const galleryRun = object({
+  runId: str(),
+  title: str(),
+  state: runState,
+  createdAt: str(),
+  /** Every prior-sample grid the run saved, oldest first. */
+  grids: arrayOf(sampleImage),
+});
+export type GalleryRun = Infer<typeof galleryRun>;
+
+/** Host → gallery. */
+export const toGallery = tagged({
+  /** All runs, newest first. Sent on load and whenever a run or its samples change. */
+  runs: object({ runs: arrayOf(galleryRun) }),
+});
+export type ToGallery = Infer<typeof toGallery>;
+
+/** Gallery → host. */
+export const fromGallery = tagged({
+  ready: object({}),
+  openRun: object({ runId: str() }),
+});
+export type FromGallery = Infer<typeof fromGallery>;
