@@ -1,13 +1,159 @@
 /**
- * Extension host entry. The editor side (commands, dashboard, sidebar) builds on the trainer
- * client in src/trainer/client.ts; this first version only opens the GenLab log.
+ * Extension host entry: wires the run manager (trainer processes), the run catalog (run folders),
+ * the dashboards, the sidebar views and the commands. No TensorFlow.js is loaded here: training
+ * happens in the trainer child process.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DASHBOARD_VIEW_TYPE, Dashboards } from './dashboards';
+import { GALLERY_VIEW_ID, GalleryView } from './galleryView';
+import { RunCatalog, type RunEntry } from './runCatalog';
+import { RunManager } from './runManager';
+import { RunsTree } from './runsTree';
+import { TrainingStatusBar } from './statusBar';
+import { pickVaeConfig } from './trainQuickPick';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('GenLab', { log: true });
-  context.subscriptions.push(log);
-  log.info(`GenLab ${context.extension.packageJSON.version} activated`);
+export interface GenLabApi {
+  /** How long activate() took, for the benchmark report. */
+  activationMs: number;
 }
 
-export function deactivate(): void {}
+let manager: RunManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): GenLabApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('GenLab', { log: true });
+  manager = new RunManager(log, context.asAbsolutePath(path.join('dist', 'trainer.js')));
+  const runs = manager;
+  const catalog = new RunCatalog(context, runs, log);
+  const dashboards = new Dashboards(context.extensionUri, {
+    history: (id) => catalog.history(id),
+    stop: (id) => runs.stop(id),
+    sampleNow: (id) => runs.sampleNow(id),
+    runsRoot: () => catalog.root(),
+    log,
+  });
+  const tree = new RunsTree(catalog);
+  const gallery = new GalleryView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
+  const statusBar = new TrainingStatusBar(runs);
+  const refreshViews = () => {
+    tree.refresh();
+    gallery.refresh();
+  };
+
+  context.subscriptions.push(
+    log,
+    runs,
+    dashboards,
+    tree,
+    gallery,
+    statusBar,
+    vscode.window.registerTreeDataProvider('genlab.runs', tree),
+    vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, gallery),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboards),
+    runs.onMessage((event) => {
+      dashboards.onRunEvent(event);
+      statusBar.update();
+      if (event.message.type !== 'metrics') refreshViews();
+    }),
+    runs.onLiveChange(() => {
+      statusBar.update(true);
+      refreshViews();
+    }),
+    watchRunsFolder(catalog.root(), refreshViews),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && refreshViews()),
+
+    vscode.commands.registerCommand('genlab.trainVae', async () => {
+      if (!vscode.workspace.isTrusted) {
+        const choice = await vscode.window.showWarningMessage(
+          'GenLab trains only in a trusted workspace: training starts a process and writes run folders here.',
+          'Manage Workspace Trust',
+        );
+        if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+        return;
+      }
+      const config = await pickVaeConfig({
+        backend: vscode.workspace.getConfiguration('genlab').get('backend', 'auto'),
+        evalEvery: vscode.workspace.getConfiguration('genlab').get('evalEvery', 500),
+        runsDir: catalog.root(),
+      });
+      if (!config) return;
+      fs.mkdirSync(config.runsDir, { recursive: true });
+      const run = await runs.start(config);
+      if (run) dashboards.show(run.runId);
+    }),
+    vscode.commands.registerCommand('genlab.stopTraining', async () => {
+      const live = runs.liveRuns;
+      if (live.length <= 1) return runs.stop();
+      const pick = await vscode.window.showQuickPick(
+        [{ label: 'All runs', runId: undefined }, ...live.map((r) => ({ label: r.title, description: `step ${r.step}/${r.totalSteps}`, runId: r.runId }))],
+        { title: 'GenLab: Stop Training', placeHolder: 'Which run should stop after its current step?' },
+      );
+      if (pick) runs.stop(pick.runId);
+    }),
+    vscode.commands.registerCommand('genlab.openDashboard', async (target?: string | RunEntry) => {
+      const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, 'Open the dashboard of which run?')));
+      if (runId) dashboards.show(runId);
+    }),
+    vscode.commands.registerCommand('genlab.showGallery', async () => {
+      await vscode.commands.executeCommand(`${GALLERY_VIEW_ID}.focus`);
+    }),
+    vscode.commands.registerCommand('genlab.refreshRuns', refreshViews),
+    vscode.commands.registerCommand('genlab.revealRun', async (entry?: RunEntry) => {
+      if (entry) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(entry.dir));
+    }),
+    vscode.commands.registerCommand('genlab.deleteRun', async (entry?: RunEntry) => {
+      if (!entry) return;
+      if (runs.liveRun(entry.runId)) {
+        void vscode.window.showWarningMessage(`${entry.title} is still training: stop it before deleting it.`);
+        return;
+      }
+      const choice = await vscode.window.showWarningMessage(
+        `Delete the run "${entry.title}"?`,
+        { modal: true, detail: `Its folder ${entry.dir} (metrics, samples, checkpoints) will be deleted permanently.` },
+        'Delete',
+      );
+      if (choice !== 'Delete') return;
+      dashboards.close(entry.runId);
+      fs.rmSync(entry.dir, { recursive: true, force: true });
+      log.info(`Deleted run ${entry.runId} (${entry.dir})`);
+      refreshViews();
+    }),
+    vscode.commands.registerCommand('genlab.showLog', () => log.show()),
+  );
+
+  void vscode.commands.executeCommand('setContext', 'genlab.training', false);
+  const activationMs = performance.now() - started;
+  log.info(`GenLab ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms; runs in ${catalog.root()}`);
+  return { activationMs };
+}
+
+/** Follows run folders written by anyone (the CLI too): a new run.json or sample grid refreshes the views. */
+function watchRunsFolder(root: string, onChange: () => void): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*/run.json,*/samples/*.png}'));
+  watcher.onDidCreate(onChange);
+  watcher.onDidChange(onChange);
+  watcher.onDidDelete(onChange);
+  return watcher;
+}
+
+async function pickRun(catalog: RunCatalog, placeHolder: string): Promise<string | undefined> {
+  const all = catalog.list();
+  if (!all.length) {
+    const choice = await vscode.window.showInformationMessage('GenLab has no runs yet.', 'Train VAE');
+    if (choice) await vscode.commands.executeCommand('genlab.trainVae');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    all.map((r) => ({ label: r.title, description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: r.runId, runId: r.runId })),
+    { title: 'GenLab: Open Dashboard', placeHolder },
+  );
+  return pick?.runId;
+}
+
+/** Closing the window or disabling the extension ends every trainer: none may be left running. */
+export async function deactivate(): Promise<void> {
+  await manager?.shutdown();
+  manager = undefined;
+}

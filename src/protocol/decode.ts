@@ -163,3 +163,9 @@ export function refine<T>(decoder: Decoder<T>, check: (value: T) => { field: str
     return value;
   };
 }
+
+/** A value or null (e.g. a gap in a metric series, which JSON cannot carry as NaN). */
+export const nullable =
+  <T>(decoder: Decoder<T>): Decoder<T | null> =>
+  (input, path) =>
+    input === null ? null : decoder(input, path);

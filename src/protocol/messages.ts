@@ -69,7 +69,6 @@ export const trainerMessage = tagged({
     config: trainConfig,
     totalSteps: step,
     stepsPerEpoch: num({ int: true, min: 1 }),
-    model: object({ title: str(), lossKey: str(), density: densityStory }),
   }),
   status: object({ state: oneOf(TRAINER_STATES) }, { detail: str() }),
   metrics: object({

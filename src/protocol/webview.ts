@@ -4,7 +4,7 @@
  * (re)loads, because VS Code discards a hidden webview's page; after that, live updates follow.
  * Webview → host messages are decoded by the host before use (a webview is untrusted input).
  */
-import { arrayOf, type Infer, num, object, oneOf, recordOf, str, tagged } from './decode';
+import { arrayOf, type Infer, nullable, num, object, oneOf, recordOf, str, tagged } from './decode';
 import { densityStory, TRAINER_STATES } from './messages';
 
 const step = num({ int: true, min: 0 });
@@ -18,8 +18,8 @@ const runState = oneOf(RUN_STATES);
 const sampleImage = object({ step, kind: str(), uri: str() });
 export type SampleImage = Infer<typeof sampleImage>;
 
-/** Loss history in columns: `steps[i]` goes with `series[key][i]` for every key. */
-const history = object({ steps: arrayOf(step), series: recordOf(arrayOf(num())) });
+/** Loss history in columns: `steps[i]` goes with `series[key][i]` for every key; null is a gap. */
+const history = object({ steps: arrayOf(step), series: recordOf(arrayOf(nullable(num()))) });
 export type MetricHistory = Infer<typeof history>;
 
 const runView = object(

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type ConfigInput, completeConfig, DATASETS, FAMILIES, type Family, type TrainConfig } from '../protocol/config';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
+import { FAMILY_INFO } from '../protocol/families';
 import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from './client';
 
@@ -191,7 +192,7 @@ function printSummary(s: RunSummary, line: (t: string) => void): void {
 
 async function train(config: TrainConfig, json: boolean): Promise<number> {
   const progress = new Progress(process.stdout);
-  let lossKey = '';
+  const { lossKey } = FAMILY_INFO[config.family];
   let summary: RunSummary | undefined;
   let lastError: Extract<TrainerMessage, { type: 'error' }> | undefined;
   const client = TrainerClient.start(config, {
@@ -203,7 +204,6 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
           break;
         case 'started':
           progress.setTotal(m.totalSteps);
-          lossKey = m.model.lossKey;
           if (!json) progress.line(`Run ${m.runId}: ${m.totalSteps} steps of ${config.batchSize} on ${config.dataset}`);
           break;
         case 'metrics':

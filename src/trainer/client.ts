@@ -42,7 +42,8 @@ export class TrainerClient {
 
   /** Forks the trainer (dist/trainer.js beside this bundle unless `trainerPath` says otherwise) and starts a run. */
   static start(config: TrainConfig, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js')): TrainerClient {
-    const child = fork(trainerPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    // execArgv: [] so that a debugger flag of the host (the extension host under F5) is not inherited.
+    const child = fork(trainerPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', execArgv: [] });
     const client = new TrainerClient(child, handlers);
     client.send({ type: 'start', config });
     return client;

@@ -75,7 +75,6 @@ export class TrainingSession {
       config,
       totalSteps,
       stepsPerEpoch,
-      model: { title: family.title, lossKey: family.lossKey, density: family.density },
     });
 
     const rng = new Rng(config.seed);

@@ -4,7 +4,6 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Family, TrainConfig } from '../../protocol/config';
-import type { DensityStory } from '../../protocol/messages';
 import type { ImageDataset } from '../data/imageDatasets';
 import type { Rng } from '../rng';
 
@@ -32,9 +31,5 @@ export interface TrainableModel {
 
 export interface ModelFamily<F extends Family = Family> {
   family: F;
-  title: string;
-  density: DensityStory;
-  /** The name of the main per-step loss in `trainStep`'s result, shown in progress lines. */
-  lossKey: string;
   create(config: TrainConfig<F>, data: ImageDataset, rng: Rng): TrainableModel;
 }

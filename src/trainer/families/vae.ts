@@ -161,12 +161,5 @@ class Vae implements TrainableModel {
 
 export const vaeFamily: ModelFamily<'vae'> = {
   family: 'vae',
-  title: 'Variational autoencoder',
-  density: {
-    kind: 'explicit-approximate',
-    metric: 'testNegElbo',
-    summary: 'Explicit, approximate density: the ELBO is a lower bound on log p(x), so -ELBO bounds the NLL from above.',
-  },
-  lossKey: 'negElbo',
   create: (config, data, rng) => new Vae(config, data, rng),
 };

@@ -1,0 +1,79 @@
+/**
+ * All runs the views show: the run folders on disk, with the live state of those that are
+ * training now laid over them (a live run's state is fresher than its run.json).
+ */
+import * as vscode from 'vscode';
+import type { RunState } from '../protocol/webview';
+import { listSampleFiles } from '../trainer/runs/runFolder';
+import { RunHistory, runTitle } from './runHistory';
+import type { RunManager } from './runManager';
+import { listRuns, runsRoot } from './runsFolder';
+
+export interface RunEntry {
+  runId: string;
+  dir: string;
+  title: string;
+  family: string;
+  dataset: string;
+  state: RunState;
+  createdAt: string;
+  step: number;
+  totalSteps: number;
+  finalMetrics: Record<string, number>;
+  error?: { message: string; hint: string };
+}
+
+export class RunCatalog {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly manager: RunManager,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  root(): string {
+    return runsRoot(this.context);
+  }
+
+  list(): RunEntry[] {
+    const live = new Map(this.manager.liveRuns.map((r) => [r.runId, r]));
+    return listRuns(this.root(), (dir, problem) => this.log.warn(`Skipped ${dir}: ${problem}`)).map((r) => {
+      const running = live.get(r.id);
+      return {
+        runId: r.id,
+        dir: r.dir,
+        title: runTitle(r.config),
+        family: r.config.family,
+        dataset: r.config.dataset,
+        state: running?.state ?? (r.interrupted ? 'interrupted' : r.status === 'running' ? 'training' : r.status),
+        createdAt: r.createdAt,
+        step: running?.step ?? r.progress.step,
+        totalSteps: r.progress.totalSteps,
+        finalMetrics: running?.finalEval ?? r.finalMetrics,
+        ...(r.error ? { error: r.error } : {}),
+      };
+    });
+  }
+
+  find(runId: string): RunEntry | undefined {
+    return this.list().find((r) => r.runId === runId);
+  }
+
+  /** The run's full history: the live one while it trains, else read from its folder. */
+  history(runId: string): RunHistory | undefined {
+    const live = this.manager.liveRun(runId);
+    if (live) return live;
+    const entry = this.find(runId);
+    if (!entry) return undefined;
+    try {
+      return RunHistory.fromDisk(entry.dir);
+    } catch (err) {
+      this.log.error(`Could not read run ${runId}: ${String(err)}`);
+      return undefined;
+    }
+  }
+
+  /** The prior-sample grids of a run, oldest first. */
+  grids(entry: RunEntry): { step: number; path: string }[] {
+    return listSampleFiles(entry.dir).filter((s) => s.kind === 'prior');
+  }
+}

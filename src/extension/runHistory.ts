@@ -1,0 +1,162 @@
+/**
+ * Everything known about one run, held by the extension host: built from the run folder on disk
+ * and/or kept up to date from the live trainer's messages. Webviews lose their page when hidden,
+ * so this is what they are re-initialised from.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainConfig } from '../protocol/config';
+import { FAMILY_INFO } from '../protocol/families';
+import type { TrainerMessage } from '../protocol/messages';
+import type { RunState, RunView, SampleImage } from '../protocol/webview';
+import { listSampleFiles, type MetricsRecord, readRunRecord, type SampleFile } from '../trainer/runs/runFolder';
+
+const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST' };
+
+/** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
+export function runTitle(config: TrainConfig): string {
+  return `${config.runName ?? FAMILY_INFO[config.family].title} · ${DATASET_TITLES[config.dataset] ?? config.dataset}`;
+}
+
+export class RunHistory {
+  state: RunState = 'loading-data';
+  backend = '';
+  step = 0;
+  epoch = 0;
+  totalSteps = 0;
+  stepsPerSecond = 0;
+  readonly steps: number[] = [];
+  readonly series: Record<string, (number | null)[]> = {};
+  readonly evals: { step: number; values: Record<string, number> }[] = [];
+  /** Every sample grid, oldest first. */
+  readonly samples: SampleFile[] = [];
+  error?: { message: string; hint: string };
+  /** Problems met while reading the folder (a damaged line, a missing file); shown, never fatal. */
+  readonly warnings: string[] = [];
+
+  constructor(
+    readonly runId: string,
+    readonly runDir: string,
+    readonly config: TrainConfig,
+    readonly createdAt: string,
+  ) {}
+
+  get title(): string {
+    return runTitle(this.config);
+  }
+
+  get live(): boolean {
+    return this.state === 'loading-data' || this.state === 'training' || this.state === 'evaluating' || this.state === 'stopping';
+  }
+
+  /** Last value of each eval metric. */
+  get finalEval(): Record<string, number> {
+    return Object.assign({}, ...this.evals.map((e) => e.values));
+  }
+
+  static fromDisk(dir: string): RunHistory {
+    const record = readRunRecord(dir);
+    const run = new RunHistory(record.id, dir, record.config, record.createdAt);
+    run.backend = record.backend;
+    run.totalSteps = record.progress.totalSteps;
+    run.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
+    run.error = record.error;
+    run.readMetrics(path.join(dir, 'metrics.jsonl'));
+    run.samples.push(...listSampleFiles(dir));
+    run.epoch = record.progress.epoch;
+    run.step = Math.max(run.step, record.progress.step);
+    return run;
+  }
+
+  private readMetrics(file: string): void {
+    if (!fs.existsSync(file)) return;
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      let record: MetricsRecord;
+      try {
+        record = JSON.parse(line) as MetricsRecord;
+      } catch {
+        this.warnings.push(`metrics.jsonl line ${i + 1} is damaged and was skipped`);
+        return;
+      }
+      if (record.kind === 'eval') this.evals.push({ step: record.step, values: record.values });
+      else this.addPoint(record.step, record.epoch, record.values, record.elapsedMs);
+    });
+  }
+
+  private addPoint(step: number, epoch: number, values: Record<string, number>, elapsedMs: number): void {
+    const index = this.steps.length;
+    this.steps.push(step);
+    for (const [key, value] of Object.entries(values)) {
+      // A key that appears late is padded so every column stays aligned with `steps`.
+      const column = (this.series[key] ??= new Array<number | null>(index).fill(null));
+      column.push(value);
+    }
+    for (const column of Object.values(this.series)) if (column.length < index + 1) column.push(null);
+    this.step = step;
+    this.epoch = epoch;
+    this.stepsPerSecond = step / Math.max(elapsedMs / 1000, 1e-9);
+  }
+
+  /** Applies a live trainer message. */
+  apply(message: TrainerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.backend = message.backend;
+        return;
+      case 'started':
+        this.totalSteps = message.totalSteps;
+        return;
+      case 'status':
+        this.state = message.state;
+        return;
+      case 'metrics':
+        this.addPoint(message.step, message.epoch, message.values, message.elapsedMs);
+        return;
+      case 'eval':
+        this.evals.push({ step: message.step, values: message.values });
+        return;
+      case 'samples':
+        this.samples.push({ step: message.step, kind: message.kind, path: message.path });
+        return;
+      case 'error':
+        if (message.fatal) this.error = { message: message.message, hint: message.hint };
+        return;
+      case 'done':
+        this.state = message.summary.state;
+        this.stepsPerSecond = message.summary.stepsPerSecond;
+        return;
+    }
+  }
+
+  /** The newest grid of each kind. */
+  latestSamples(): SampleFile[] {
+    const latest = new Map<string, SampleFile>();
+    for (const s of this.samples) latest.set(s.kind, s);
+    return [...latest.values()];
+  }
+
+  toView(asUri: (file: string) => string): RunView {
+    const info = FAMILY_INFO[this.config.family];
+    const image = (s: SampleFile): SampleImage => ({ step: s.step, kind: s.kind, uri: asUri(s.path) });
+    return {
+      runId: this.runId,
+      title: this.title,
+      family: this.config.family,
+      dataset: this.config.dataset,
+      backend: this.backend,
+      state: this.state,
+      step: this.step,
+      epoch: this.epoch,
+      totalSteps: this.totalSteps,
+      stepsPerSecond: this.stepsPerSecond,
+      lossKey: info.lossKey,
+      density: info.density,
+      history: { steps: this.steps, series: this.series },
+      evals: this.evals,
+      samples: this.latestSamples().map(image),
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Starts, tracks and ends trainer processes for the extension. Each live run has one trainer
+ * child process, one RunHistory (the whole history, for webviews that reload) and one progress
+ * notification with a working Cancel. At most `genlab.maxConcurrentRuns` train at once.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TrainConfig } from '../protocol/config';
+import type { TrainerMessage } from '../protocol/messages';
+import { TrainerClient } from '../trainer/client';
+import { writeJsonAtomic } from '../trainer/runs/atomicFile';
+import { RunHistory } from './runHistory';
+
+interface LiveRun {
+  client: TrainerClient;
+  config: TrainConfig;
+  /** Set once the trainer has created the run folder. */
+  history?: RunHistory;
+  lastError?: { message: string; hint: string };
+  /** Messages that arrived before `started` (e.g. `ready`), applied once the history exists. */
+  early: TrainerMessage[];
+}
+
+export interface RunEvent {
+  run: RunHistory;
+  message: TrainerMessage;
+}
+
+export class RunManager implements vscode.Disposable {
+  private readonly live = new Set<LiveRun>();
+  private readonly waiting: (() => void)[] = [];
+  private readonly onMessageEmitter = new vscode.EventEmitter<RunEvent>();
+  /** Every validated trainer message of a run whose folder exists, after it was applied to the history. */
+  readonly onMessage = this.onMessageEmitter.event;
+  private readonly onLiveChangeEmitter = new vscode.EventEmitter<void>();
+  /** A run started or ended. */
+  readonly onLiveChange = this.onLiveChangeEmitter.event;
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly trainerPath: string,
+  ) {}
+
+  get liveRuns(): RunHistory[] {
+    return [...this.live].flatMap((r) => (r.history ? [r.history] : []));
+  }
+
+  liveRun(runId: string): RunHistory | undefined {
+    return this.liveRuns.find((r) => r.runId === runId);
+  }
+
+  get training(): boolean {
+    return this.live.size > 0;
+  }
+
+  /**
+   * Starts a run, first making room if the concurrency limit is reached (the person chooses to
+   * stop a run or to wait). Resolves with the run's history once its folder exists, or undefined
+   * if the person cancelled or the trainer failed before creating it.
+   */
+  async start(config: TrainConfig): Promise<RunHistory | undefined> {
+    if (!(await this.makeRoom())) return undefined;
+    return new Promise((resolve) => this.launch(config, resolve));
+  }
+
+  private async makeRoom(): Promise<boolean> {
+    const limit = vscode.workspace.getConfiguration('genlab').get<number>('maxConcurrentRuns', 1);
+    if (this.live.size < limit) return true;
+    const running = this.liveRuns.map((r) => `${r.title} (step ${r.step}/${r.totalSteps})`).join(', ') || 'a run';
+    const choice = await vscode.window.showWarningMessage(
+      `GenLab is already training ${running}; genlab.maxConcurrentRuns is ${limit}.`,
+      { modal: true, detail: 'Stop the current run and start the new one, or start the new one when a run finishes.' },
+      'Stop and Start',
+      'Wait',
+    );
+    if (choice === 'Stop and Start') {
+      const oldest = [...this.live][0];
+      oldest.client.stop();
+      await oldest.client.exited;
+      return true;
+    }
+    if (choice === 'Wait') {
+      this.log.info('New run queued until a running one finishes');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      return true;
+    }
+    return false;
+  }
+
+  private launch(config: TrainConfig, resolve: (run: RunHistory | undefined) => void): void {
+    // The handlers run only after this statement, once `run` exists.
+    const run: LiveRun = {
+      config,
+      early: [],
+      client: TrainerClient.start(
+        config,
+        {
+          onMessage: (m) => this.receive(run, m, resolve),
+          onLog: (line, stream) => {
+            if (stream === 'stderr') this.log.warn(`[trainer ${run.client.pid}] ${line}`);
+            else this.log.info(`[trainer ${run.client.pid}] ${line}`);
+          },
+          onInvalid: (problem) => this.log.error(`[trainer ${run.client.pid}] dropped an invalid message: ${problem}`),
+        },
+        this.trainerPath,
+      ),
+    };
+    this.live.add(run);
+    this.log.info(`Trainer ${run.client.pid} started: ${config.family} on ${config.dataset}, ${config.steps ?? `${config.epochs} epochs`}`);
+    this.onLiveChangeEmitter.fire();
+    void vscode.commands.executeCommand('setContext', 'genlab.training', true);
+    void this.showProgress(run);
+    void run.client.exited.then((exit) => {
+      this.finish(run, exit.code, exit.signal);
+      resolve(run.history);
+    });
+  }
+
+  private receive(run: LiveRun, message: TrainerMessage, resolve: (run: RunHistory) => void): void {
+    if (message.type === 'error') {
+      if (message.fatal) {
+        this.log.error(`Trainer: ${message.message} ${message.hint}`);
+        run.lastError = { message: message.message, hint: message.hint };
+      } else {
+        this.log.warn(`Trainer: ${message.message} ${message.hint}`);
+      }
+    }
+    if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);
+    if (message.type === 'started') {
+      run.history = new RunHistory(message.runId, message.runDir, message.config, new Date().toISOString());
+      for (const m of run.early) run.history.apply(m);
+      this.log.info(`Run ${message.runId} in ${message.runDir}`);
+      resolve(run.history);
+    }
+    if (!run.history) {
+      run.early.push(message);
+      return;
+    }
+    run.history.apply(message);
+    this.onMessageEmitter.fire({ run: run.history, message });
+  }
+
+  private finish(run: LiveRun, code: number | null, signal: NodeJS.Signals | null): void {
+    this.live.delete(run);
+    const history = run.history;
+    if (history && history.live) {
+      // The trainer ended without `done`: it crashed or was killed. Say so on disk and to the person.
+      const error = run.lastError ?? {
+        message: `The trainer process ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).`,
+        hint: 'Its last output is in the GenLab log. Everything written before the end is kept in the run folder.',
+      };
+      history.error = error;
+      history.apply({ type: 'status', state: 'failed' });
+      this.recordFailure(history, error);
+      this.onMessageEmitter.fire({ run: history, message: { type: 'status', state: 'failed' } });
+    }
+    if (history?.state === 'failed' || (!history && code !== 0)) {
+      const error = history?.error ?? run.lastError;
+      this.log.error(`Run failed: ${error?.message ?? `trainer exit code ${code}`}`);
+      void vscode.window
+        .showErrorMessage(`GenLab: training failed. ${error?.message ?? ''} ${error?.hint ?? ''}`.trim(), 'Open Log')
+        .then((choice) => choice === 'Open Log' && this.log.show());
+    }
+    this.log.info(`Trainer ${run.client.pid} exited (${signal ?? `code ${code}`})`);
+    void vscode.commands.executeCommand('setContext', 'genlab.training', this.live.size > 0);
+    this.onLiveChangeEmitter.fire();
+    this.waiting.shift()?.();
+  }
+
+  private recordFailure(history: RunHistory, error: { message: string; hint: string }): void {
+    const file = path.join(history.runDir, 'run.json');
+    try {
+      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      const now = new Date().toISOString();
+      writeJsonAtomic(file, { ...record, status: 'failed', error, finishedAt: now, updatedAt: now });
+    } catch (err) {
+      this.log.error(`Could not record the failure in ${file}: ${String(err)}`);
+    }
+  }
+
+  private showProgress(run: LiveRun): Thenable<void> {
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `GenLab: training ${run.config.family.toUpperCase()} on ${run.config.dataset}`, cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => {
+          this.log.info('Stop requested from the progress notification');
+          run.client.stop();
+        });
+        let reported = 0;
+        const sub = this.onMessage(({ run: history, message }) => {
+          if (history !== run.history) return;
+          if (message.type === 'metrics' && history.totalSteps > 0) {
+            const percent = (100 * message.step) / history.totalSteps;
+            // Whole percents only: the notification need not redraw 25 times a second.
+            if (Math.floor(percent) > Math.floor(reported)) {
+              progress.report({ increment: percent - reported, message: `step ${message.step}/${history.totalSteps}` });
+              reported = percent;
+            }
+          } else if (message.type === 'status') {
+            progress.report({ message: message.state === 'stopping' ? 'stopping after this step…' : message.state });
+          }
+        });
+        return run.client.exited.then(() => sub.dispose());
+      },
+    );
+  }
+
+  /** Asks a run (or every run) to stop after its current step. */
+  stop(runId?: string): void {
+    for (const run of this.live) if (!runId || run.history?.runId === runId) run.client.stop();
+  }
+
+  sampleNow(runId: string): void {
+    for (const run of this.live) if (run.history?.runId === runId) run.client.send({ type: 'sampleNow' });
+  }
+
+  /**
+   * Ends every trainer: each is asked to stop (so its run folder is left complete) and killed if
+   * it has not exited within `graceMs`. No trainer may outlive the window.
+   */
+  async shutdown(graceMs = 3000): Promise<void> {
+    const runs = [...this.live];
+    for (const run of runs) run.client.stop();
+    await Promise.all(
+      runs.map(async (run) => {
+        const timer = setTimeout(() => run.client.kill(), graceMs);
+        await run.client.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  dispose(): void {
+    for (const run of this.live) run.client.kill();
+    this.onMessageEmitter.dispose();
+    this.onLiveChangeEmitter.dispose();
+  }
+}

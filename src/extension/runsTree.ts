@@ -1,0 +1,64 @@
+/** The "Runs" tree in the GenLab sidebar: every run, newest first, with its state and result. */
+import * as vscode from 'vscode';
+import { FAMILY_INFO } from '../protocol/families';
+import type { Family } from '../protocol/config';
+import { metricLabel } from '../protocol/metricLabels';
+import type { RunState } from '../protocol/webview';
+import type { RunCatalog, RunEntry } from './runCatalog';
+
+const STATE_ICONS: Record<RunState, vscode.ThemeIcon> = {
+  'loading-data': new vscode.ThemeIcon('loading~spin'),
+  training: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  evaluating: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  stopping: new vscode.ThemeIcon('loading~spin'),
+  finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  stopped: new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('charts.yellow')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  interrupted: new vscode.ThemeIcon('warning', new vscode.ThemeColor('charts.orange')),
+};
+
+const LIVE_STATES: RunState[] = ['loading-data', 'training', 'evaluating', 'stopping'];
+
+function mainMetric(run: RunEntry): string | undefined {
+  const key = FAMILY_INFO[run.family as Family]?.density.metric;
+  const value = key === undefined ? undefined : run.finalMetrics[key];
+  return value === undefined ? undefined : `${metricLabel(key!)} ${value.toFixed(2)}`;
+}
+
+export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly catalog: RunCatalog) {}
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  getChildren(element?: RunEntry): RunEntry[] {
+    return element ? [] : this.catalog.list();
+  }
+
+  getTreeItem(run: RunEntry): vscode.TreeItem {
+    const item = new vscode.TreeItem(run.title, vscode.TreeItemCollapsibleState.None);
+    const live = LIVE_STATES.includes(run.state);
+    const metric = mainMetric(run);
+    item.id = run.runId;
+    item.iconPath = STATE_ICONS[run.state];
+    item.description = live ? `${run.state} · step ${run.step}/${run.totalSteps}` : [metric, run.state].filter(Boolean).join(' · ');
+    item.contextValue = live ? 'run.live' : 'run.done';
+    item.resourceUri = vscode.Uri.file(run.dir);
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${run.state} · step ${run.step}/${run.totalSteps}  \n`);
+    if (metric) tooltip.appendMarkdown(`${metric} nats  \n`);
+    if (run.error) tooltip.appendMarkdown(`\n${run.error.message}  \n_${run.error.hint}_  \n`);
+    tooltip.appendMarkdown(`\nStarted ${new Date(run.createdAt).toLocaleString()}  \n\`${run.runId}\``);
+    item.tooltip = tooltip;
+    item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,37 @@
+/** A status bar item for the newest live run: family, step, loss and speed; a click opens its dashboard. */
+import * as vscode from 'vscode';
+import { FAMILY_INFO } from '../protocol/families';
+import { metricLabel } from '../protocol/metricLabels';
+import type { RunManager } from './runManager';
+
+export class TrainingStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('genlab.training', vscode.StatusBarAlignment.Left, 50);
+  private lastDraw = 0;
+
+  constructor(private readonly manager: RunManager) {
+    this.item.name = 'GenLab Training';
+  }
+
+  update(force = false): void {
+    const run = this.manager.liveRuns.at(-1);
+    if (!run) {
+      this.item.hide();
+      return;
+    }
+    // Metrics arrive ~25 times a second; the status bar needs a few updates a second at most.
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 250) return;
+    this.lastDraw = now;
+    const info = FAMILY_INFO[run.config.family];
+    const loss = run.series[info.lossKey]?.at(-1);
+    const lossText = typeof loss === 'number' ? ` · ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
+    this.item.text = `$(sync~spin) ${run.config.family.toUpperCase()} ${run.step}/${run.totalSteps}${lossText} · ${run.stepsPerSecond.toFixed(1)} steps/s`;
+    this.item.tooltip = `GenLab: ${run.title} (${run.state}, ${run.backend}). Click to open its dashboard.`;
+    this.item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+/** How each run state reads in the views: a label, a codicon and a colour tone. Pure. */
+import type { RunState } from '../../src/protocol/webview';
+
+export type Tone = 'active' | 'ok' | 'warn' | 'error';
+
+export interface StateLook {
+  label: string;
+  icon: string;
+  /** The icon turns (while work is under way). */
+  spin: boolean;
+  tone: Tone;
+}
+
+export const STATE_LOOK: Record<RunState, StateLook> = {
+  'loading-data': { label: 'Loading data', icon: 'loading', spin: true, tone: 'active' },
+  training: { label: 'Training', icon: 'loading', spin: true, tone: 'active' },
+  evaluating: { label: 'Evaluating', icon: 'beaker', spin: false, tone: 'active' },
+  stopping: { label: 'Stopping', icon: 'loading', spin: true, tone: 'warn' },
+  finished: { label: 'Finished', icon: 'pass-filled', spin: false, tone: 'ok' },
+  stopped: { label: 'Stopped', icon: 'debug-stop', spin: false, tone: 'warn' },
+  failed: { label: 'Failed', icon: 'error', spin: false, tone: 'error' },
+  interrupted: { label: 'Interrupted', icon: 'warning', spin: false, tone: 'warn' },
+};
+
+/** The trainer is working and can be asked to stop. */
+export function canStop(state: RunState): boolean {
+  return state === 'loading-data' || state === 'training' || state === 'evaluating';
+}
+
+/** The model exists and can draw samples on request. */
+export function canSample(state: RunState): boolean {
+  return state === 'training' || state === 'evaluating';
+}
+
+const DENSITY_KIND: Record<string, string> = {
+  'explicit-tractable': 'Explicit, tractable density',
+  'explicit-approximate': 'Explicit, approximate density',
+  implicit: 'Implicit density',
+};
+
+/** The taxonomy line's lead: "Explicit, approximate density". */
+export function densityKindLabel(kind: string): string {
+  return DENSITY_KIND[kind] ?? kind;
+}
