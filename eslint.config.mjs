@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'e2e/node_modules/**', 'runs/**', 'test-output/**', '.cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'e2e/node_modules/**', 'e2e/.work/**', 'runs/**', 'test-output/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

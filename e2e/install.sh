@@ -56,6 +56,14 @@ if [[ ! -s "$rg_tarball" ]]; then
   tar -C "$(dirname "$(command -v rg)")" -czf "$rg_tarball" rg
 fi
 
+# node-gyp (argon2, kerberos, node-pty) would download Node's headers from nodejs.org, which is
+# unreachable: point it at the headers installed beside this Node (this machine's ~/.npmrc already
+# sets nodedir=/usr; this covers a machine without it).
+node_prefix="$(dirname "$(dirname "$(node -p process.execPath)")")"
+if [[ -z "${npm_config_nodedir:-}" && -f "$node_prefix/include/node/node.h" ]]; then
+  export npm_config_nodedir="$node_prefix"
+fi
+
 log "npm ci (code-server compiles native modules: about 1.5 min)"
 # code-server's postinstall refuses to run as root without unsafe_perm, and its node-pty step runs
 # `npx node-gyp`, which would prompt without yes=true. Both are set for this install only.

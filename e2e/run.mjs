@@ -3,7 +3,7 @@
 // extension host) driven by playwright-core in Debian's chromium. See
 // shared/guides/e2e-code-server.md for why it is done this way, offline.
 //
-//   node e2e/run.mjs [--host-only | --ui-only] [--grep <pattern>] [--keep] [--verbose]
+//   node e2e/run.mjs [--host-only | --ui-only] [--grep <re>] [--host-grep <re>] [--keep] [--verbose]
 //
 // Needs `npm run build` (dist/extension.js, dist/test/e2e-host/index.js) and `bash e2e/install.sh`.
 // Phase 1 loads the extension with extensionTestsPath: the Mocha suites of test/e2e-host run in
@@ -28,20 +28,25 @@ const UI_TEST_TIMEOUT_MS = 5 * 60_000;
 
 // --- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const opts = { hostOnly: false, uiOnly: false, grep: undefined, keep: false, verbose: false };
+const opts = { hostOnly: false, uiOnly: false, grep: undefined, hostGrep: undefined, keep: false, verbose: false };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--host-only') opts.hostOnly = true;
   else if (a === '--ui-only') opts.uiOnly = true;
   else if (a === '--grep') opts.grep = argv[++i];
   else if (a.startsWith('--grep=')) opts.grep = a.slice('--grep='.length);
+  else if (a === '--host-grep') opts.hostGrep = argv[++i];
+  else if (a.startsWith('--host-grep=')) opts.hostGrep = a.slice('--host-grep='.length);
   else if (a === '--keep') opts.keep = true;
   else if (a === '--verbose') opts.verbose = true;
   else if (a === '--help' || a === '-h') {
-    console.log('usage: node e2e/run.mjs [--host-only | --ui-only] [--grep <pattern>] [--keep] [--verbose]\n' +
-      '  --grep    run UI tests whose file name matches, and Mocha host tests whose title matches\n' +
-      '  --keep    keep the scratch folder (e2e/.work/run-PID) with code-server\'s data and logs\n' +
-      '  --verbose print the workbench console as it comes');
+    console.log('usage: node e2e/run.mjs [--host-only | --ui-only] [--grep <re>] [--host-grep <re>] [--keep] [--verbose]\n' +
+      '  --host-only  only the extension-host Mocha suites (test/e2e-host)\n' +
+      '  --ui-only    only the Playwright UI tests (e2e/ui/*.test.mjs)\n' +
+      '  --grep       only the UI test files whose name matches (case-insensitive)\n' +
+      '  --host-grep  only the host tests whose full Mocha title matches\n' +
+      '  --keep       keep the scratch folder (e2e/.work/run-PID) with code-server\'s data and logs\n' +
+      '  --verbose    print the workbench console as it comes');
     process.exit(0);
   } else {
     console.error(`unknown option ${a} (try --help)`);
@@ -212,7 +217,7 @@ async function startCodeServer() {
     // No extension gallery: the workbench would try open-vsx.org, unreachable offline.
     EXTENSIONS_GALLERY: '{}',
   });
-  if (opts.grep) env.GENLAB_E2E_GREP = opts.grep;
+  if (opts.hostGrep) env.GENLAB_E2E_GREP = opts.hostGrep;
 
   const logFile = join(scratch, 'code-server.log');
   const out = createWriteStream(logFile);
@@ -271,7 +276,8 @@ async function newPage() {
   const page = await context.newPage();
   const consoleLines = [];
   page.on('console', (m) => {
-    const line = `[${m.type()}] ${m.text()}`;
+    // The workbench logs through console with a '%c LEVEL' + CSS prefix: dropped here.
+    const line = `[${m.type()}] ${m.text().replace(/^%c\s*\w+\s+color:\s*#\w+\s*/, '')}`;
     consoleLines.push(line);
     if (consoleLines.length > 200) consoleLines.shift();
     if (opts.verbose) console.log('  [workbench]', line);
@@ -371,12 +377,15 @@ function makeHelpers(page, testName) {
     throw new Error(`command "${title}" not found in the palette after ${attempts} tries: ${lastErr?.message}`);
   };
 
-  /** Webviews are nested same-origin iframes: searches every frame for `selector`. */
+  /** Webviews are nested same-origin iframes: an outer .../webview/browser/pre/index.html (VS Code's
+   *  host shell) holds the content frame .../pre/fake.html with the extension's HTML. Searches the
+   *  content frames of all webviews (panels and views) for `selector`; other frames (the web
+   *  worker extension host's) are left out. */
+  const isWebviewFrame = (f) => !!f && /\/webview\/browser\/pre\//.test(f.url());
   const findInWebviews = async (selector, { timeout = 30_000 } = {}) => {
     const deadline = Date.now() + timeout;
     for (;;) {
-      for (const frame of page.frames()) {
-        if (frame === page.mainFrame()) continue;
+      for (const frame of page.frames().filter((f) => isWebviewFrame(f) && isWebviewFrame(f.parentFrame()))) {
         try {
           const locator = frame.locator(selector);
           if ((await locator.count()) > 0) return { frame, locator: locator.first() };

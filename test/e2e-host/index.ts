@@ -19,7 +19,7 @@ export async function run(): Promise<void> {
     ui: 'bdd',
     color: false,
     timeout: 120_000,
-    // e2e/run.mjs --grep passes its pattern through the environment of code-server.
+    // e2e/run.mjs --host-grep passes its pattern through the environment of code-server.
     grep: process.env.GENLAB_E2E_GREP || undefined,
   });
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);

@@ -1,7 +1,215 @@
 /**
- * Dashboard webview entry (browser, no Node). It announces itself to the extension host, which
- * then replays the run's history; the live dashboard is built on this handshake.
+ * Dashboard webview entry (browser, no Node). On load it redraws the state VS Code kept for it
+ * (so a reloaded panel is never blank), then posts `ready`; the host answers with `init` (the
+ * run's whole history) and streams `metrics`, `eval`, `samples` and `status`. Every message is
+ * checked with the protocol's decoder; one that does not decode is logged and dropped.
  */
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
+import '@vscode/codicons/dist/codicon.css';
+import '../shared/base.css';
+import './dashboard.css';
+import { decode } from '../../src/protocol/decode';
+import { type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
+import { byId } from '../shared/dom';
+import { throttle, vscodeApi } from '../shared/vscodeApi';
+import { LossChart } from './lossChart';
+import { MetricStore } from './series';
+import { clampSmoothing, SMOOTHING_DEFAULT } from './smoothing';
+import { watchTheme } from './theme';
+import { DashboardView, type RunInfo } from './view';
 
-acquireVsCodeApi().postMessage({ type: 'ready' });
+/** What VS Code keeps for the panel across reloads (and hands to the host's panel serializer). */
+interface SavedState {
+  v: 1;
+  runId?: string;
+  /** The run with a compacted history (≤ SAVED_POINTS points). */
+  run?: RunView;
+  settings: { smoothing: number; log: boolean; hidden: string[] };
+}
+
+const SAVED_POINTS = 1200;
+/** Minimum time between two `drawn` reports. */
+const DRAWN_INTERVAL_MS = 100;
+
+const api = vscodeApi<SavedState>();
+const post = (message: FromDashboard): void => api.postMessage(message);
+
+const saved = readSavedState();
+const settings = saved?.settings ?? { smoothing: SMOOTHING_DEFAULT, log: false, hidden: [] };
+const store = new MetricStore(settings.smoothing);
+let run: RunInfo | undefined;
+
+const view = new DashboardView(byId('app'), {
+  stop: () => post({ type: 'stop' }),
+  sampleNow: () => post({ type: 'sampleNow' }),
+  smoothing: (w) => {
+    settings.smoothing = clampSmoothing(w);
+    chart.configure({ smoothing: settings.smoothing });
+    save();
+  },
+  logScale: (on) => {
+    settings.log = on;
+    chart.configure({ log: on });
+    save();
+  },
+  resetZoom: () => chart.resetZoom(),
+});
+view.setControls(settings.smoothing, settings.log);
+
+// Latency reporting: the newest streamed point not yet drawn, and the last report's time.
+let newest: { step: number; sentAt: number } | undefined;
+let lastReport = 0;
+let reportTimer: ReturnType<typeof setTimeout> | undefined;
+let pendingReport: Extract<FromDashboard, { type: 'drawn' }> | undefined;
+
+const chart = new LossChart(view.chart, view.legend, store, saved?.run?.lossKey ?? '', settings, {
+  onDrawn: () => {
+    if (!newest) return;
+    pendingReport = { type: 'drawn', step: newest.step, latencyMs: Math.max(0, Date.now() - newest.sentAt), points: store.length };
+    newest = undefined;
+    flushReport();
+  },
+  onZoomChange: (zoomed) => view.setZoomed(zoomed),
+  onHiddenChange: (hidden) => {
+    settings.hidden = hidden;
+    save();
+  },
+});
+
+function flushReport(): void {
+  if (!pendingReport || reportTimer !== undefined) return;
+  const wait = lastReport + DRAWN_INTERVAL_MS - Date.now();
+  if (wait > 0) {
+    reportTimer = setTimeout(() => {
+      reportTimer = undefined;
+      flushReport();
+    }, wait);
+    return;
+  }
+  lastReport = Date.now();
+  post(pendingReport);
+  pendingReport = undefined;
+}
+
+// Header, error and tables are redrawn at most once a frame, however fast messages come.
+let headerFrame = 0;
+function renderHeaderSoon(): void {
+  if (headerFrame) return;
+  headerFrame = requestAnimationFrame(() => {
+    headerFrame = 0;
+    if (run) view.renderHeader(run);
+  });
+}
+
+function writeState(): void {
+  const state: SavedState = { v: 1, settings: { ...settings } };
+  if (run) {
+    state.runId = run.runId;
+    state.run = { ...run, history: store.compact(SAVED_POINTS) };
+  }
+  api.setState(state);
+}
+const save = throttle(writeState, 1000);
+
+function handle(msg: ToDashboard): void {
+  switch (msg.type) {
+    case 'init': {
+      const { history, ...info } = msg.run;
+      const another = run?.runId !== info.runId;
+      run = info;
+      store.load(history);
+      newest = undefined;
+      if (another) {
+        view.clearRunParts();
+        chart.reset();
+      }
+      chart.setLossKey(info.lossKey);
+      chart.update();
+      view.renderHeader(info);
+      view.renderError(info.error);
+      view.renderSamples(info.samples);
+      view.renderEvals(info.evals, info.lossKey);
+      // At once, not throttled: the host's panel serializer finds the run by the saved runId.
+      writeState();
+      return;
+    }
+    case 'metrics': {
+      if (!run) return;
+      let grew = false;
+      for (const p of msg.points) {
+        const result = store.append(p.step, p.values);
+        if (result === 'ignored') continue;
+        if (result === 'new-keys') chart.rebuild();
+        grew = true;
+        newest = { step: p.step, sentAt: p.sentAt };
+        run.step = p.step;
+        run.epoch = p.epoch;
+      }
+      run.stepsPerSecond = msg.stepsPerSecond;
+      if (grew) chart.update();
+      renderHeaderSoon();
+      break;
+    }
+    case 'eval': {
+      if (!run) return;
+      const i = run.evals.findIndex((e) => e.step === msg.step);
+      const entry = { step: msg.step, values: msg.values };
+      if (i >= 0) run.evals[i] = entry;
+      else {
+        run.evals.push(entry);
+        run.evals.sort((a, b) => a.step - b.step);
+      }
+      view.renderEvals(run.evals, run.lossKey);
+      break;
+    }
+    case 'samples': {
+      if (!run) return;
+      run.samples = [...run.samples.filter((s) => s.kind !== msg.image.kind), msg.image];
+      view.renderSamples([msg.image]);
+      break;
+    }
+    case 'status': {
+      if (!run) return;
+      run.state = msg.state;
+      if (msg.error) run.error = msg.error;
+      view.renderHeader(run);
+      view.renderError(run.error);
+      break;
+    }
+  }
+  save();
+}
+
+function readSavedState(): SavedState | undefined {
+  const state = api.getState();
+  if (!state || state.v !== 1) return undefined;
+  const s = state.settings;
+  const out: SavedState = {
+    v: 1,
+    settings: {
+      smoothing: clampSmoothing(Number(s?.smoothing)),
+      log: s?.log === true,
+      hidden: Array.isArray(s?.hidden) ? s.hidden.filter((k) => typeof k === 'string') : [],
+    },
+  };
+  if (state.run) {
+    // The saved run goes through the same decoder as the host's `init`.
+    const r = decode(toDashboard, { type: 'init', run: state.run }, 'savedState');
+    if (r.ok && r.value.type === 'init') out.run = r.value.run;
+    else console.warn('GenLab dashboard: saved state ignored:', r.ok ? 'not an init' : r.error);
+  }
+  return out;
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const r = decode(toDashboard, event.data, 'message');
+  if (!r.ok) {
+    console.warn('GenLab dashboard: ignored a message that does not fit the protocol:', r.error);
+    return;
+  }
+  handle(r.value);
+});
+
+watchTheme(() => chart.themeChanged());
+
+if (saved?.run) handle({ type: 'init', run: saved.run });
+post({ type: 'ready' });

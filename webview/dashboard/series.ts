@@ -291,7 +291,7 @@ export class MetricStore {
       const values: Record<string, number> = {};
       for (const key of this.keys) {
         const v = history.series[key][i];
-        if (v !== undefined) values[key] = v;
+        if (typeof v === 'number') values[key] = v;
       }
       this.append(history.steps[i], values);
     }
@@ -343,11 +343,10 @@ export class MetricStore {
   /**
    * A small copy of the history for the webview's saved state: at most about `maxPoints` points,
    * chosen as the extremes of the first series over equal blocks so the chart's shape survives.
-   * Points with a gap in any series are left out (a saved history holds numbers only).
    */
   compact(maxPoints: number): MetricHistory {
     const n = this.length;
-    const out: MetricHistory = { steps: [], series: Object.fromEntries(this.keys.map((k) => [k, [] as number[]])) };
+    const out: MetricHistory = { steps: [], series: Object.fromEntries(this.keys.map((k) => [k, [] as (number | null)[]])) };
     if (!n) return out;
     let indices: number[];
     if (n <= maxPoints) {
@@ -365,9 +364,11 @@ export class MetricStore {
       indices = [...set].sort((a, b) => a - b);
     }
     for (const i of indices) {
-      if (this.keys.some((key) => Number.isNaN(this.raw.get(key)!.values.get(i)))) continue;
       out.steps.push(this.steps.get(i));
-      for (const key of this.keys) out.series[key].push(this.raw.get(key)!.values.get(i));
+      for (const key of this.keys) {
+        const v = this.raw.get(key)!.values.get(i);
+        out.series[key].push(Number.isNaN(v) ? null : v);
+      }
     }
     return out;
   }

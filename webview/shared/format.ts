@@ -82,3 +82,12 @@ export function formatAge(iso: string, now = Date.now()): string {
   if (s < 7 * 86400) return `${Math.floor(s / 86400)} d ago`;
   return new Date(t).toISOString().slice(0, 10);
 }
+
+/** An axis tick: as many decimals as the tick spacing needs (spacing 50 → "150", 0.25 → "1.25"). */
+export function formatTick(v: number, increment: number): string {
+  if (!Number.isFinite(v)) return '';
+  if (Math.abs(v) >= 1e6) return formatCompact(v);
+  const frac = increment > 0 ? (String(Number(increment.toPrecision(6))).split('.')[1] ?? '') : '';
+  const decimals = /e-/.test(String(increment)) ? 6 : Math.min(6, frac.length);
+  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}

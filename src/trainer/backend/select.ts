@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendName } from '../../protocol/config';
-import { registerWasmTrainingKernels } from './wasmKernels';
+import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
 
 export interface BackendInfo {
   name: BackendName;
@@ -93,12 +93,16 @@ async function useWasm(notes: string[]): Promise<BackendInfo> {
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   if (!simd) notes.push('wasm: this Node has no WebAssembly SIMD, so training runs about 1.5-2x slower');
   const threads = getThreadsCount();
+  const replacedKernels = registerWasmTrainingKernels();
+  // Faster equivalents of working stock kernels (dense layers' forward pass, the engine's copies of
+  // saved tensors): not listed with the replacements above.
+  registerWasmFastPaths();
   return {
     name: 'wasm',
     label: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
     notes,
     versions: versions({ 'tfjs-backend-wasm': version_wasm }),
-    replacedKernels: registerWasmTrainingKernels(),
+    replacedKernels,
   };
 }
 

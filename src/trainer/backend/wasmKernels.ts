@@ -12,11 +12,14 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?:
 type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
 
 const REPLACED = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+/** Stock kernels that work well enough but cost a dense layer's training step time; see registerWasmFastPaths. */
+const FAST_PATHS = ['_FusedMatMul', 'Identity', 'Sum'] as const;
 /** Stock kernels the replacements are built from, saved before any of them is unregistered. */
-const USED = ['BatchMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Transpose'] as const;
+const USED = ['BatchMatMul', '_FusedMatMul', 'Identity', 'Sum', 'Add', 'Relu', 'Conv2D', 'Conv2DBackpropInput', 'Transpose'] as const;
 type StockName = (typeof USED)[number];
 
 let stock: Map<StockName, WasmKernelFunc> | undefined;
+let fastPaths = false;
 
 /**
  * Replaces the wasm backend's BatchMatMul, Conv2DBackpropFilter and Conv2DBackpropInput; returns
@@ -24,6 +27,26 @@ let stock: Map<StockName, WasmKernelFunc> | undefined;
  */
 export function registerWasmTrainingKernels(): string[] {
   if (stock) return [...REPLACED];
+  saveStockKernels();
+  install({ BatchMatMul: batchMatMul, Conv2DBackpropFilter: conv2DBackpropFilter, Conv2DBackpropInput: conv2DBackpropInput });
+  return [...REPLACED];
+}
+
+/**
+ * Also replaces _FusedMatMul (the forward pass of dense layers), which then picks the cheaper of
+ * the plain and the swapped product as BatchMatMul does; Identity, which the engine runs on every
+ * tensor it keeps for the backward pass and which copied the data; and Sum over leading axes (bias
+ * gradients), which transposed first. Returns their names.
+ * Needs registerWasmTrainingKernels() first; later calls change nothing.
+ */
+export function registerWasmFastPaths(): string[] {
+  if (!stock) throw new Error('registerWasmTrainingKernels() has not run');
+  if (!fastPaths) install({ _FusedMatMul: fusedMatMul, Identity: identity, Sum: sum });
+  fastPaths = true;
+  return [...FAST_PATHS];
+}
+
+function saveStockKernels(): void {
   // Stock kernels bind their wasm functions in setup functions that run when the backend
   // initialises; one unregistered before that would never be bound.
   if (!tf.findBackend('wasm')) throw new Error('initialise the wasm backend before registering its training kernels');
@@ -34,22 +57,19 @@ export function registerWasmTrainingKernels(): string[] {
     saved.set(name, config.kernelFunc as WasmKernelFunc);
   }
   stock = saved;
-  const replacements: Record<(typeof REPLACED)[number], WasmKernelFunc> = {
-    BatchMatMul: batchMatMul,
-    Conv2DBackpropFilter: conv2DBackpropFilter,
-    Conv2DBackpropInput: conv2DBackpropInput,
-  };
-  for (const name of REPLACED) {
+}
+
+function install(replacements: Record<string, WasmKernelFunc>): void {
+  for (const [name, kernelFunc] of Object.entries(replacements)) {
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: replacements[name] as tf.KernelFunc });
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
-  return [...REPLACED];
 }
 
 /** The stock wasm kernel a replacement stands in for (undefined where it never existed), for benchmarks. */
 export function stockWasmKernel(name: string): WasmKernelFunc | undefined {
   if (!stock) throw new Error('registerWasmTrainingKernels() has not run');
-  return (REPLACED as readonly string[]).includes(name) ? stock.get(name as StockName) : undefined;
+  return ([...REPLACED, ...FAST_PATHS] as readonly string[]).includes(name) ? stock.get(name as StockName) : undefined;
 }
 
 function run(name: StockName, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: object = {}): tf.TensorInfo {
@@ -95,23 +115,121 @@ function cropSpatial(backend: BackendWasm, x: tf.TensorInfo, top: number, left: 
 /**
  * The stock kernel multiplies a transposed operand about 10x slower than a plain one, and every
  * matMul gradient is transposed: materialising the transpose first costs far less.
+ *
+ * The plain product C = A·B hands B to XNNPACK as "weights", which it repacks on every call (its
+ * cache is keyed by tensor id, and weights change every step): ~5 ns per element of B, against ~1
+ * per element for a transpose. Where B is the larger operand (a 784x400 weight against a batch of
+ * 128 rows) Cᵀ = Bᵀ·Aᵀ packs the smaller one instead; the cost estimate below picks whichever of
+ * the two needs less packing and transposing.
  */
 function batchMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
-  const temps: tf.TensorInfo[] = [];
-  const plain = (t: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
-    if (!transposed) return t;
-    const rank = t.shape.length;
-    const perm = [...t.shape.keys()];
-    [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
-    const swapped = transpose(backend, t, perm);
-    temps.push(swapped);
-    return swapped;
-  };
-  const a = plain(input(inputs, 'a'), transposeA);
-  const b = plain(input(inputs, 'b'), transposeB);
-  const out = run('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: false });
-  free(backend, ...temps);
+  const a = input(inputs, 'a');
+  const b = input(inputs, 'b');
+  return swappedProduct(backend, a, b, transposeA, transposeB) ?? plainProduct(backend, a, b, transposeA, transposeB);
+}
+
+/** op(A)·op(B) with any transposes materialised first. */
+function plainProduct(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+  const at = transposeA ? swapLastAxes(backend, a) : a;
+  const bt = transposeB ? swapLastAxes(backend, b) : b;
+  const out = run('BatchMatMul', backend, { a: at, b: bt }, { transposeA: false, transposeB: false });
+  free(backend, ...[at, bt].filter((t, i) => t !== [a, b][i]));
+  return out;
+}
+
+/** (op(B)ᵀ·op(A)ᵀ)ᵀ, where that packs sufficiently less than the plain product; else undefined. */
+function swappedProduct(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo | undefined {
+  const [m, k] = matrixDims(a, transposeA);
+  const [, n] = matrixDims(b, transposeB);
+  // Batched products take the stock kernel's loop, which does not pack.
+  const single = a.shape.slice(0, -2).every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1);
+  const direct = PACK_COST * k * n + (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
+  const swapped = PACK_COST * k * m + (transposeA ? 0 : m * k) + (transposeB ? 0 : k * n) + m * n;
+  if (!single || swapped >= direct || (globalThis as any).NOSWAP && false) return undefined;
+  const bt = transposeB ? b : swapLastAxes(backend, b);
+  const at = transposeA ? a : swapLastAxes(backend, a);
+  const product = run('BatchMatMul', backend, { a: bt, b: at }, { transposeA: false, transposeB: false });
+  const out = swapLastAxes(backend, product);
+  free(backend, product, ...[at, bt].filter((t, i) => t !== [a, b][i]));
+  return out;
+}
+
+function swapLastAxes(backend: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
+  const rank = t.shape.length;
+  const perm = [...t.shape.keys()];
+  [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
+  return transpose(backend, t, perm);
+}
+
+/**
+ * The forward pass of dense layers with a bias (and of linear ones while gradients are recorded).
+ * Where the swapped product is cheaper, it is followed by the bias and activation as kernels of
+ * their own; the stock fused kernel otherwise.
+ */
+function fusedMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { transposeA, transposeB, activation } = attrs as unknown as tf._FusedMatMulAttrs;
+  const { a, b, bias, preluActivationWeights } = inputs;
+  const simple = (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || bias.shape.length === 1);
+  const product = a && b && simple ? swappedProduct(backend, a, b, transposeA, transposeB) : undefined;
+  if (!product) return run('_FusedMatMul', backend, inputs, attrs);
+  let out = product;
+  if (bias) {
+    out = run('Add', backend, { a: product, b: bias });
+    free(backend, product);
+  }
+  if (activation === 'relu') {
+    const activated = run('Relu', backend, { x: out });
+    free(backend, out);
+    out = activated;
+  }
+  return out;
+}
+
+/** XNNPACK's repacking of a product's right operand, per element, relative to a transpose's. */
+const PACK_COST = 5;
+
+/** [rows, columns] of a matMul operand as it enters the product. */
+function matrixDims(t: tf.TensorInfo, transposed: boolean): [number, number] {
+  const [r, c] = t.shape.slice(-2);
+  return transposed ? [c, r] : [r, c];
+}
+
+/**
+ * The stock kernel copies the data, and the engine runs it on every tensor it saves for the
+ * backward pass (~1.3 ms per VAE step). Tensor data is immutable, so a reference does, as on the cpu
+ * backend (and as the wasm Reshape already does).
+ */
+function identity({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const x = input(inputs, 'x');
+  if (x.dtype === 'string') return run('Identity', backend, inputs, attrs);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * Sums over the leading axes (a bias gradient: over the rows of a batch) add whole rows into one
+ * accumulator; the stock kernel transposes the tensor first to reduce over its innermost axis.
+ * Every other case goes to the stock kernel.
+ */
+function sum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const x = input(inputs, 'x');
+  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || !leading) return run('Sum', backend, inputs, attrs);
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const inner = x.shape.slice(axes.length);
+  const width = tf.util.sizeFromShape(inner);
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...inner] : inner, 'float32');
+  // Views taken after the allocation above, which may grow (and move) the heap.
+  const from = backend.typedArrayFromHeap(x);
+  const acc = new Float64Array(width);
+  for (let r = 0; r < rows; r++) {
+    const start = r * width;
+    for (let j = 0; j < width; j++) acc[j] += from[start + j];
+  }
+  backend.typedArrayFromHeap(out).set(acc);
   return out;
 }
 

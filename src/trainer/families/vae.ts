@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { ImageDataset } from '../data/imageDatasets';
+import { fusedAdam } from '../backend/fusedAdam';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import type { ModelFamily, SampleGrid, TrainableModel } from './family';
@@ -23,6 +24,90 @@ export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
 /** -log Bernoulli(x | sigmoid(logits)) summed over pixels, per row; stable for large |logits|. */
 export function bernoulliNll(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)), 1));
+}
+
+/**
+ * mean(bernoulliNll(x, logits)) for training, with its gradient (sigmoid(logits) - x) / rows, in a
+ * handful of kernels: the same loss, without tfjs's Softplus kernel (a slow scalar loop on wasm,
+ * ~2-3 ms for a 128x784 batch) and the element-wise chain its gradient goes through.
+ * softplus(l) = relu(l) - log(sigmoid(|l|)) with sigmoid(|l|) in [1/2, 1], so the logarithms of
+ * whole runs of those factors are taken at once from their product, which cannot underflow.
+ */
+function meanBernoulliNll(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
+  const rows = x.shape[0];
+  const nll = tf.customGrad(((l: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([l]);
+    const [lv, xv, sv] = tf.tidy(() => [l, x, tf.sigmoid(tf.abs(l))]).map((t) => t.dataSync());
+    let linear = 0;
+    let logs = 0;
+    for (let i = 0; i < lv.length; ) {
+      let product = 1;
+      // At least 2^-1000 after 1000 factors of at least 1/2: well within a double.
+      for (const end = Math.min(i + 1000, lv.length); i < end; i++) {
+        linear += Math.max(lv[i], 0) - xv[i] * lv[i];
+        product *= sv[i];
+      }
+      logs += Math.log(product);
+    }
+    return {
+      value: tf.scalar((linear - logs) / rows),
+      gradFunc: (dy: tf.Scalar, [saved]: tf.Tensor[]) => tf.mul(tf.sub(tf.sigmoid(saved), x), tf.div(dy, rows)),
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return nll(logits) as tf.Scalar;
+}
+
+/**
+ * The latent part of a training step, from the encoder's output h = [mu | logVar] (rows x 2·latent):
+ * z = mu + exp(logVar/2)·eps, and the batch mean of gaussianKl(mu, logVar), each with its gradient
+ * for h. These are a few thousand numbers, for which the ~30 small kernels the same formulas take
+ * as tensor ops cost far more in per-kernel overhead than plain loops do.
+ */
+function latentStep(h: tf.Tensor2D, eps: tf.Tensor2D): { z: tf.Tensor2D; meanKl: tf.Scalar } {
+  const [rows, width] = h.shape;
+  const latent = width / 2;
+  const ev = eps.dataSync();
+  /** Runs `f(r, j, mu, logVar, k)` over every latent unit; k indexes z and eps. */
+  const each = (hv: ArrayLike<number>, f: (mu: number, logVar: number, k: number, at: number) => void) => {
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < latent; j++) f(hv[r * width + j], hv[r * width + latent + j], r * latent + j, r * width + j);
+    }
+  };
+  const z = tf.customGrad(((hIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([hIn]);
+    const out = new Float32Array(rows * latent);
+    each(hIn.dataSync(), (mu, logVar, k) => (out[k] = mu + Math.exp(0.5 * logVar) * ev[k]));
+    return {
+      value: tf.tensor2d(out, [rows, latent]),
+      gradFunc: (dz: tf.Tensor, [saved]: tf.Tensor[]) => {
+        const dzv = dz.dataSync();
+        const dh = new Float32Array(rows * width);
+        each(saved.dataSync(), (_mu, logVar, k, at) => {
+          dh[at] = dzv[k];
+          dh[at + latent] = dzv[k] * ev[k] * 0.5 * Math.exp(0.5 * logVar);
+        });
+        return tf.tensor2d(dh, [rows, width]);
+      },
+    };
+  }) as Parameters<typeof tf.customGrad>[0])(h) as tf.Tensor2D;
+  const meanKl = tf.customGrad(((hIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([hIn]);
+    let sum = 0;
+    each(hIn.dataSync(), (mu, logVar) => (sum += 1 + logVar - mu * mu - Math.exp(logVar)));
+    return {
+      value: tf.scalar((-0.5 * sum) / rows),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => {
+        const scale = dy.dataSync()[0] / rows;
+        const dh = new Float32Array(rows * width);
+        each(saved.dataSync(), (mu, logVar, _k, at) => {
+          dh[at] = scale * mu;
+          dh[at + latent] = scale * 0.5 * (Math.exp(logVar) - 1);
+        });
+        return tf.tensor2d(dh, [rows, width]);
+      },
+    };
+  }) as Parameters<typeof tf.customGrad>[0])(h) as tf.Scalar;
+  return { z, meanKl };
 }
 
 function mlp(name: string, sizes: number[], seed: number): tfl.Sequential {
@@ -63,7 +148,8 @@ class Vae implements TrainableModel {
     const seed = Math.floor(rng.next() * 1e6);
     this.encoder = mlp('encoder', [this.dims, ...hiddenSizes, 2 * latentDim], seed);
     this.decoder = mlp('decoder', [latentDim, ...[...hiddenSizes].reverse(), this.dims], seed + 1000);
-    this.optimizer = tf.train.adam(config.learningRate);
+    // tf.train.adam's update, fused into one pass per variable on the wasm backend.
+    this.optimizer = fusedAdam(config.learningRate);
     const sampleRng = rng.fork(1);
     this.priorZ = tf.tensor2d(sampleRng.fillNormal(new Float32Array(GRID * GRID * latentDim)), [GRID * GRID, latentDim]);
     // Reconstructions are shown as pairs of rows: originals above, reconstructions below.
@@ -84,6 +170,12 @@ class Vae implements TrainableModel {
     return { recon: bernoulliNll(x, logits), kl: gaussianKl(mu, logVar) };
   }
 
+  private oldLatent(batch: tf.Tensor2D, eps: tf.Tensor2D) {
+    const { mu, logVar } = this.encode(batch);
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) as tf.Tensor2D;
+    return { z, meanKl: tf.mean(gaussianKl(mu, logVar)) as tf.Scalar };
+  }
+
   private noise(rows: number, rng: Rng): tf.Tensor2D {
     return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.latentDim)), [rows, this.latentDim]);
   }
@@ -93,9 +185,9 @@ class Vae implements TrainableModel {
     let recon = 0;
     let kl = 0;
     const loss = this.optimizer.minimize(() => {
-      const t = this.terms(batch, eps);
-      const meanRecon = tf.mean(t.recon);
-      const meanKl = tf.mean(t.kl);
+      const { z, meanKl } = (globalThis as any).OLDLAT ? this.oldLatent(batch, eps) : latentStep(this.encoder.apply(batch) as tf.Tensor2D, eps);
+      const logits = this.decoder.apply(z) as tf.Tensor2D;
+      const meanRecon = (globalThis as any).OLDLOSS ? tf.mean(bernoulliNll(batch, logits)) : meanBernoulliNll(batch, logits);
       // Read inside the closure: these tensors are freed once minimize returns.
       recon = meanRecon.dataSync()[0];
       kl = meanKl.dataSync()[0];

@@ -1,0 +1,52 @@
+/**
+ * The HTML shell of the two webviews (dashboard panel, gallery view): one bundled script and its
+ * stylesheet from dist/webview, under a strict Content Security Policy. Scripts run only with this
+ * load's nonce; styles come only from the extension's files (no inline <style> and no style=
+ * attributes; scripts set sizes through the CSSOM, which the policy allows, and the web components
+ * use constructed stylesheets, which it does not govern). Images may come from the runs folders,
+ * so those are local resource roots too.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+
+export type WebviewPage = 'dashboard' | 'gallery';
+
+/** A fresh random value for the script nonce, one per page load. */
+export function nonce(): string {
+  return randomBytes(18).toString('base64');
+}
+
+/** Folders the webview may load from: the bundles, media and the runs (sample images). */
+export function localResourceRoots(extensionUri: vscode.Uri, runsRoots: vscode.Uri[]): vscode.Uri[] {
+  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media'), ...runsRoots];
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: WebviewPage, title: string): string {
+  const n = nonce();
+  const src = webview.cspSource;
+  const asset = (file: string): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', file)).toString();
+  const csp = [
+    "default-src 'none'",
+    `img-src ${src} data:`,
+    `style-src ${src}`,
+    `font-src ${src}`,
+    `script-src 'nonce-${n}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="${csp}">
+  <meta name="viewport" content="width=device-width, initial-scale=1.0">
+  <link rel="stylesheet" href="${escapeHtml(asset(`${page}.css`))}">
+  <title>${escapeHtml(title)}</title>
+</head>
+<body class="page-${page}">
+  <div id="app"></div>
+  <script nonce="${n}" src="${escapeHtml(asset(`${page}.js`))}"></script>
+</body>
+</html>`;
+}

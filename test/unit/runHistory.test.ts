@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { completeConfig } from '../../src/protocol/config';
+import { decode } from '../../src/protocol/decode';
+import { toDashboard } from '../../src/protocol/webview';
+import { RunHistory } from '../../src/extension/runHistory';
+import { RunFolder } from '../../src/trainer/runs/runFolder';
+
+function makeRun() {
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-history-'));
+  const config = completeConfig({ family: 'vae', steps: 4, runsDir });
+  const folder = RunFolder.create(config, 'wasm (SIMD, 1 thread)', { 'tfjs-core': '4.22.0' }, 4);
+  for (let step = 1; step <= 3; step++) {
+    folder.appendMetrics({ kind: 'train', step, epoch: step / 469, elapsedMs: step * 50, values: { negElbo: 500 - step, recon: 480 - step, kl: 20 } });
+  }
+  folder.appendMetrics({ kind: 'eval', step: 3, epoch: 3 / 469, elapsedMs: 160, values: { testNegElbo: 490 } });
+  folder.writeSample(3, 'prior', Buffer.from('png'));
+  folder.writeSample(3, 'reconstruction', Buffer.from('png'));
+  return { folder, config };
+}
+
+test('a run read from disk has its whole history, and its view passes the dashboard protocol', () => {
+  const { folder } = makeRun();
+  folder.update({ status: 'finished', progress: { step: 3, epoch: 3 / 469, totalSteps: 4 } });
+  folder.close();
+  const run = RunHistory.fromDisk(folder.dir);
+  assert.equal(run.state, 'finished');
+  assert.deepEqual(run.steps, [1, 2, 3]);
+  assert.deepEqual(run.series.negElbo, [499, 498, 497]);
+  assert.deepEqual(run.finalEval, { testNegElbo: 490 });
+  assert.deepEqual(
+    run.latestSamples().map((s) => s.kind),
+    ['prior', 'reconstruction'],
+  );
+  const view = run.toView((f) => `uri:${path.basename(f)}`);
+  const checked = decode(toDashboard, { type: 'init', run: view });
+  assert.ok(checked.ok, checked.ok ? '' : checked.error);
+  assert.equal(view.density.kind, 'explicit-approximate');
+  assert.deepEqual(
+    view.samples.map((s) => s.uri),
+    ['uri:step-000003.png', 'uri:step-000003-reconstruction.png'],
+  );
+});
+
+test('a damaged metrics.jsonl (truncated last line) still opens, with a warning', () => {
+  const { folder } = makeRun();
+  folder.close();
+  fs.appendFileSync(path.join(folder.dir, 'metrics.jsonl'), '{"kind":"train","step":4,"ep');
+  const run = RunHistory.fromDisk(folder.dir);
+  assert.deepEqual(run.steps, [1, 2, 3]);
+  assert.match(run.warnings.join('\n'), /metrics\.jsonl line 5 is damaged/);
+});
+
+test('a run whose trainer died is shown as interrupted', () => {
+  const { folder } = makeRun();
+  folder.close();
+  const file = path.join(folder.dir, 'run.json');
+  // A pid that cannot exist stands for the trainer killed mid-run.
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), pid: 2 ** 22 + 1 }));
+  assert.equal(RunHistory.fromDisk(folder.dir).state, 'interrupted');
+});
+
+test('live messages keep the history current, and a late metric key stays aligned as a gap', () => {
+  const { folder, config } = makeRun();
+  folder.close();
+  const run = new RunHistory('r', folder.dir, config, new Date().toISOString());
+  run.apply({ type: 'status', state: 'training' });
+  run.apply({ type: 'metrics', step: 1, epoch: 0, values: { negElbo: 10 }, elapsedMs: 100, sentAt: 0 });
+  run.apply({ type: 'metrics', step: 2, epoch: 0, values: { negElbo: 9, extra: 1 }, elapsedMs: 200, sentAt: 0 });
+  assert.deepEqual(run.series, { negElbo: [10, 9], extra: [null, 1] });
+  assert.equal(run.stepsPerSecond, 10);
+  assert.ok(run.live);
+  run.apply({ type: 'error', message: 'boom', hint: 'fix it', fatal: true });
+  run.apply({ type: 'status', state: 'failed' });
+  assert.equal(run.live, false);
+  assert.deepEqual(run.error, { message: 'boom', hint: 'fix it' });
+  assert.ok(decode(toDashboard, { type: 'init', run: run.toView(String) }).ok);
+});

@@ -1,0 +1,322 @@
+/**
+ * The dashboard's page: header (run, state, progress, density story, actions), error banner,
+ * loss chart card, samples and the eval table. Built once; `render*` methods update parts in
+ * place so focus and scroll positions survive live updates.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import { metricLabel } from '../../src/protocol/metricLabels';
+import type { RunView, SampleImage } from '../../src/protocol/webview';
+import { h, icon, setText, toggleAttr } from '../shared/dom';
+import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '../shared/format';
+import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../shared/runState';
+import { SMOOTHING_MAX } from './smoothing';
+
+/** The run without its loss history (which lives in the MetricStore). */
+export type RunInfo = Omit<RunView, 'history'>;
+
+export interface ViewActions {
+  stop(): void;
+  sampleNow(): void;
+  smoothing(weight: number): void;
+  logScale(on: boolean): void;
+  resetZoom(): void;
+}
+
+/** Known sample kinds, in the order shown, with their captions. */
+const SAMPLE_KINDS: Record<string, { title: string; note?: string; alt: string }> = {
+  prior: { title: 'Samples from the prior', note: 'decoded from z ~ N(0, I), the same draws at every step', alt: 'Grid of images decoded from random draws of the prior' },
+  reconstruction: {
+    title: 'Reconstructions',
+    note: 'odd rows: test images; even rows: reconstructions',
+    alt: 'Grid of test images, each row followed by a row of their reconstructions',
+  },
+};
+
+type ButtonEl = HTMLElement & { disabled: boolean };
+type CheckboxEl = HTMLElement & { checked: boolean };
+type ProgressEl = HTMLElement & { value: number | undefined; max: number; indeterminate: boolean };
+
+export class DashboardView {
+  readonly chart: HTMLElement;
+  readonly legend: HTMLElement;
+  private readonly header: HTMLElement;
+  private readonly title = h('span', { class: 'run-title-text' }, 'Loading run…');
+  private readonly dataset = h('span', { class: 'run-dataset' });
+  private readonly badge = h('span', { class: 'state-badge', role: 'status' });
+  private readonly meta = {
+    step: h('span', { class: 'meta-value' }),
+    epoch: h('span', { class: 'meta-value' }),
+    speed: h('span', { class: 'meta-value' }),
+    eta: h('span', { class: 'meta-value' }),
+    backend: h('span', { class: 'meta-value' }),
+  };
+  private readonly etaItem: HTMLElement;
+  private readonly progress = h('vscode-progress-bar', { class: 'run-progress', 'aria-label': 'Training progress' }) as ProgressEl;
+  private readonly density = h('p', { class: 'density', hidden: true });
+  private readonly stopButton = h('vscode-button', { id: 'stop-button', 'aria-label': 'Stop training', title: 'Stop training (the final evaluation, samples and checkpoint are still written)', disabled: true }) as ButtonEl;
+  private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, 'aria-label': 'Draw samples now', title: 'Write a sample grid now instead of waiting for the next evaluation', disabled: true }) as ButtonEl;
+  private readonly error = h('div', { id: 'error-banner', class: 'error-banner', role: 'alert', hidden: true });
+  private readonly smoothingInput = h('input', { type: 'range', id: 'smoothing', min: 0, max: SMOOTHING_MAX, step: 0.01, 'aria-describedby': 'smoothing-value' });
+  private readonly smoothingValue = h('output', { id: 'smoothing-value', for: 'smoothing', class: 'smoothing-value' });
+  private readonly logBox = h('vscode-checkbox', { id: 'log-scale', label: 'Log scale' }) as CheckboxEl;
+  private readonly resetButton = h('vscode-button', { id: 'reset-zoom', secondary: true, disabled: true, title: 'Show the whole run (or double-click the chart)' }) as ButtonEl;
+  private readonly samples = h('div', { class: 'samples' });
+  private readonly sampleFigures = new Map<string, { figure: HTMLElement; frame: HTMLElement; img: HTMLImageElement; step: HTMLElement; empty: HTMLElement }>();
+  private readonly evalBody = h('tbody');
+  private readonly evalHead = h('tr');
+  private readonly evalEmpty = h('p', { class: 'empty-note' }, 'No evaluation yet: the test set is scored at the end of each epoch.');
+  private readonly evalTable: HTMLTableElement;
+  private stopRequested = false;
+  private sampleRequestedAt = 0;
+  private state: RunInfo['state'] | undefined;
+
+  constructor(root: HTMLElement, actions: ViewActions) {
+    const metaItem = (label: string, value: HTMLElement): HTMLElement => h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, label), value);
+    this.etaItem = metaItem('ETA', this.meta.eta);
+    this.stopButton.append(icon('debug-stop'), ' Stop');
+    this.sampleButton.append(icon('sparkle'), ' Sample now');
+    this.resetButton.append(icon('zoom-out'), ' Reset zoom');
+    this.header = h(
+      'header',
+      { id: 'run-header', class: 'run-header', 'data-state': 'loading' },
+      h('div', { class: 'title-row' }, h('h1', { class: 'run-title' }, this.title, this.dataset), this.badge),
+      h(
+        'div',
+        { class: 'meta' },
+        metaItem('Step', this.meta.step),
+        metaItem('Epoch', this.meta.epoch),
+        metaItem('Speed', this.meta.speed),
+        this.etaItem,
+        metaItem('Backend', this.meta.backend),
+      ),
+      this.progress,
+      h('div', { class: 'header-bottom' }, this.density, h('div', { class: 'actions' }, this.stopButton, this.sampleButton)),
+    );
+
+    this.chart = h('div', { id: 'loss-chart', class: 'chart', 'data-points': '0' });
+    this.legend = h('div', { id: 'loss-legend', class: 'legend', role: 'group', 'aria-label': 'Loss terms (click to show or hide)' });
+    const chartCard = h(
+      'section',
+      { class: 'card chart-card', 'aria-labelledby': 'chart-heading' },
+      h(
+        'div',
+        { class: 'card-header' },
+        h('h2', { id: 'chart-heading' }, 'Training loss'),
+        h(
+          'div',
+          { class: 'chart-controls' },
+          h('label', { class: 'smoothing', for: 'smoothing' }, h('span', { class: 'control-label' }, 'Smoothing'), this.smoothingInput, this.smoothingValue),
+          this.logBox,
+          this.resetButton,
+        ),
+      ),
+      this.legend,
+      this.chart,
+      h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom; double-click or Reset zoom to see the whole run. Values in nats per image.'),
+    );
+
+    for (const [kind, info] of Object.entries(SAMPLE_KINDS)) this.sampleFigure(kind, info);
+    const samplesCard = h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'samples-heading' },
+      h('div', { class: 'card-header' }, h('h2', { id: 'samples-heading' }, 'Samples')),
+      this.samples,
+    );
+
+    this.evalTable = h(
+      'table',
+      { class: 'eval-table', hidden: true },
+      h('caption', { class: 'visually-hidden' }, 'Evaluations on the test set, newest first'),
+      h('thead', {}, this.evalHead),
+      this.evalBody,
+    );
+    const evalCard = h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'eval-heading' },
+      h('div', { class: 'card-header' }, h('h2', { id: 'eval-heading' }, 'Test-set evaluation')),
+      h('div', { class: 'table-scroll' }, this.evalTable),
+      this.evalEmpty,
+    );
+
+    root.replaceChildren(this.header, this.error, h('main', { class: 'panels' }, chartCard, samplesCard, evalCard));
+
+    this.stopButton.addEventListener('click', () => {
+      if (this.stopButton.disabled) return;
+      this.stopRequested = true;
+      actions.stop();
+      this.renderActions();
+    });
+    this.sampleButton.addEventListener('click', () => {
+      if (this.sampleButton.disabled) return;
+      this.sampleRequestedAt = Date.now();
+      actions.sampleNow();
+      this.renderActions();
+      setTimeout(() => this.renderActions(), 2100);
+    });
+    this.smoothingInput.addEventListener('input', () => {
+      const w = Number(this.smoothingInput.value);
+      this.showSmoothing(w);
+      actions.smoothing(w);
+    });
+    this.logBox.addEventListener('change', () => actions.logScale(this.logBox.checked));
+    this.resetButton.addEventListener('click', () => {
+      if (!this.resetButton.disabled) actions.resetZoom();
+    });
+  }
+
+  setControls(smoothing: number, log: boolean): void {
+    this.smoothingInput.value = String(smoothing);
+    this.showSmoothing(smoothing);
+    this.logBox.checked = log;
+  }
+
+  setZoomed(zoomed: boolean): void {
+    this.resetButton.disabled = !zoomed;
+  }
+
+  private showSmoothing(w: number): void {
+    setText(this.smoothingValue, w.toFixed(2));
+    this.smoothingInput.style.setProperty('--fill', `${(w / SMOOTHING_MAX) * 100}%`);
+  }
+
+  renderHeader(run: RunInfo): void {
+    if (run.state !== this.state) {
+      if (this.state !== undefined && canStop(this.state) !== canStop(run.state)) this.stopRequested = false;
+      this.state = run.state;
+      const look = STATE_LOOK[run.state];
+      this.header.dataset.state = run.state;
+      this.badge.dataset.tone = look.tone;
+      this.badge.replaceChildren(icon(look.icon, look.spin ? 'codicon-modifier-spin' : ''), h('span', {}, look.label));
+    }
+    setText(this.title, run.title);
+    setText(this.dataset, run.dataset ? ` on ${run.dataset}` : '');
+    setText(this.meta.step, run.totalSteps ? `${formatCount(run.step)} / ${formatCount(run.totalSteps)}` : formatCount(run.step));
+    setText(this.meta.epoch, formatEpoch(run.epoch));
+    const active = canStop(run.state);
+    setText(this.meta.speed, run.stepsPerSecond > 0 ? formatRate(run.stepsPerSecond) : '—');
+    const eta = active ? formatEta(run.step, run.totalSteps, run.stepsPerSecond) : '';
+    this.etaItem.hidden = !eta;
+    setText(this.meta.eta, eta.replace(/^ETA /, ''));
+    setText(this.meta.backend, run.backend || '—');
+    this.progress.indeterminate = run.state === 'loading-data';
+    this.progress.max = Math.max(1, run.totalSteps);
+    this.progress.value = Math.min(run.step, run.totalSteps);
+    this.progress.hidden = run.totalSteps <= 0;
+    this.progress.setAttribute('aria-valuetext', `${formatCount(run.step)} of ${formatCount(run.totalSteps)} steps`);
+    this.renderDensity(run.density);
+    this.renderActions();
+  }
+
+  private renderDensity(density: RunInfo['density']): void {
+    const lead = densityKindLabel(density.kind);
+    const summary = density.summary.trim();
+    const parts: (Node | string | null)[] = [];
+    // The summary may already open with the taxonomy's words; do not say them twice.
+    if (!summary.toLowerCase().startsWith(lead.toLowerCase())) parts.push(h('strong', {}, `${lead}:`), ' ');
+    parts.push(summary);
+    if (density.metric) parts.push(' ', h('span', { class: 'density-metric' }, `(measured by ${metricLabel(density.metric)})`));
+    this.density.hidden = !summary && !lead;
+    this.density.dataset.kind = density.kind;
+    const text = parts.map((p) => (typeof p === 'string' ? p : (p?.textContent ?? ''))).join('');
+    if (this.density.textContent !== text) {
+      this.density.replaceChildren(icon(density.kind === 'implicit' ? 'symbol-event' : 'graph'), h('span', { class: 'density-text' }, ...parts));
+    }
+  }
+
+  private renderActions(): void {
+    const state = this.state;
+    const stoppable = state !== undefined && canStop(state) && !this.stopRequested;
+    toggleAttr(this.stopButton, 'disabled', !stoppable);
+    const sampling = Date.now() - this.sampleRequestedAt < 2000;
+    toggleAttr(this.sampleButton, 'disabled', !(state !== undefined && canSample(state)) || sampling);
+  }
+
+  renderError(error: RunInfo['error']): void {
+    this.error.hidden = !error;
+    if (!error) return;
+    this.error.replaceChildren(
+      icon('error'),
+      h('div', { class: 'error-text' }, h('strong', { class: 'error-message' }, error.message), error.hint ? h('span', { class: 'error-hint' }, error.hint) : null),
+    );
+  }
+
+  private sampleFigure(kind: string, info: { title: string; note?: string; alt: string }) {
+    let entry = this.sampleFigures.get(kind);
+    if (entry) return entry;
+    const img = h('img', { id: `sample-${kind}`, class: 'sample-img', alt: info.alt, hidden: true, decoding: 'async' });
+    const step = h('span', { class: 'sample-step' });
+    const empty = h('div', { class: 'sample-empty' }, icon('file-media'), h('span', {}, 'No samples yet'));
+    const frame = h('div', { class: 'sample-frame', 'data-empty': '' }, img, empty);
+    const figure = h(
+      'figure',
+      { class: 'sample', 'data-kind': kind },
+      h('figcaption', {}, h('span', { class: 'sample-title' }, info.title), step),
+      frame,
+      info.note ? h('p', { class: 'sample-note' }, `(${info.note})`) : null,
+    );
+    this.samples.append(figure);
+    entry = { figure, frame, img, step, empty };
+    this.sampleFigures.set(kind, entry);
+    return entry;
+  }
+
+  renderSamples(samples: SampleImage[]): void {
+    for (const s of samples) {
+      const f = this.sampleFigure(s.kind, SAMPLE_KINDS[s.kind] ?? { title: s.kind, alt: `Sample grid: ${s.kind}` });
+      if (f.img.getAttribute('src') !== s.uri) f.img.src = s.uri;
+      f.img.hidden = false;
+      f.img.dataset.step = String(s.step);
+      f.empty.hidden = true;
+      delete f.frame.dataset.empty;
+      setText(f.step, `step ${formatCount(s.step)}`);
+    }
+  }
+
+  /** Clears samples and evals (another run was loaded). */
+  clearRunParts(): void {
+    for (const f of this.sampleFigures.values()) {
+      f.img.hidden = true;
+      f.img.removeAttribute('src');
+      f.empty.hidden = false;
+      f.frame.dataset.empty = '';
+      setText(f.step, '');
+    }
+    this.stopRequested = false;
+    this.state = undefined;
+  }
+
+  renderEvals(evals: RunInfo['evals'], lossKey: string): void {
+    const keys: string[] = [];
+    for (const e of evals) for (const k of Object.keys(e.values)) if (!keys.includes(k)) keys.push(k);
+    const wanted = `test${lossKey.charAt(0).toUpperCase()}${lossKey.slice(1)}`;
+    const primary = keys.includes(wanted) ? wanted : keys[0];
+    if (primary) keys.unshift(...keys.splice(keys.indexOf(primary), 1));
+    this.evalTable.hidden = evals.length === 0;
+    this.evalEmpty.hidden = evals.length > 0;
+    this.evalHead.replaceChildren(
+      h('th', { scope: 'col' }, 'Step'),
+      ...keys.map((k) => h('th', { scope: 'col', class: k === primary ? 'num primary' : 'num' }, metricLabel(k))),
+    );
+    let best = -1;
+    evals.forEach((e, i) => {
+      const v = e.values[primary];
+      if (v !== undefined && (best < 0 || v < evals[best].values[primary])) best = i;
+    });
+    const rows: HTMLElement[] = [];
+    for (let i = evals.length - 1; i >= 0; i--) {
+      const e = evals[i];
+      const isBest = i === best;
+      rows.push(
+        h(
+          'tr',
+          { class: isBest ? 'best' : undefined, 'data-step': e.step },
+          h('th', { scope: 'row' }, formatCount(e.step), isBest ? h('span', { class: 'best-badge', title: `Lowest ${metricLabel(primary)}` }, icon('star-full'), 'best') : null),
+          ...keys.map((k) => h('td', { class: k === primary ? 'num primary' : 'num' }, formatValue(e.values[k]))),
+        ),
+      );
+    }
+    this.evalBody.replaceChildren(...rows);
+  }
+}
