@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { type BackendChoice, type ConfigInput, completeConfig, type TrainConfig } from '../protocol/config';
 import { DASHBOARD_VIEW_TYPE, Dashboards } from './dashboards';
 import { GALLERY_VIEW_ID, GalleryView } from './galleryView';
 import { RunCatalog, type RunEntry } from './runCatalog';
@@ -64,24 +65,30 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     watchRunsFolder(catalog.root(), refreshViews),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && refreshViews()),
 
-    vscode.commands.registerCommand('genlab.trainVae', async () => {
+    // With `overrides` (from tests, and later from experiment files) the quick pick is skipped.
+    vscode.commands.registerCommand('genlab.trainVae', async (overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
       if (!vscode.workspace.isTrusted) {
         const choice = await vscode.window.showWarningMessage(
           'GenLab trains only in a trusted workspace: training starts a process and writes run folders here.',
           'Manage Workspace Trust',
         );
         if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
-        return;
+        return undefined;
       }
-      const config = await pickVaeConfig({
-        backend: vscode.workspace.getConfiguration('genlab').get('backend', 'auto'),
-        evalEvery: vscode.workspace.getConfiguration('genlab').get('evalEvery', 500),
-        runsDir: catalog.root(),
-      });
-      if (!config) return;
+      const settings = vscode.workspace.getConfiguration('genlab');
+      const base = { backend: settings.get<BackendChoice>('backend', 'auto'), evalEvery: settings.get('evalEvery', 500), runsDir: catalog.root() };
+      let config: TrainConfig | undefined;
+      try {
+        config = overrides ? completeConfig({ ...base, ...overrides, family: 'vae' }) : await pickVaeConfig(base);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+      if (!config) return undefined;
       fs.mkdirSync(config.runsDir, { recursive: true });
       const run = await runs.start(config);
       if (run) dashboards.show(run.runId);
+      return run?.runId;
     }),
     vscode.commands.registerCommand('genlab.stopTraining', async () => {
       const live = runs.liveRuns;

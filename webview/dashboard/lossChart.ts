@@ -29,6 +29,13 @@ export interface ChartEvents {
   onHiddenChange(hidden: string[]): void;
 }
 
+/**
+ * Streamed points are drawn at most this often (ms). The data may come at 100 Hz or more; a loss
+ * curve read by a person gains nothing from 60 redraws a second, and each redraw rasterises the
+ * whole plot. User actions (zoom, resize, settings) still draw on the next frame.
+ */
+export const STREAM_DRAW_INTERVAL_MS = 50;
+
 interface Zoom {
   min: number;
   max: number;
@@ -37,6 +44,8 @@ interface Zoom {
 export class LossChart {
   private plot?: uPlot;
   private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastDraw = -Infinity;
   private stale = true;
   private rebuildPending = true;
   private programmatic = false;
@@ -60,23 +69,40 @@ export class LossChart {
     this.empty = h('div', { class: 'chart-empty' }, 'Waiting for the first training steps…');
     this.host.append(this.empty);
     this.legendStep = h('span', { class: 'legend-step' });
-    new ResizeObserver(() => this.update()).observe(this.host);
+    new ResizeObserver(() => this.refresh()).observe(this.host);
   }
 
   get zoomed(): boolean {
     return this.zoom !== null;
   }
 
-  /** New points (or a new history) are in the store. */
+  /** New points are in the store: drawn in a coming frame, at most every STREAM_DRAW_INTERVAL_MS. */
   update(): void {
     this.stale = true;
+    if (this.frame || this.timer !== undefined) return;
+    const wait = this.lastDraw + STREAM_DRAW_INTERVAL_MS - performance.now();
+    if (wait <= 0) this.frame = requestAnimationFrame(() => this.draw());
+    else
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
+      }, wait);
+  }
+
+  /** Anything else changed (size, zoom, settings, a new history): drawn in the next frame. */
+  refresh(): void {
+    this.stale = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
   }
 
   /** Series, scale type or theme changed: the plot is made again (cheap: its data is decimated). */
   rebuild(): void {
     this.rebuildPending = true;
-    this.update();
+    this.refresh();
   }
 
   setLossKey(key: string): void {
@@ -95,7 +121,7 @@ export class LossChart {
       this.drawnLength = -1;
     }
     if (settings.log !== undefined && settings.log !== before.log) this.rebuild();
-    this.update();
+    this.refresh();
   }
 
   themeChanged(): void {
@@ -107,7 +133,7 @@ export class LossChart {
     if (!this.zoom) return;
     this.zoom = null;
     this.events.onZoomChange(false);
-    this.update();
+    this.refresh();
   }
 
   /** Forgets the zoom and the drawn data (a different run was loaded). */
@@ -132,6 +158,7 @@ export class LossChart {
   private draw(): void {
     this.frame = 0;
     if (!this.stale) return;
+    this.lastDraw = performance.now();
     const width = Math.floor(this.host.clientWidth);
     const n = this.store.length;
     this.host.dataset.points = String(n);
@@ -150,9 +177,7 @@ export class LossChart {
       this.plot.setSize({ width, height: chartHeight(width) });
     }
     const plot = this.plot!;
-    const t0 = performance.now();
     const data = this.data(plot);
-    const t1 = performance.now();
     this.programmatic = true;
     try {
       plot.batch(() => {
@@ -162,9 +187,6 @@ export class LossChart {
     } finally {
       this.programmatic = false;
     }
-    const t2 = performance.now();
-    const w = window as unknown as { __prof?: number[][] };
-    (w.__prof ??= []).push([t1 - t0, t2 - t1, data[0].length]);
     this.stale = false;
     this.updateLegend(null);
     if (n !== this.drawnLength) {
@@ -283,7 +305,7 @@ export class LossChart {
     this.zoom = whole ? null : { min, max };
     if (was !== this.zoomed) this.events.onZoomChange(this.zoomed);
     // Draw the selected range again at full resolution.
-    this.update();
+    this.refresh();
   }
 
   private applyVisibility(): void {

@@ -90,14 +90,21 @@ function flushReport(): void {
   pendingReport = undefined;
 }
 
-// Header, error and tables are redrawn at most once a frame, however fast messages come.
-let headerFrame = 0;
+// While metrics stream, the header's counters are redrawn ten times a second at most.
+let headerPending = false;
+let headerDrawn = 0;
 function renderHeaderSoon(): void {
-  if (headerFrame) return;
-  headerFrame = requestAnimationFrame(() => {
-    headerFrame = 0;
-    if (run) view.renderHeader(run);
-  });
+  if (headerPending) return;
+  headerPending = true;
+  setTimeout(
+    () =>
+      requestAnimationFrame(() => {
+        headerPending = false;
+        headerDrawn = performance.now();
+        if (run) view.renderHeader(run);
+      }),
+    Math.max(0, headerDrawn + 100 - performance.now()),
+  );
 }
 
 function writeState(): void {
@@ -123,7 +130,7 @@ function handle(msg: ToDashboard): void {
         chart.reset();
       }
       chart.setLossKey(info.lossKey);
-      chart.update();
+      chart.refresh();
       view.renderHeader(info);
       view.renderError(info.error);
       view.renderSamples(info.samples);

@@ -13,7 +13,8 @@ export interface StateLook {
 
 export const STATE_LOOK: Record<RunState, StateLook> = {
   'loading-data': { label: 'Loading data', icon: 'loading', spin: true, tone: 'active' },
-  training: { label: 'Training', icon: 'loading', spin: true, tone: 'active' },
+  // Static on purpose: training lasts minutes, and a spinning icon repaints the page every frame.
+  training: { label: 'Training', icon: 'pulse', spin: false, tone: 'active' },
   evaluating: { label: 'Evaluating', icon: 'beaker', spin: false, tone: 'active' },
   stopping: { label: 'Stopping', icon: 'loading', spin: true, tone: 'warn' },
   finished: { label: 'Finished', icon: 'pass-filled', spin: false, tone: 'ok' },

@@ -146,7 +146,7 @@ function swappedProduct(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo
   const single = a.shape.slice(0, -2).every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1);
   const direct = PACK_COST * k * n + (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
   const swapped = PACK_COST * k * m + (transposeA ? 0 : m * k) + (transposeB ? 0 : k * n) + m * n;
-  if (!single || swapped >= direct || (globalThis as any).NOSWAP && false) return undefined;
+  if (!single || swapped >= direct) return undefined;
   const bt = transposeB ? b : swapLastAxes(backend, b);
   const at = transposeA ? a : swapLastAxes(backend, a);
   const product = run('BatchMatMul', backend, { a: bt, b: at }, { transposeA: false, transposeB: false });
@@ -164,15 +164,24 @@ function swapLastAxes(backend: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
 
 /**
  * The forward pass of dense layers with a bias (and of linear ones while gradients are recorded).
- * Where the swapped product is cheaper, it is followed by the bias and activation as kernels of
- * their own; the stock fused kernel otherwise.
+ * Where the swapped product is cheaper it is followed by the bias and activation as kernels of
+ * their own; otherwise the stock fused kernel runs, on operands already transposed: its transposed
+ * path is slow like BatchMatMul's, and with both operands transposed it adds the bias wrongly.
  */
 function fusedMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { transposeA, transposeB, activation } = attrs as unknown as tf._FusedMatMulAttrs;
-  const { a, b, bias, preluActivationWeights } = inputs;
+  const a = input(inputs, 'a');
+  const b = input(inputs, 'b');
+  const { bias, preluActivationWeights } = inputs;
   const simple = (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || bias.shape.length === 1);
-  const product = a && b && simple ? swappedProduct(backend, a, b, transposeA, transposeB) : undefined;
-  if (!product) return run('_FusedMatMul', backend, inputs, attrs);
+  const product = simple ? swappedProduct(backend, a, b, transposeA, transposeB) : undefined;
+  if (!product) {
+    const at = transposeA ? swapLastAxes(backend, a) : a;
+    const bt = transposeB ? swapLastAxes(backend, b) : b;
+    const out = run('_FusedMatMul', backend, { ...inputs, a: at, b: bt }, { ...attrs, transposeA: false, transposeB: false });
+    free(backend, ...[at, bt].filter((t, i) => t !== [a, b][i]));
+    return out;
+  }
   let out = product;
   if (bias) {
     out = run('Add', backend, { a: product, b: bias });

@@ -170,12 +170,6 @@ class Vae implements TrainableModel {
     return { recon: bernoulliNll(x, logits), kl: gaussianKl(mu, logVar) };
   }
 
-  private oldLatent(batch: tf.Tensor2D, eps: tf.Tensor2D) {
-    const { mu, logVar } = this.encode(batch);
-    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) as tf.Tensor2D;
-    return { z, meanKl: tf.mean(gaussianKl(mu, logVar)) as tf.Scalar };
-  }
-
   private noise(rows: number, rng: Rng): tf.Tensor2D {
     return tf.tensor2d(rng.fillNormal(new Float32Array(rows * this.latentDim)), [rows, this.latentDim]);
   }
@@ -185,9 +179,9 @@ class Vae implements TrainableModel {
     let recon = 0;
     let kl = 0;
     const loss = this.optimizer.minimize(() => {
-      const { z, meanKl } = (globalThis as any).OLDLAT ? this.oldLatent(batch, eps) : latentStep(this.encoder.apply(batch) as tf.Tensor2D, eps);
+      const { z, meanKl } = latentStep(this.encoder.apply(batch) as tf.Tensor2D, eps);
       const logits = this.decoder.apply(z) as tf.Tensor2D;
-      const meanRecon = (globalThis as any).OLDLOSS ? tf.mean(bernoulliNll(batch, logits)) : meanBernoulliNll(batch, logits);
+      const meanRecon = meanBernoulliNll(batch, logits);
       // Read inside the closure: these tensors are freed once minimize returns.
       recon = meanRecon.dataSync()[0];
       kl = meanKl.dataSync()[0];
