@@ -9,7 +9,10 @@
  *   captureScreenshots()   the dashboard at 600 and 450 px, the gallery at 300 px, light and
  *                          dark, into test-output/webview/, for looking at
  *
- *   npx tsx bench/webviewFrames.ts [--frames] [--screenshots] [--points N]
+ *   npx tsx bench/webviewFrames.ts [--frames] [--screenshots] [--points N] [--only <re>]
+ *
+ * `withBrowser` and `openPage` are exported for ad-hoc checks (a page with the fake API, ready
+ * posted; `window.__send(msg)` delivers a host message, `window.__posted` holds what it sent).
  *
  * Needs `npm run build`. The page can also carry the production CSP (`csp: true`, with `file:`
  * standing for webview.cspSource) and report any violation, to check the bundles obey it.
@@ -44,6 +47,7 @@ type Page = 'dashboard' | 'gallery';
 interface PwPage {
   setViewportSize(size: { width: number; height: number }): Promise<void>;
   goto(url: string): Promise<unknown>;
+  reload(): Promise<unknown>;
   evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
   waitForFunction<A>(fn: (arg: A) => unknown, arg?: A, opts?: { timeout?: number }): Promise<unknown>;
   screenshot(opts: { path: string; fullPage?: boolean }): Promise<unknown>;
@@ -187,7 +191,8 @@ const HARNESS_JS = String.raw`
 // tsx (esbuild keepNames) wraps named functions in __name(); functions passed to page.evaluate carry it.
 window.__name = (f) => f;
 window.__posted = [];
-window.__state = undefined;
+// Saved state survives a reload of the harness page, as VS Code keeps it for a webview.
+window.__state = JSON.parse(sessionStorage.getItem('vscode-state') || 'null') || undefined;
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) => {
   window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || ''));
@@ -195,7 +200,10 @@ document.addEventListener('securitypolicyviolation', (e) => {
 window.acquireVsCodeApi = () => ({
   postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
   getState: () => window.__state,
-  setState: (s) => (window.__state = JSON.parse(JSON.stringify(s))),
+  setState: (s) => {
+    sessionStorage.setItem('vscode-state', JSON.stringify(s));
+    return (window.__state = JSON.parse(JSON.stringify(s)));
+  },
 });
 window.__send = (m) => window.postMessage(m, '*');
 
@@ -521,6 +529,21 @@ const SCENARIOS: Scenario[] = [
       await p.mouse.up();
       await settle(p);
       await p.mouse.move(box.x + box.w * 0.5, box.y + box.h / 2, { steps: 3 });
+    },
+  },
+  {
+    // The page is reloaded (as VS Code does when a hidden panel is shown again) and nothing is
+    // sent: what shows is drawn from the state the page saved.
+    name: 'dashboard-dark-restored-600',
+    page: 'dashboard',
+    theme: 'dark',
+    width: 600,
+    height: 700,
+    setup: async (p) => {
+      await sendInit(p, { step: 50_000, points: 50_000, totalSteps: 60_000 });
+      await p.waitForFunction(() => sessionStorage.getItem('vscode-state') !== null);
+      await p.reload();
+      await p.waitForFunction(() => document.getElementById('loss-chart')?.dataset.points !== '0');
     },
   },
   {

@@ -34,7 +34,7 @@ export interface ChartEvents {
  * curve read by a person gains nothing from 60 redraws a second, and each redraw rasterises the
  * whole plot. User actions (zoom, resize, settings) still draw on the next frame.
  */
-export const STREAM_DRAW_INTERVAL_MS = 50;
+export const STREAM_DRAW_INTERVAL_MS = 25;
 
 interface Zoom {
   min: number;

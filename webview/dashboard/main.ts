@@ -61,10 +61,24 @@ let lastReport = 0;
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
 let pendingReport: Extract<FromDashboard, { type: 'drawn' }> | undefined;
 
+// Every streamed latency of this page, so that tests can read percentiles off the chart element.
+const latencies: number[] = [];
+
+function exposeLatency(ms: number): void {
+  latencies.push(ms);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
+  view.chart.dataset.latencyP50 = at(0.5);
+  view.chart.dataset.latencyP95 = at(0.95);
+  view.chart.dataset.latencyCount = String(sorted.length);
+}
+
 const chart = new LossChart(view.chart, view.legend, store, saved?.run?.lossKey ?? '', settings, {
   onDrawn: () => {
     if (!newest) return;
-    pendingReport = { type: 'drawn', step: newest.step, latencyMs: Math.max(0, Date.now() - newest.sentAt), points: store.length };
+    const latencyMs = Math.max(0, Date.now() - newest.sentAt);
+    exposeLatency(latencyMs);
+    pendingReport = { type: 'drawn', step: newest.step, latencyMs, points: store.length };
     newest = undefined;
     flushReport();
   },

@@ -43,7 +43,6 @@ export class DashboardView {
   readonly legend: HTMLElement;
   private readonly header: HTMLElement;
   private readonly title = h('span', { class: 'run-title-text' }, 'Loading run…');
-  private readonly dataset = h('span', { class: 'run-dataset' });
   private readonly badge = h('span', { class: 'state-badge', role: 'status' });
   private readonly meta = {
     step: h('span', { class: 'meta-value' }),
@@ -55,8 +54,8 @@ export class DashboardView {
   private readonly etaItem: HTMLElement;
   private readonly progress = h('vscode-progress-bar', { class: 'run-progress', 'aria-label': 'Training progress' }) as ProgressEl;
   private readonly density = h('p', { class: 'density', hidden: true });
-  private readonly stopButton = h('vscode-button', { id: 'stop-button', 'aria-label': 'Stop training', title: 'Stop training (the final evaluation, samples and checkpoint are still written)', disabled: true }) as ButtonEl;
-  private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, 'aria-label': 'Draw samples now', title: 'Write a sample grid now instead of waiting for the next evaluation', disabled: true }) as ButtonEl;
+  private readonly stopButton = h('vscode-button', { id: 'stop-button', title: 'Stop training (the final evaluation, samples and checkpoint are still written)', disabled: true }) as ButtonEl;
+  private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, title: 'Write a sample grid now instead of waiting for the next evaluation', disabled: true }) as ButtonEl;
   private readonly error = h('div', { id: 'error-banner', class: 'error-banner', role: 'alert', hidden: true });
   private readonly smoothingInput = h('input', { type: 'range', id: 'smoothing', min: 0, max: SMOOTHING_MAX, step: 0.01, 'aria-describedby': 'smoothing-value' });
   private readonly smoothingValue = h('output', { id: 'smoothing-value', for: 'smoothing', class: 'smoothing-value' });
@@ -81,7 +80,7 @@ export class DashboardView {
     this.header = h(
       'header',
       { id: 'run-header', class: 'run-header', 'data-state': 'loading' },
-      h('div', { class: 'title-row' }, h('h1', { class: 'run-title' }, this.title, this.dataset), this.badge),
+      h('div', { class: 'title-row' }, h('h1', { class: 'run-title' }, this.title), this.badge),
       h(
         'div',
         { class: 'meta' },
@@ -191,7 +190,6 @@ export class DashboardView {
       this.badge.replaceChildren(icon(look.icon, look.spin ? 'codicon-modifier-spin' : ''), h('span', {}, look.label));
     }
     setText(this.title, run.title);
-    setText(this.dataset, run.dataset ? ` on ${run.dataset}` : '');
     setText(this.meta.step, run.totalSteps ? `${formatCount(run.step)} / ${formatCount(run.totalSteps)}` : formatCount(run.step));
     setText(this.meta.epoch, formatEpoch(run.epoch));
     const active = canStop(run.state);

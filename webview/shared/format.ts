@@ -87,7 +87,8 @@ export function formatAge(iso: string, now = Date.now()): string {
 export function formatTick(v: number, increment: number): string {
   if (!Number.isFinite(v)) return '';
   if (Math.abs(v) >= 1e6) return formatCompact(v);
+  if (increment > 0 && increment < 1e-4) return v === 0 ? '0' : v.toExponential(1);
   const frac = increment > 0 ? (String(Number(increment.toPrecision(6))).split('.')[1] ?? '') : '';
-  const decimals = /e-/.test(String(increment)) ? 6 : Math.min(6, frac.length);
+  const decimals = Math.min(6, frac.length);
   return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }

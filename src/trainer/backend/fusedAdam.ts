@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { F32, I32, V128, op, v, type WasmFunction, wasmFunctions } from './wasmAsm';
 
 type AdamStep = (
   n: number,
@@ -35,76 +36,13 @@ type AdamStep = (
   negLearningRate: number,
 ) => void;
 
-// ---- A minimal WebAssembly encoder: just what the Adam loop needs. ----
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  i32Add: [0x6a],
-  i32And: [0x71],
-  i32Shl: [0x74],
-  i32GeU: [0x4f],
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  br: (depth: number) => [0x0c, ...uleb(depth)],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  f32Load: [0x2a, 2, 0],
-  f32Store: [0x38, 2, 0],
-  f32Add: [0x92],
-  f32Mul: [0x94],
-  f32Div: [0x95],
-  f32Sqrt: [0x91],
-  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
-};
-const v = {
-  load: op.simd(0x00, 0, 0),
-  store: op.simd(0x0b, 0, 0),
-  splat: op.simd(0x13),
-  sqrt: op.simd(0xe3),
-  add: op.simd(0xe4),
-  mul: op.simd(0xe6),
-  div: op.simd(0xe7),
-};
-
 /**
  * adam(n, g, m, v, w, mOut, vOut, wOut, beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2,
  * epsilon, -learningRate), pointers as byte offsets into the imported memory. Per element, exactly
  * tfjs's AdamOptimizer: m' = m·β1 + g·(1-β1); v' = v·β2 + (g·g)·(1-β2);
  * w' = ((m'/(1-β1ᵗ)) / (sqrt(v'/(1-β2ᵗ)) + ε))·(-lr) + w.
  */
-function adamModule() {
+function adamFunction(): WasmFunction {
   const P = { n: 0, g: 1, m: 2, v: 3, w: 4, mo: 5, vo: 6, wo: 7, scalars: 8 }; // 8 f32 scalars: 8..15
   const L = { i: 16, end: 17, bytes: 18, splat: 19 /* 19..26 */, gv: 27, mv: 28, vv: 29, gs: 30, ms: 31, vs: 32 };
   const at = (ptr: number) => [...op.get(ptr), ...op.get(L.i), ...op.i32Add];
@@ -140,41 +78,18 @@ function adamModule() {
     ...op.get(P.n), ...op.i32(2), ...op.i32Shl, ...op.tee(L.bytes), ...op.i32(-16), ...op.i32And, ...op.set(L.end),
     ...loopTo(L.end, 16, update(simd, splat, L.gv, L.mv, L.vv)),
     ...loopTo(L.bytes, 4, update(flt, scalar, L.gs, L.ms, L.vs)),
-    ...op.end,
   ];
-  const locals = vec([[...uleb(3), I32], [...uleb(11), V128], [...uleb(3), F32]]);
-  const code = [...locals, ...body];
-  const type = [0x60, ...vec([...Array(8).fill([I32]), ...Array(8).fill([F32])]), ...vec([])];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('adam'), 0x00, 0x00]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
+  return {
+    name: 'adam',
+    params: [...Array(8).fill(I32), ...Array(8).fill(F32)],
+    locals: [...Array(3).fill(I32), ...Array(11).fill(V128), ...Array(3).fill(F32)],
+    body,
+  };
 }
-
-let compiled: WebAssembly.Module | null | undefined;
-const instances = new WeakMap<WebAssembly.Memory, AdamStep>();
 
 /** The fused step bound to this backend's memory, or null where it cannot be had. */
 function adamStepFor(backend: BackendWasm): AdamStep | null {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
-  let step = instances.get(memory);
-  if (step) return step;
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(adamModule());
-    } catch {
-      compiled = null; // a runtime without SIMD: the stock update is used
-    }
-  }
-  if (!compiled) return null;
-  step = new WebAssembly.Instance(compiled, { env: { memory } }).exports.adam as AdamStep;
-  instances.set(memory, step);
-  return step;
+  return (wasmFunctions(backend, 'adam', () => [adamFunction()])?.adam as AdamStep | undefined) ?? null;
 }
 
 /** Whether Adam's update runs fused on the current backend. */

@@ -3,9 +3,14 @@
  * missing. Each is rewritten in terms of stock kernels that have fast XNNPACK paths (untransposed
  * BatchMatMul, Conv2D, Transpose), so training a model needs no change in the model code.
  * test/unit/wasmKernels.test.ts checks every case against the cpu backend.
+ *
+ * Fast paths for dense layers come on top (registerWasmFastPaths): matMul picks the cheaper of the
+ * plain and the swapped product, sums rows for a sparse binary left operand (binaryMatMul.ts), and
+ * Identity shares data instead of copying it. test/unit/wasmKernels.fastPaths.test.ts checks them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { binaryLeftProduct } from './binaryMatMul';
 
 type Shape4 = [number, number, number, number];
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap };
@@ -13,9 +18,9 @@ type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
 
 const REPLACED = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
 /** Stock kernels that work well enough but cost a dense layer's training step time; see registerWasmFastPaths. */
-const FAST_PATHS = ['_FusedMatMul', 'Identity', 'Sum'] as const;
+const FAST_PATHS = ['_FusedMatMul', 'Identity'] as const;
 /** Stock kernels the replacements are built from, saved before any of them is unregistered. */
-const USED = ['BatchMatMul', '_FusedMatMul', 'Identity', 'Sum', 'Add', 'Relu', 'Conv2D', 'Conv2DBackpropInput', 'Transpose'] as const;
+const USED = ['BatchMatMul', '_FusedMatMul', 'Identity', 'Add', 'Relu', 'Conv2D', 'Conv2DBackpropInput', 'Transpose'] as const;
 type StockName = (typeof USED)[number];
 
 let stock: Map<StockName, WasmKernelFunc> | undefined;
@@ -34,14 +39,13 @@ export function registerWasmTrainingKernels(): string[] {
 
 /**
  * Also replaces _FusedMatMul (the forward pass of dense layers), which then picks the cheaper of
- * the plain and the swapped product as BatchMatMul does; Identity, which the engine runs on every
- * tensor it keeps for the backward pass and which copied the data; and Sum over leading axes (bias
- * gradients), which transposed first. Returns their names.
+ * the plain and the swapped product as BatchMatMul does, and Identity, which the engine runs on
+ * every tensor it keeps for the backward pass and which copied the data. Returns their names.
  * Needs registerWasmTrainingKernels() first; later calls change nothing.
  */
 export function registerWasmFastPaths(): string[] {
   if (!stock) throw new Error('registerWasmTrainingKernels() has not run');
-  if (!fastPaths) install({ _FusedMatMul: fusedMatMul, Identity: identity, Sum: sum });
+  if (!fastPaths) install({ _FusedMatMul: fusedMatMul, Identity: identity });
   fastPaths = true;
   return [...FAST_PATHS];
 }
@@ -126,7 +130,21 @@ function batchMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
   const a = input(inputs, 'a');
   const b = input(inputs, 'b');
-  return swappedProduct(backend, a, b, transposeA, transposeB) ?? plainProduct(backend, a, b, transposeA, transposeB);
+  return fastProduct(backend, a, b, transposeA, transposeB) ?? plainProduct(backend, a, b, transposeA, transposeB);
+}
+
+/** A product of a sparse binary left operand, or the swapped product, where either applies. */
+function fastProduct(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo | undefined {
+  const temps: tf.TensorInfo[] = [];
+  const untransposedB = () => {
+    if (!transposeB) return b;
+    temps.push(swapLastAxes(backend, b));
+    return temps[0];
+  };
+  const single = b.shape.slice(0, -2).every((d) => d === 1);
+  const binary = single ? binaryLeftProduct(backend, a, transposeA, matrixDims(b, transposeB)[1], untransposedB) : undefined;
+  free(backend, ...temps);
+  return binary ?? swappedProduct(backend, a, b, transposeA, transposeB);
 }
 
 /** op(A)·op(B) with any transposes materialised first. */
@@ -174,7 +192,7 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = input(inputs, 'b');
   const { bias, preluActivationWeights } = inputs;
   const simple = (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || bias.shape.length === 1);
-  const product = simple ? swappedProduct(backend, a, b, transposeA, transposeB) : undefined;
+  const product = simple ? fastProduct(backend, a, b, transposeA, transposeB) : undefined;
   if (!product) {
     const at = transposeA ? swapLastAxes(backend, a) : a;
     const bt = transposeB ? swapLastAxes(backend, b) : b;
@@ -214,32 +232,6 @@ function identity({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   if (x.dtype === 'string') return run('Identity', backend, inputs, attrs);
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-
-/**
- * Sums over the leading axes (a bias gradient: over the rows of a batch) add whole rows into one
- * accumulator; the stock kernel transposes the tensor first to reduce over its innermost axis.
- * Every other case goes to the stock kernel.
- */
-function sum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const x = input(inputs, 'x');
-  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-  if (x.dtype !== 'float32' || !leading) return run('Sum', backend, inputs, attrs);
-  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
-  const inner = x.shape.slice(axes.length);
-  const width = tf.util.sizeFromShape(inner);
-  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...inner] : inner, 'float32');
-  // Views taken after the allocation above, which may grow (and move) the heap.
-  const from = backend.typedArrayFromHeap(x);
-  const acc = new Float64Array(width);
-  for (let r = 0; r < rows; r++) {
-    const start = r * width;
-    for (let j = 0; j < width; j++) acc[j] += from[start + j];
-  }
-  backend.typedArrayFromHeap(out).set(acc);
-  return out;
 }
 
 function conv2DInfo(

@@ -37,7 +37,9 @@ function meanBernoulliNll(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
   const rows = x.shape[0];
   const nll = tf.customGrad(((l: tf.Tensor, save: tf.GradSaveFunc) => {
     save([l]);
-    const [lv, xv, sv] = tf.tidy(() => [l, x, tf.sigmoid(tf.abs(l))]).map((t) => t.dataSync());
+    const s = tf.tidy(() => tf.sigmoid(tf.abs(l)));
+    const [lv, xv, sv] = [l, x, s].map((t) => t.dataSync());
+    s.dispose();
     let linear = 0;
     let logs = 0;
     for (let i = 0; i < lv.length; ) {
@@ -67,7 +69,7 @@ function latentStep(h: tf.Tensor2D, eps: tf.Tensor2D): { z: tf.Tensor2D; meanKl:
   const [rows, width] = h.shape;
   const latent = width / 2;
   const ev = eps.dataSync();
-  /** Runs `f(r, j, mu, logVar, k)` over every latent unit; k indexes z and eps. */
+  /** Calls f(mu, logVar, k, at) for every latent unit: k indexes z and eps, `at` is mu's index in h. */
   const each = (hv: ArrayLike<number>, f: (mu: number, logVar: number, k: number, at: number) => void) => {
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < latent; j++) f(hv[r * width + j], hv[r * width + latent + j], r * latent + j, r * width + j);
