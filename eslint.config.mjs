@@ -13,7 +13,8 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', 'bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
-  { files: ['webview/**'], languageOptions: { globals: { ...globals.browser } } },
+  // Webviews run in a browser; e2e tests pass functions into the browser page (page.evaluate).
+  { files: ['webview/**', 'e2e/**'], languageOptions: { globals: { ...globals.browser } } },
   {
     // The trainer runs outside VS Code (child process and CLI): it must never import the editor API.
     files: ['src/trainer/**', 'src/protocol/**'],
