@@ -11,7 +11,7 @@
 // Phase 2 runs each e2e/ui/*.test.mjs against a fresh workbench page with the extension loaded.
 // The last line printed is `N passed, N failed` (the host phase counts as one); the exit code is
 // non-zero on any failure. code-server runs in its own process group, killed on every exit path.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve, basename } from 'node:path';
@@ -28,7 +28,7 @@ const UI_TEST_TIMEOUT_MS = 5 * 60_000;
 
 // --- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const opts = { hostOnly: false, uiOnly: false, grep: undefined, hostGrep: undefined, keep: false, verbose: false };
+const opts = { hostOnly: false, uiOnly: false, grep: undefined, hostGrep: undefined, keep: false, verbose: false, vsix: undefined };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--host-only') opts.hostOnly = true;
@@ -39,12 +39,14 @@ for (let i = 0; i < argv.length; i++) {
   else if (a.startsWith('--host-grep=')) opts.hostGrep = a.slice('--host-grep='.length);
   else if (a === '--keep') opts.keep = true;
   else if (a === '--verbose') opts.verbose = true;
+  else if (a === '--vsix') opts.vsix = resolve(argv[++i]);
   else if (a === '--help' || a === '-h') {
-    console.log('usage: node e2e/run.mjs [--host-only | --ui-only] [--grep <re>] [--host-grep <re>] [--keep] [--verbose]\n' +
+    console.log('usage: node e2e/run.mjs [--host-only | --ui-only] [--grep <re>] [--host-grep <re>] [--vsix <file>] [--keep] [--verbose]\n' +
       '  --host-only  only the extension-host Mocha suites (test/e2e-host)\n' +
       '  --ui-only    only the Playwright UI tests (e2e/ui/*.test.mjs)\n' +
       '  --grep       only the UI test files whose name matches (case-insensitive)\n' +
       '  --host-grep  only the host tests whose full Mocha title matches\n' +
+      '  --vsix       install this packaged .vsix and run the UI tests against it, as a user would (implies --ui-only)\n' +
       '  --keep       keep the scratch folder (e2e/.work/run-PID) with code-server\'s data and logs\n' +
       '  --verbose    print the workbench console as it comes');
     process.exit(0);
@@ -57,6 +59,7 @@ if (opts.hostOnly && opts.uiOnly) {
   console.error('--host-only and --ui-only exclude each other');
   process.exit(2);
 }
+if (opts.vsix) opts.uiOnly = true;
 const grepRe = opts.grep ? new RegExp(opts.grep, 'i') : undefined;
 
 const log = (...args) => console.log('[e2e]', ...args);
@@ -222,6 +225,9 @@ async function startCodeServer() {
   const logFile = join(scratch, 'code-server.log');
   const out = createWriteStream(logFile);
   await new Promise((r) => out.on('open', r));
+  if (opts.vsix) {
+    execFileSync(process.execPath, [codeServerEntry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', opts.vsix], { env, stdio: 'inherit' });
+  }
   // detached: setsid(), so that code-server and everything it starts form one process group.
   server = spawn(
     process.execPath,
@@ -424,7 +430,7 @@ async function runUiTests(cs) {
       const mod = await import(pathToFileURL(join(uiDir, file)).href);
       if (typeof mod.default !== 'function') throw new Error(`${file} has no default export function`);
       const timeout = mod.timeout ?? UI_TEST_TIMEOUT_MS;
-      await page.goto(workbenchUrl(cs, workspace, { extensionDevelopmentPath: repoRoot }));
+      await page.goto(workbenchUrl(cs, workspace, opts.vsix ? {} : { extensionDevelopmentPath: repoRoot }));
       await waitForWorkbench(page);
       const ctx = { page, workspace, repoRoot, outputDir, baseUrl: cs.base, log: (...a) => log(' ', ...a), ...helpers };
       let timer;

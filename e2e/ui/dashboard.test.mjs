@@ -102,6 +102,18 @@ export default async function dashboard({ page, workspace, screenshot, runComman
   const thumb = card.locator('img.thumb');
   await until('the gallery thumbnail loads', async () => thumb.evaluate((img) => img.complete && img.naturalWidth > 0).catch(() => false));
   await screenshot('gallery');
+
+  // Reload the window: the dashboard comes back (panel serializer) with the whole history.
+  const stoppedPoints = Number((await chartAgain.getAttribute('data-points')) ?? 0);
+  await page.reload();
+  await page.locator('.part.statusbar').waitFor({ timeout: 60_000 });
+  const { locator: restored } = await findInWebviews('#loss-chart', { timeout: 60_000 });
+  const restoredPoints = await until('the restored chart has the whole run', async () => {
+    const n = Number((await restored.getAttribute('data-points')) ?? 0);
+    return n >= stoppedPoints && n;
+  });
+  log(`after a window reload the dashboard shows ${restoredPoints} points (had ${stoppedPoints})`);
+  await screenshot('after-reload');
   log(`screenshots in ${outputDir}`);
 }
 

@@ -93,10 +93,9 @@ async function useWasm(notes: string[]): Promise<BackendInfo> {
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   if (!simd) notes.push('wasm: this Node has no WebAssembly SIMD, so training runs about 1.5-2x slower');
   const threads = getThreadsCount();
-  const replacedKernels = registerWasmTrainingKernels();
-  // Faster equivalents of working stock kernels (dense layers' forward pass, the engine's copies of
-  // saved tensors): not listed with the replacements above.
-  registerWasmFastPaths();
+  // Missing or slow training kernels, then faster equivalents of working ones (dense layers, the
+  // engine's copies of saved tensors).
+  const replacedKernels = [...registerWasmTrainingKernels(), ...registerWasmFastPaths()];
   return {
     name: 'wasm',
     label: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
