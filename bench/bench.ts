@@ -21,6 +21,7 @@ import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatase
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
 import { torchVaeStep } from './torchReference';
+import { measureChartFrames } from './webviewFrames';
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results.json');
@@ -113,6 +114,25 @@ function trainerRun(config: TrainConfig): Promise<{ readyMs: number; firstStepMs
   });
 }
 
+/**
+ * Bundle sizes are measured here (the minified size is what the .vsix ships). Activation time and
+ * metrics latency can only be measured in a real VS Code: the e2e tests write them to
+ * test-output/e2e/perf.json, and they are copied from there with the time they were taken.
+ */
+function extensionFigures(): Record<string, unknown> {
+  const size = (file: string) => (fs.existsSync(file) ? Math.round(fs.statSync(file).size / 1024) : null);
+  const minified = execFileSync(
+    path.join(ROOT, 'node_modules', '.bin', 'esbuild'),
+    ['src/extension/extension.ts', '--bundle', '--platform=node', '--format=cjs', '--external:vscode', '--minify'],
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const perfFile = path.join(ROOT, 'test-output', 'e2e', 'perf.json');
+  return {
+    bundleKb: { extensionMinified: Math.round(minified.length / 1024), extension: size(path.join(__dirname, 'extension.js')), trainer: size(path.join(__dirname, 'trainer.js')), dashboardWebview: size(path.join(__dirname, 'webview', 'dashboard.js')) },
+    fromE2e: fs.existsSync(perfFile) ? JSON.parse(fs.readFileSync(perfFile, 'utf8')) : { unavailable: 'run `npm run test:e2e` first: activation time and metrics latency are measured in a real VS Code' },
+  };
+}
+
 function machine() {
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 }
@@ -142,6 +162,12 @@ async function main(): Promise<void> {
   const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-'));
   const startup = await trainerRun(completeConfig({ family: 'vae', steps: 3, evalEvery: 1000, runsDir }));
   results.trainerStartup = { readyMs: startup.readyMs, timeToFirstStepMs: startup.firstStepMs };
+
+  process.stdout.write('Extension: bundle sizes, and figures from the last `npm run test:e2e`…\n');
+  results.extension = extensionFigures();
+
+  process.stdout.write('Dashboard chart: frame times with 50k points while 2,000 more stream in…\n');
+  results.dashboardFrames = await measureChartFrames({ points: 50000 });
 
   if (!quick && !args.has('--no-quality')) {
     process.stdout.write('Quality: VAE, defaults, 10 epochs on MNIST…\n');
@@ -177,6 +203,13 @@ function printTable(results: Record<string, unknown>): void {
   rows.push(['wasm / PyTorch (1 thread)', torch.wasmOverTorchOneThread === null ? 'n/a' : `${torch.wasmOverTorchOneThread}x`]);
   const startup = results.trainerStartup as Record<string, number>;
   rows.push(['trainer ready / first step', `${startup.readyMs} ms / ${startup.timeToFirstStepMs} ms`]);
+  const ext = results.extension as { bundleKb: Record<string, number | null>; fromE2e: Record<string, unknown> };
+  rows.push(['extension bundle (minified)', `${ext.bundleKb.extensionMinified} KB`]);
+  if ('activationMs' in ext.fromE2e) rows.push(['activation (real VS Code)', `${ext.fromE2e.activationMs} ms`]);
+  const latency = ext.fromE2e.metricsLatencyMs as { p50: number; p95: number } | undefined;
+  if (latency) rows.push(['metrics → chart latency', `p50 ${latency.p50} ms, p95 ${latency.p95} ms`]);
+  const frames = results.dashboardFrames as Record<string, number | string>;
+  rows.push(['chart frames, 50k points', 'unavailable' in frames ? `unavailable: ${frames.unavailable}` : `p50 ${frames.p50FrameMs} ms, p95 ${frames.p95FrameMs} ms, max ${frames.maxFrameMs} ms`]);
   const quality = (results.quality as { vaeMnist10Epochs?: Record<string, unknown> } | undefined)?.vaeMnist10Epochs;
   if (quality) rows.push(['VAE 10 epochs, test -ELBO', `${quality.testNegElbo} nats in ${quality.wallSeconds} s (target < 105)`]);
   const width = Math.max(...rows.map(([k]) => k.length));

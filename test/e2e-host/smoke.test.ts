@@ -4,9 +4,19 @@
  * activate() (a command declared but never registered fails here, not in a user's palette).
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 const EXTENSION_ID = 'genlab.genlab';
+
+/** Merges figures into test-output/e2e/perf.json, which `npm run bench` copies into its report. */
+function recordPerf(repoRoot: string, figures: Record<string, unknown>): void {
+  const file = path.join(repoRoot, 'test-output', 'e2e', 'perf.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const current = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  fs.writeFileSync(file, JSON.stringify({ ...current, ...figures, [`${Object.keys(figures)[0]}MeasuredAt`]: new Date().toISOString() }, null, 2));
+}
 
 interface ContributedCommand {
   command: string;
@@ -26,10 +36,14 @@ describe('GenLab extension (smoke)', () => {
     assert.ok(ext, `extension ${EXTENSION_ID} not found; loaded: ${vscode.extensions.all.map((e) => e.id).join(', ')}`);
   });
 
-  it('activates without throwing', async () => {
+  it('activates without throwing, quickly, and loads no TensorFlow.js into the extension host', async () => {
     assert.ok(ext);
-    await ext.activate();
+    const api = (await ext.activate()) as { activationMs: number };
     assert.equal(ext.isActive, true);
+    assert.ok(api.activationMs > 0 && api.activationMs < 1000, `activate() took ${api.activationMs} ms`);
+    const loaded = Object.keys(require.cache).filter((m) => m.includes('@tensorflow'));
+    assert.deepEqual(loaded, [], 'TensorFlow.js modules loaded in the extension host');
+    recordPerf(ext.extensionPath, { activationMs: Math.round(api.activationMs * 10) / 10 });
   });
 
   it('contributes GenLab commands in package.json', () => {

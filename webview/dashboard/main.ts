@@ -166,7 +166,7 @@ function handle(msg: ToDashboard): void {
         run.epoch = p.epoch;
       }
       run.stepsPerSecond = msg.stepsPerSecond;
-      if (grew) chart.update();
+      if (grew) chart.refresh();
       renderHeaderSoon();
       break;
     }
