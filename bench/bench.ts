@@ -198,7 +198,7 @@ function printTable(results: Record<string, unknown>): void {
   }
   const torch = results.torchReference as { oneThread: Record<string, unknown>; allThreads: Record<string, unknown>; wasmOverTorchOneThread: number | null };
   for (const [label, r] of [['1 thread', torch.oneThread], ['all threads', torch.allThreads]] as const) {
-    rows.push([`PyTorch step, ${label}`, 'unavailable' in r ? `unavailable: ${r.unavailable}` : `${r.msPerStep} ms (torch ${r.torch}, ${r.blas})`]);
+    rows.push([`PyTorch step, ${label}`, 'unavailable' in r ? `unavailable: ${r.unavailable}` : `${round(Number(r.msPerStep))} ms (torch ${r.torch}, ${r.blas})`]);
   }
   rows.push(['wasm / PyTorch (1 thread)', torch.wasmOverTorchOneThread === null ? 'n/a' : `${torch.wasmOverTorchOneThread}x`]);
   const startup = results.trainerStartup as Record<string, number>;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readRunRecord } from '../../src/trainer/runs/runFolder';
-import { CLI, isPng, tempDir, until } from './helpers';
+import { CLI, isPng, processAlive, tempDir, until } from './helpers';
 
 function genlab(args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120000 });
@@ -75,4 +75,18 @@ test('Ctrl-C stops after the current step and keeps the run', async () => {
   assert.equal(record.status, 'stopped');
   assert.ok(record.progress.step >= 5);
   assert.ok(fs.existsSync(path.join(done.summary.runDir, 'checkpoints')));
+});
+
+test('a trainer whose host dies (the editor or CLI killed) stops by itself and keeps its run', async () => {
+  const out = tempDir('cli-orphan');
+  const host = spawn(process.execPath, [CLI, 'train', 'vae', '--steps', '100000', '--batch-size', '32', '--backend', 'wasm', '--json', '--out', out]);
+  let stdout = '';
+  host.stdout.on('data', (d) => (stdout += d));
+  await until(() => (stdout.match(/"type":"metrics"/g) ?? []).length >= 5, 60000, 'five metrics lines');
+  const [runId] = fs.readdirSync(out);
+  const { pid } = readRunRecord(path.join(out, runId));
+  host.kill('SIGKILL');
+  await until(() => !processAlive(pid), 20000, 'the orphaned trainer to exit');
+  const record = readRunRecord(path.join(out, runId));
+  assert.equal(record.status, 'stopped', 'it stopped cleanly after its host vanished');
 });
