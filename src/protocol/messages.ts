@@ -55,6 +55,39 @@ const summary = object(
 );
 export type RunSummary = Infer<typeof summary>;
 
+/**
+ * What a model on 1-D or 2-D data can show about its density, on a grid over the data's range.
+ * `field` is what the grid holds: the exact log-density (explicit, tractable families), the ELBO
+ * (a lower bound: the VAE), the discriminator's output (GAN: not a density), or nothing.
+ */
+export const DENSITY_FIELDS = ['log-density', 'elbo', 'discriminator', 'none'] as const;
+export type DensityField = (typeof DENSITY_FIELDS)[number];
+
+export const densityGrid = object(
+  {
+    field: oneOf(DENSITY_FIELDS),
+    /** 1 or 2: the data's dimension. For 1-D data the grid is one row and `height` is 1. */
+    dim: num({ int: true, min: 1, max: 2 }),
+    /** [xMin, xMax, yMin, yMax] of the grid (y ignored for 1-D). */
+    extent: arrayOf(num(), { minLength: 4 }),
+    width: num({ int: true, min: 0 }),
+    height: num({ int: true, min: 0 }),
+    /** width*height values, row-major, first row at yMax (top); empty when `field` is 'none'. */
+    values: arrayOf(num()),
+    /** Points drawn from the model, flattened (n*dim). */
+    samples: arrayOf(num()),
+    /** Held-out data points, flattened (n*dim), to draw over the field. */
+    test: arrayOf(num()),
+  },
+  {
+    /** For 1-D data: a histogram of the test data (edges has one more entry than counts). */
+    histogram: object({ edges: arrayOf(num()), counts: arrayOf(num()) }),
+    /** Diffusion: the samples at a few steps of the reverse process, first (noise) to last. */
+    reverse: arrayOf(object({ t: num({ int: true, min: 0 }), samples: arrayOf(num()) })),
+  },
+);
+export type DensityGrid = Infer<typeof densityGrid>;
+
 /** Trainer → host. */
 export const trainerMessage = tagged({
   ready: object({
@@ -81,6 +114,8 @@ export const trainerMessage = tagged({
   }),
   samples: object({ step, kind: str(), path: str(), grid }),
   eval: object({ step, values: recordOf(num()) }),
+  /** The density view of a model on 1-D or 2-D data, also saved as density/step-NNNNNN.json. */
+  density: object({ step, path: str(), grid: densityGrid }),
   error: object({ message: str(), hint: str(), fatal: bool() }),
   done: object({ summary }),
 });

@@ -5,7 +5,7 @@
  * Webview → host messages are decoded by the host before use (a webview is untrusted input).
  */
 import { arrayOf, type Infer, nullable, num, object, oneOf, recordOf, str, tagged } from './decode';
-import { densityStory, TRAINER_STATES } from './messages';
+import { densityGrid, densityStory, TRAINER_STATES } from './messages';
 
 const step = num({ int: true, min: 0 });
 
@@ -41,7 +41,11 @@ const runView = object(
     /** The newest image of each kind. */
     samples: arrayOf(sampleImage),
   },
-  { error: object({ message: str(), hint: str() }) },
+  {
+    error: object({ message: str(), hint: str() }),
+    /** The newest density view, for models on 1-D or 2-D data. */
+    densityGrid: object({ step, grid: densityGrid }),
+  },
 );
 export type RunView = Infer<typeof runView>;
 
@@ -54,6 +58,7 @@ export const toDashboard = tagged({
   }),
   eval: object({ step, values: recordOf(num()) }),
   samples: object({ image: sampleImage }),
+  density: object({ step, grid: densityGrid }),
   status: object({ state: runState }, { error: object({ message: str(), hint: str() }) }),
 });
 export type ToDashboard = Infer<typeof toDashboard>;
