@@ -1,0 +1,184 @@
+/**
+ * One training run on disk:
+ *   run.json          config, seed, backend, versions, status, timestamps, final metrics (atomic)
+ *   metrics.jsonl     one JSON record per line, append-only
+ *   samples/          step-NNNNNN.png (prior samples) and step-NNNNNN-<kind>.png
+ *   density/          step-NNNNNN.json: the density view of a model on 1-D or 2-D data
+ *   checkpoints/      step-NNNNNN/ in TensorFlow.js layers format; the newest few are kept
+ * A trainer killed at any point leaves every earlier line and file whole, and run.json still
+ * says `running` with the pid that no longer exists, which readers report as interrupted.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainConfig } from '../../protocol/config';
+import type { DensityGrid, TrainerState } from '../../protocol/messages';
+import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
+
+export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+
+export interface RunRecord {
+  formatVersion: 1;
+  id: string;
+  name?: string;
+  status: RunStatus;
+  pid: number;
+  config: TrainConfig;
+  seed: number;
+  backend: string;
+  versions: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  progress: { step: number; epoch: number; totalSteps: number };
+  /** Last value of each eval metric. */
+  finalMetrics: Record<string, number>;
+  error?: { message: string; hint: string };
+}
+
+export type MetricsRecord =
+  | { kind: 'train'; step: number; epoch: number; elapsedMs: number; values: Record<string, number> }
+  | { kind: 'eval'; step: number; epoch: number; elapsedMs: number; values: Record<string, number> };
+
+const KEEP_CHECKPOINTS = 2;
+
+export function stepName(step: number): string {
+  return `step-${String(step).padStart(6, '0')}`;
+}
+
+function newRunId(config: TrainConfig, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${config.family}-${config.dataset}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Maps the trainer's state at exit to what run.json records. */
+export function runStatusOf(state: TrainerState): RunStatus {
+  if (state === 'finished' || state === 'stopped' || state === 'failed') return state;
+  return 'running';
+}
+
+export class RunFolder {
+  readonly dir: string;
+  readonly samplesDir: string;
+  private record: RunRecord;
+  private readonly metricsFd: number;
+
+  private constructor(dir: string, record: RunRecord) {
+    this.dir = dir;
+    this.samplesDir = path.join(dir, 'samples');
+    this.record = record;
+    fs.mkdirSync(this.samplesDir, { recursive: true });
+    writeJsonAtomic(path.join(dir, 'run.json'), record);
+    this.metricsFd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'a');
+  }
+
+  static create(config: TrainConfig, backend: string, versions: Record<string, string>, totalSteps: number): RunFolder {
+    const now = new Date();
+    const id = newRunId(config, now);
+    const dir = path.resolve(config.runsDir, id);
+    fs.mkdirSync(dir, { recursive: true });
+    return new RunFolder(dir, {
+      formatVersion: 1,
+      id,
+      ...(config.runName ? { name: config.runName } : {}),
+      status: 'running',
+      pid: process.pid,
+      config,
+      seed: config.seed,
+      backend,
+      versions,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      progress: { step: 0, epoch: 0, totalSteps },
+      finalMetrics: {},
+    });
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** One line per write call, so a kill can at worst lose the line being written, never an earlier one. */
+  appendMetrics(record: MetricsRecord): void {
+    fs.writeSync(this.metricsFd, `${JSON.stringify(record)}\n`);
+  }
+
+  update(patch: Partial<Omit<RunRecord, 'id' | 'formatVersion'>>): void {
+    this.record = { ...this.record, ...patch, updatedAt: new Date().toISOString() };
+    writeJsonAtomic(path.join(this.dir, 'run.json'), this.record);
+  }
+
+  writeSample(step: number, kind: string, png: Uint8Array): string {
+    const file = path.join(this.samplesDir, kind === 'prior' ? `${stepName(step)}.png` : `${stepName(step)}-${kind}.png`);
+    writeFileAtomic(file, png);
+    return file;
+  }
+
+  writeDensity(step: number, grid: DensityGrid): string {
+    const dir = path.join(this.dir, 'density');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${stepName(step)}.json`);
+    writeJsonAtomic(file, grid);
+    return file;
+  }
+
+  /**
+   * Writes a checkpoint into a temporary folder and renames it into place, so a checkpoint folder
+   * that exists is complete; then prunes all but the newest few.
+   */
+  async writeCheckpoint(step: number, save: (dir: string) => Promise<void>): Promise<string> {
+    const root = path.join(this.dir, 'checkpoints');
+    const final = path.join(root, stepName(step));
+    const tmp = path.join(root, `.${stepName(step)}.tmp`);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await save(tmp);
+    fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(tmp, final);
+    const kept = fs
+      .readdirSync(root)
+      .filter((n) => /^step-\d{6}$/.test(n))
+      .sort();
+    for (const old of kept.slice(0, -KEEP_CHECKPOINTS)) fs.rmSync(path.join(root, old), { recursive: true, force: true });
+    return final;
+  }
+
+  close(): void {
+    fs.closeSync(this.metricsFd);
+  }
+}
+
+export interface SampleFile {
+  step: number;
+  kind: string;
+  path: string;
+}
+
+const SAMPLE_FILE = /^step-(\d{6})(?:-([a-z-]+))?\.png$/;
+
+/** The sample grids a run folder holds (as `writeSample` names them) by step; prior samples first within a step. */
+export function listSampleFiles(runDir: string): SampleFile[] {
+  const dir = path.join(runDir, 'samples');
+  if (!fs.existsSync(dir)) return [];
+  const rank = (kind: string) => (kind === 'prior' ? '' : kind);
+  return fs
+    .readdirSync(dir)
+    .flatMap((name) => {
+      const m = SAMPLE_FILE.exec(name);
+      return m ? [{ step: Number(m[1]), kind: m[2] ?? 'prior', path: path.join(dir, name) }] : [];
+    })
+    .sort((a, b) => a.step - b.step || rank(a.kind).localeCompare(rank(b.kind)));
+}
+
+/** Reads a run's record; a `running` run whose process is gone is reported as interrupted. */
+export function readRunRecord(dir: string): RunRecord & { interrupted: boolean } {
+  const record = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
+  return { ...record, interrupted: record.status === 'running' && !processAlive(record.pid) };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
