@@ -6,8 +6,9 @@
  *
  *   measureChartFrames()   frame times while the dashboard holds 50k points and 2,000 more
  *                          stream in at ~100 Hz (plus the latency the page reports in `drawn`)
- *   captureScreenshots()   the dashboard at 600 and 450 px, the gallery at 300 px, light and
- *                          dark, into test-output/webview/, for looking at
+ *   captureScreenshots()   the dashboard at 600 and 450 px (and its density view for each kind
+ *                          of field), the gallery at 300 px, light and dark, into
+ *                          test-output/webview/, for looking at
  *
  *   npx tsx bench/webviewFrames.ts [--frames] [--screenshots] [--points N] [--only <re>]
  *
@@ -50,7 +51,7 @@ interface PwPage {
   reload(): Promise<unknown>;
   evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
   waitForFunction<A>(fn: (arg: A) => unknown, arg?: A, opts?: { timeout?: number }): Promise<unknown>;
-  screenshot(opts: { path: string; fullPage?: boolean }): Promise<unknown>;
+  screenshot(opts: { path: string; fullPage?: boolean; clip?: { x: number; y: number; width: number; height: number } }): Promise<unknown>;
   on(event: 'console' | 'pageerror', fn: (x: { text?: () => string; message?: string; type?: () => string }) => void): void;
   keyboard: { press(key: string): Promise<void> };
   click(selector: string): Promise<void>;
@@ -300,6 +301,93 @@ window.__run = (o) => {
   };
 };
 
+// Density views of models on point data (see src/trainer/families/densityGrid.ts for the layout):
+// 8 Gaussians on a circle (2-D) and a two-component mixture (1-D), with a model's field on the grid.
+(() => {
+  const gauss = (r) => { const u = Math.max(1e-12, r()), v = r(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
+  const lse = (xs) => { const m = Math.max(...xs); return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0)); };
+  // A mixture of isotropic 2-D Gaussians: [{ w, mx, my, s }].
+  const ring = (k, radius, s, skip) => Array.from({ length: k }, (_, i) => i).filter((i) => !(skip || []).includes(i)).map((i, _, a) => ({ w: 1 / a.length, mx: radius * Math.cos((i * 2 * Math.PI) / k), my: radius * Math.sin((i * 2 * Math.PI) / k), s }));
+  const logp2 = (mix, x, y) => lse(mix.map((c) => Math.log(c.w) - Math.log(2 * Math.PI * c.s * c.s) - ((x - c.mx) ** 2 + (y - c.my) ** 2) / (2 * c.s * c.s)));
+  const draw2 = (mix, n, r) => { const out = []; for (let i = 0; i < n; i++) { let u = r(), j = 0; while (j < mix.length - 1 && (u -= mix[j].w) > 0) j++; const c = mix[j]; out.push(c.mx + c.s * gauss(r), c.my + c.s * gauss(r)); } return out; };
+  const gridOf = (extent, n, f) => { const [x0, x1, y0, y1] = extent, v = []; for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) v.push(f(x0 + ((c + 0.5) * (x1 - x0)) / n, y1 - ((r + 0.5) * (y1 - y0)) / n)); return v; };
+  const round = (xs) => xs.map((v) => Math.round(v * 1e4) / 1e4);
+  const data = ring(8, 2, 0.2);
+  const extent = [-3, 3, -3, 3];
+  const lossHistory = (key, n, from, to, noise) => { const r = lcg(7), steps = [], vals = []; for (let i = 1; i <= n; i++) { steps.push(i); vals.push(to + (from - to) * Math.exp(-i / (n / 6)) + (r() - 0.5) * noise); } return { steps, series: { [key]: vals } }; };
+
+  window.__density = (which) => {
+    const r = lcg(11);
+    const test = round(draw2(data, 600, r));
+    if (which === 'logp' || which === 'elbo') {
+      // A fitted mixture, a little off: one component too wide, one drifted.
+      const model = data.map((c, i) => ({ ...c, s: i === 3 ? 0.32 : 0.22, mx: c.mx + (i === 6 ? 0.25 : 0) }));
+      const shift = which === 'elbo' ? -0.6 : 0;
+      return { field: which === 'elbo' ? 'elbo' : 'log-density', dim: 2, extent, width: 64, height: 64, values: round(gridOf(extent, 64, (x, y) => Math.max(-1e4, logp2(model, x, y) + shift))), samples: [], test };
+    }
+    if (which === 'disc') {
+      // Mode collapse: the generator covers 6 of the 8 modes; D is near its optimum p/(p+q).
+      const gen = ring(8, 2, 0.3, [1, 5]);
+      const samples = round(draw2(gen, 600, r));
+      // A smooth, imperfect D: a squashed log-ratio of the two densities (each floored far from the data).
+      const d = (x, y) => { const a = Math.log(Math.exp(logp2(data, x, y)) + 0.01), b = Math.log(Math.exp(logp2(gen, x, y)) + 0.01); return 1 / (1 + Math.exp(0.8 * (b - a) + 0.5)); };
+      return { field: 'discriminator', dim: 2, extent, width: 64, height: 64, values: round(gridOf(extent, 64, d)), samples, test };
+    }
+    if (which === 'none') {
+      const x0 = draw2(ring(8, 2, 0.26), 600, r);
+      const noise = x0.map(() => gauss(r));
+      // Linear beta schedule, T = 1000: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps.
+      const abar = (t) => { let a = 1; for (let s = 1; s <= t; s++) a *= 1 - (1e-4 + ((0.02 - 1e-4) * (s - 1)) / 999); return a; };
+      const reverse = [1000, 600, 400, 250, 100, 0].map((t) => { const a = abar(t); return { t, samples: round(x0.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * noise[i])) }; });
+      return { field: 'none', dim: 2, extent, width: 0, height: 0, values: [], samples: round(x0), test, reverse };
+    }
+    // 1-D: 0.35 N(-2, 0.6) + 0.65 N(1.3, 0.9); the model's fit is close but not exact.
+    const pdf1 = (mix, x) => lse(mix.map((c) => Math.log(c.w) - 0.5 * Math.log(2 * Math.PI * c.s * c.s) - (x - c.m) ** 2 / (2 * c.s * c.s)));
+    const truth = [{ w: 0.35, m: -2, s: 0.6 }, { w: 0.65, m: 1.3, s: 0.9 }];
+    const fit = [{ w: 0.33, m: -1.95, s: 0.66 }, { w: 0.67, m: 1.25, s: 0.93 }];
+    const pts = []; for (let i = 0; i < 2000; i++) { const c = r() < truth[0].w ? truth[0] : truth[1]; pts.push(c.m + c.s * gauss(r)); }
+    const ext = [-5, 5, 0, 0], bins = 40, edges = Array.from({ length: bins + 1 }, (_, i) => -5 + (10 * i) / bins), counts = new Array(bins).fill(0);
+    for (const v of pts) { const b = Math.floor(((v + 5) / 10) * bins); if (b >= 0 && b < bins) counts[b]++; }
+    const xs = Array.from({ length: 200 }, (_, i) => -5 + (10 * i) / 199);
+    return { field: which === '1d-elbo' ? 'elbo' : 'log-density', dim: 1, extent: ext, width: 200, height: 1, values: round(xs.map((x) => pdf1(fit, x) - (which === '1d-elbo' ? 0.15 : 0))), samples: [], test: round(pts.slice(0, 600)), histogram: { edges: round(edges), counts } };
+  };
+
+  const STORIES = {
+    mixture: { title: 'Gaussian mixture (EM, K = 8)', lossKey: 'nll', density: { kind: 'explicit-tractable', metric: 'testNll', summary: 'Explicit, tractable density: log p(x) = log sum_k pi_k N(x; mu_k, Sigma_k), exact; fitted by expectation-maximisation.' } },
+    vae: { title: 'VAE (MLP 2-64-2)', lossKey: 'negElbo', density: { kind: 'explicit-approximate', metric: 'testNegElbo', summary: 'Explicit, approximate density: the ELBO is a lower bound on log p(x), so the test -ELBO bounds the NLL from above.' } },
+    gan: { title: 'GAN (MLP 2-128-128-2)', lossKey: 'lossD', density: { kind: 'implicit', summary: 'Implicit density: the model only samples; its discriminator scores how real a point looks, which is not a density.' } },
+    diffusion: { title: 'Diffusion (DDPM, T = 1000)', lossKey: 'loss', density: { kind: 'explicit-approximate', summary: 'Explicit, approximate density: trained on a variational bound by denoising; only samples are drawn here.' } },
+  };
+
+  window.__densityRun = (o) => {
+    const which = o.which;
+    const family = which === 'disc' ? 'gan' : which === 'none' ? 'diffusion' : which === 'elbo' || which === '1d-elbo' ? 'vae' : 'mixture';
+    const story = STORIES[family];
+    const dataset = which.startsWith('1d') ? '1-D mixture' : '8 Gaussians';
+    const steps = 3000;
+    const metric = story.density.metric;
+    const evals = metric ? [1000, 2000, 3000].map((s, i) => ({ step: s, values: { [metric]: [3.41, 2.93, 2.874][i] + (which.startsWith('1d') ? -1.1 : 0) } })) : [];
+    return {
+      runId: family + '-toy-20250110-1200',
+      title: story.title,
+      family,
+      dataset,
+      backend: 'cpu',
+      state: 'finished',
+      step: steps,
+      epoch: 30,
+      totalSteps: steps,
+      stepsPerSecond: 310,
+      lossKey: story.lossKey,
+      density: story.density,
+      history: lossHistory(story.lossKey, steps, 6, 2.9, 0.3),
+      evals,
+      samples: [],
+      ...(o.grid === false ? {} : { densityGrid: { step: steps, grid: window.__density(which) } }),
+    };
+  };
+})();
+
 window.__galleryRuns = () => {
   const grids = (seed, count, every) => Array.from({ length: count }, (_, i) => ({ step: (i + 1) * every, kind: 'prior', uri: window.__grid('prior', (i + 1) * every, seed) }));
   return [
@@ -370,8 +458,8 @@ export async function withBrowser<T>(fn: (browser: PwBrowser, dir: string) => Pr
   }
 }
 
-export async function openPage(browser: PwBrowser, dir: string, page: Page, o: HarnessOptions & { width: number; height: number }): Promise<PwPage> {
-  const p = await browser.newPage({ viewport: { width: o.width, height: o.height }, deviceScaleFactor: 1 });
+export async function openPage(browser: PwBrowser, dir: string, page: Page, o: HarnessOptions & { width: number; height: number; scale?: number }): Promise<PwPage> {
+  const p = await browser.newPage({ viewport: { width: o.width, height: o.height }, deviceScaleFactor: o.scale ?? 1 });
   p.on('pageerror', (e) => console.error(`[${page}] page error: ${e.message}`));
   p.on('console', (m) => {
     if (m.type?.() === 'error' || m.type?.() === 'warning') console.error(`[${page}] ${m.type?.()}: ${m.text?.()}`);
@@ -454,6 +542,10 @@ type Scenario = {
   width: number;
   height: number;
   setup: (p: PwPage) => Promise<void>;
+  /** Capture only this element (with a small margin) instead of the whole page. */
+  clip?: string;
+  /** devicePixelRatio (1 unless told). */
+  scale?: number;
 };
 
 const sendInit = (p: PwPage, o: object): Promise<void> =>
@@ -461,6 +553,16 @@ const sendInit = (p: PwPage, o: object): Promise<void> =>
     const w = window as unknown as { __send(m: unknown): void; __run(o: object): unknown };
     w.__send({ type: 'init', run: w.__run(opts) });
   }, o);
+
+/** Loads a toy-data run with a density view (`which`: logp, elbo, disc, none, 1d, 1d-elbo). */
+const sendDensityRun = (p: PwPage, which: string, grid = true): Promise<void> =>
+  p.evaluate(
+    (o) => {
+      const w = window as unknown as { __send(m: unknown): void; __densityRun(o: object): unknown };
+      w.__send({ type: 'init', run: w.__densityRun(o) });
+    },
+    { which, grid },
+  );
 
 const sendRuns = (p: PwPage, empty = false): Promise<void> =>
   p.evaluate((none) => {
@@ -554,6 +656,89 @@ const SCENARIOS: Scenario[] = [
     height: 800,
     setup: (p) => sendInit(p, { step: 0, state: 'loading-data', sps: 0 }),
   },
+  // The density view: each kind of field, dark and light, 600 px wide (the card only).
+  ...(['logp', 'disc', 'none', '1d'] as const).flatMap((which) =>
+    (['dark', 'light'] as const).map<Scenario>((theme) => ({
+      name: `density-${which}-${theme}-600`,
+      page: 'dashboard',
+      theme,
+      width: 600,
+      height: 900,
+      clip: '#density-view',
+      setup: (p) => sendDensityRun(p, which),
+    })),
+  ),
+  {
+    name: 'density-elbo-dark-600',
+    page: 'dashboard',
+    theme: 'dark',
+    width: 600,
+    height: 900,
+    clip: '#density-view',
+    setup: (p) => sendDensityRun(p, 'elbo'),
+  },
+  {
+    // The view arrives after init, as a live `density` message.
+    name: 'density-1d-elbo-light-450',
+    page: 'dashboard',
+    theme: 'light',
+    width: 450,
+    height: 900,
+    clip: '#density-view',
+    setup: async (p) => {
+      await sendDensityRun(p, '1d-elbo', false);
+      await p.evaluate(() => {
+        const w = window as unknown as { __send(m: unknown): void; __density(which: string): unknown };
+        w.__send({ type: 'density', step: 3000, grid: w.__density('1d-elbo') });
+      });
+      await p.waitForFunction(() => document.getElementById('density-view')?.dataset.step === '3000');
+    },
+  },
+  {
+    // A hi-DPI screen: the heatmap and the text must be drawn at device resolution.
+    name: 'density-disc-dark-600@2x',
+    page: 'dashboard',
+    theme: 'dark',
+    width: 600,
+    height: 900,
+    scale: 2,
+    clip: '#density-view',
+    setup: (p) => sendDensityRun(p, 'disc'),
+  },
+  {
+    // Drawn dark, then VS Code switches to Light Modern (variables on <html>, class on <body>).
+    name: 'density-theme-switched-600',
+    page: 'dashboard',
+    theme: 'dark',
+    width: 600,
+    height: 900,
+    clip: '#density-view',
+    setup: async (p) => {
+      await sendDensityRun(p, 'none');
+      await settle(p);
+      await p.evaluate((vars) => {
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(`--vscode-${k}`, v);
+        document.body.classList.replace('vscode-dark', 'vscode-light');
+      }, THEME_VARS.light);
+    },
+  },
+  {
+    name: 'density-none-dark-450',
+    page: 'dashboard',
+    theme: 'dark',
+    width: 450,
+    height: 900,
+    clip: '#density-view',
+    setup: (p) => sendDensityRun(p, 'none'),
+  },
+  {
+    name: 'dashboard-density-dark-600',
+    page: 'dashboard',
+    theme: 'dark',
+    width: 600,
+    height: 1300,
+    setup: (p) => sendDensityRun(p, 'logp'),
+  },
   ...(['dark', 'light'] as const).map<Scenario>((theme) => ({
     name: `gallery-${theme}-300`,
     page: 'gallery',
@@ -603,12 +788,19 @@ export async function captureScreenshots(outDir = path.join(ROOT, 'test-output',
     const cspViolations: string[] = [];
     for (const s of SCENARIOS) {
       if (only && !only.test(s.name)) continue;
-      const p = await openPage(browser, dir, s.page, { theme: s.theme, csp: true, width: s.width, height: s.height });
+      const p = await openPage(browser, dir, s.page, { theme: s.theme, csp: true, width: s.width, height: s.height, scale: s.scale });
       await s.setup(p);
       await settle(p);
       await new Promise((r) => setTimeout(r, 150));
       const file = path.join(outDir, `${s.name}.png`);
-      await p.screenshot({ path: file, fullPage: true });
+      const clip = s.clip
+        ? await p.evaluate((sel) => {
+            const r = document.querySelector(sel)!.getBoundingClientRect();
+            const m = 8;
+            return { x: Math.max(0, r.x - m), y: Math.max(0, r.y + window.scrollY - m), width: r.width + 2 * m, height: r.height + 2 * m };
+          }, s.clip)
+        : undefined;
+      await p.screenshot({ path: file, fullPage: true, clip });
       files.push(file);
       const v = await p.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
       cspViolations.push(...v.map((x) => `${s.name}: ${x}`));

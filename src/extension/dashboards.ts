@@ -105,6 +105,9 @@ class Dashboard {
       case 'samples':
         this.post({ type: 'samples', image: { step: message.step, kind: message.kind, uri: this.asUri(message.path) } });
         return;
+      case 'density':
+        this.post({ type: 'density', step: message.step, grid: message.grid });
+        return;
       case 'status':
       case 'done':
         this.post({ type: 'status', state: run.state, ...(run.error ? { error: run.error } : {}) });

@@ -6,19 +6,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BackendChoice, type ConfigInput, completeConfig, type TrainConfig } from '../protocol/config';
+import { type BackendChoice, type ConfigInput, completeConfig, type Family, type TrainConfig } from '../protocol/config';
 import { DASHBOARD_VIEW_TYPE, Dashboards } from './dashboards';
 import { GALLERY_VIEW_ID, GalleryView } from './galleryView';
 import { RunCatalog, type RunEntry } from './runCatalog';
 import { RunManager } from './runManager';
 import { RunsTree } from './runsTree';
 import { TrainingStatusBar } from './statusBar';
-import { pickVaeConfig } from './trainQuickPick';
+import { pickTrainConfig } from './trainQuickPick';
+import { FAMILY_INFO } from '../protocol/families';
 
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
   activationMs: number;
 }
+
+/** One palette command per family. */
+const TRAIN_COMMANDS: [string, Family][] = [
+  ['genlab.trainVae', 'vae'],
+  ['genlab.fitGaussian', 'gaussian'],
+  ['genlab.trainMixture', 'mixture'],
+  ['genlab.trainFlow', 'realnvp'],
+];
 
 let manager: RunManager | undefined;
 
@@ -38,6 +47,31 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const tree = new RunsTree(catalog);
   const gallery = new GalleryView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
   const statusBar = new TrainingStatusBar(runs);
+  /** Asks for settings (unless given), starts the run and opens its dashboard; resolves with the run id. */
+  const train = async (family: Family, overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
+    if (!vscode.workspace.isTrusted) {
+      const choice = await vscode.window.showWarningMessage(
+        'GenLab trains only in a trusted workspace: training starts a process and writes run folders here.',
+        'Manage Workspace Trust',
+      );
+      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    const settings = vscode.workspace.getConfiguration('genlab');
+    const base = { backend: settings.get<BackendChoice>('backend', 'auto'), evalEvery: settings.get('evalEvery', 500), runsDir: catalog.root() };
+    let config: TrainConfig | undefined;
+    try {
+      config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+    if (!config) return undefined;
+    fs.mkdirSync(config.runsDir, { recursive: true });
+    const run = await runs.start(config);
+    if (run) dashboards.show(run.runId);
+    return run?.runId;
+  };
   const refreshViews = () => {
     tree.refresh();
     gallery.refresh();
@@ -65,31 +99,24 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     watchRunsFolder(catalog.root(), refreshViews),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && refreshViews()),
 
-    // With `overrides` (from tests, and later from experiment files) the quick pick is skipped.
-    vscode.commands.registerCommand('genlab.trainVae', async (overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
-      if (!vscode.workspace.isTrusted) {
-        const choice = await vscode.window.showWarningMessage(
-          'GenLab trains only in a trusted workspace: training starts a process and writes run folders here.',
-          'Manage Workspace Trust',
-        );
-        if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
-        return undefined;
-      }
-      const settings = vscode.workspace.getConfiguration('genlab');
-      const base = { backend: settings.get<BackendChoice>('backend', 'auto'), evalEvery: settings.get('evalEvery', 500), runsDir: catalog.root() };
-      let config: TrainConfig | undefined;
-      try {
-        config = overrides ? completeConfig({ ...base, ...overrides, family: 'vae' }) : await pickVaeConfig(base);
-      } catch (err) {
-        void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
-        return undefined;
-      }
-      if (!config) return undefined;
-      fs.mkdirSync(config.runsDir, { recursive: true });
-      const run = await runs.start(config);
-      if (run) dashboards.show(run.runId);
-      return run?.runId;
+    vscode.commands.registerCommand('genlab.train', async () => {
+      const kinds = { 'explicit-tractable': 'Explicit density, tractable', 'explicit-approximate': 'Explicit density, approximate', implicit: 'Implicit density' };
+      const items = Object.entries(kinds).flatMap(([kind, label]) => {
+        const families = TRAIN_COMMANDS.filter(([, f]) => FAMILY_INFO[f].density.kind === kind);
+        return families.length
+          ? [
+              { label, kind: vscode.QuickPickItemKind.Separator },
+              ...families.map(([, family]) => ({ label: FAMILY_INFO[family].title, detail: FAMILY_INFO[family].density.summary, family })),
+            ]
+          : [];
+      });
+      const pick = await vscode.window.showQuickPick(items, { title: 'GenLab: Train a Model', placeHolder: 'Which kind of generative model?', matchOnDetail: true });
+      return pick && 'family' in pick ? train(pick.family) : undefined;
     }),
+    ...TRAIN_COMMANDS.map(([command, family]) =>
+      // With `overrides` (from tests, and later from experiment files) the quick pick is skipped.
+      vscode.commands.registerCommand(command, (overrides?: Partial<ConfigInput>) => train(family, overrides)),
+    ),
     vscode.commands.registerCommand('genlab.stopTraining', async () => {
       const live = runs.liveRuns;
       if (live.length <= 1) return runs.stop();

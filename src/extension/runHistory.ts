@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
 import { FAMILY_INFO } from '../protocol/families';
-import type { TrainerMessage } from '../protocol/messages';
+import { decode } from '../protocol/decode';
+import { type DensityGrid, densityGrid, type TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { listSampleFiles, type MetricsRecord, readRunRecord, type SampleFile } from '../trainer/runs/runFolder';
 
-const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST' };
+const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', '8gaussians': '8 Gaussians', '2spirals': '2 spirals' };
 
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
 export function runTitle(config: TrainConfig): string {
@@ -31,6 +32,8 @@ export class RunHistory {
   /** Every sample grid, oldest first. */
   readonly samples: SampleFile[] = [];
   error?: { message: string; hint: string };
+  /** The newest density view (models on 1-D or 2-D data). */
+  densityGrid?: { step: number; grid: DensityGrid };
   /** Problems met while reading the folder (a damaged line, a missing file); shown, never fatal. */
   readonly warnings: string[] = [];
 
@@ -63,6 +66,7 @@ export class RunHistory {
     run.error = record.error;
     run.readMetrics(path.join(dir, 'metrics.jsonl'));
     run.samples.push(...listSampleFiles(dir));
+    run.readDensity(path.join(dir, 'density'));
     run.epoch = record.progress.epoch;
     run.step = Math.max(run.step, record.progress.step);
     return run;
@@ -83,6 +87,14 @@ export class RunHistory {
       if (record.kind === 'eval') this.evals.push({ step: record.step, values: record.values });
       else this.addPoint(record.step, record.epoch, record.values, record.elapsedMs);
     });
+  }
+
+  private readDensity(dir: string): void {
+    const newest = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^step-\d{6}\.json$/.test(n)).sort().at(-1) : undefined;
+    if (!newest) return;
+    const result = decode(densityGrid, JSON.parse(fs.readFileSync(path.join(dir, newest), 'utf8')), newest);
+    if (result.ok) this.densityGrid = { step: Number(newest.slice(5, 11)), grid: result.value };
+    else this.warnings.push(`density/${newest} is damaged and was skipped: ${result.error}`);
   }
 
   private addPoint(step: number, epoch: number, values: Record<string, number>, elapsedMs: number): void {
@@ -119,6 +131,9 @@ export class RunHistory {
         return;
       case 'samples':
         this.samples.push({ step: message.step, kind: message.kind, path: message.path });
+        return;
+      case 'density':
+        this.densityGrid = { step: message.step, grid: message.grid };
         return;
       case 'error':
         if (message.fatal) this.error = { message: message.message, hint: message.hint };
@@ -157,6 +172,7 @@ export class RunHistory {
       evals: this.evals,
       samples: this.latestSamples().map(image),
       ...(this.error ? { error: this.error } : {}),
+      ...(this.densityGrid ? { densityGrid: this.densityGrid } : {}),
     };
   }
 }

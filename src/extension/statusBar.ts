@@ -25,7 +25,7 @@ export class TrainingStatusBar implements vscode.Disposable {
     const info = FAMILY_INFO[run.config.family];
     const loss = run.series[info.lossKey]?.at(-1);
     const lossText = typeof loss === 'number' ? ` · ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
-    this.item.text = `$(sync~spin) ${run.config.family.toUpperCase()} ${run.step}/${run.totalSteps}${lossText} · ${run.stepsPerSecond.toFixed(1)} steps/s`;
+    this.item.text = `$(sync~spin) ${info.shortTitle} ${run.step}/${run.totalSteps}${lossText} · ${run.stepsPerSecond.toFixed(1)} steps/s`;
     this.item.tooltip = `GenLab: ${run.title} (${run.state}, ${run.backend}). Click to open its dashboard.`;
     this.item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
     this.item.show();

@@ -6,6 +6,10 @@ const LABELS: Record<string, string> = {
   testNegElbo: 'test -ELBO',
   testRecon: 'test reconstruction',
   testKl: 'test KL',
+  nll: 'NLL',
+  testNll: 'test NLL',
+  gapToClosedForm: 'gap to closed form',
+  closedFormTestNll: 'closed-form test NLL',
 };
 
 export function metricLabel(key: string): string {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, DATASETS, FAMILIES, type Family, type TrainConfig } from '../protocol/config';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, DATASETS, FAMILIES, FAMILY_DEFAULTS, type Family, isImageDataset, type TrainConfig } from '../protocol/config';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
 import { FAMILY_INFO } from '../protocol/families';
@@ -14,13 +14,11 @@ import { TrainerClient } from './client';
 
 /** Each option: its flag, the config field it sets (for error messages), and its help line. */
 const OPTIONS = {
-  dataset: { field: 'dataset', help: `training data: ${DATASETS.join(' | ')} (default mnist)` },
-  epochs: { field: 'epochs', help: 'passes over the training set (default 10)' },
-  steps: { field: 'steps', help: 'optimiser steps, instead of --epochs' },
-  'batch-size': { field: 'batchSize', help: 'images per step (default 128)' },
+  dataset: { field: 'dataset', help: `training data: ${DATASETS.join(' | ')} (default: per family, below)` },
+  epochs: { field: 'epochs', help: 'passes over the training set' },
+  steps: { field: 'steps', help: 'optimiser steps (EM iterations for the mixture), instead of --epochs' },
+  'batch-size': { field: 'batchSize', help: 'examples per step (default 128)' },
   lr: { field: 'learningRate', help: 'Adam learning rate (default 0.001)' },
-  'latent-dim': { field: 'model.latentDim', help: 'VAE latent size z (default 20)' },
-  hidden: { field: 'model.hiddenSizes', help: 'hidden layer sizes, comma-separated (default 400)' },
   seed: { field: 'seed', help: 'random seed for initialisation, data order and noise (default 0)' },
   backend: { field: 'backend', help: `${BACKEND_CHOICES.join(' | ')}; auto tries tfjs-node, then wasm, then cpu (default auto)` },
   'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
@@ -29,17 +27,31 @@ const OPTIONS = {
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
+/** Options of one family's model (`config.model`), and the families they apply to. */
+const MODEL_OPTIONS = {
+  'latent-dim': { key: 'latentDim', list: false, families: ['vae'], help: 'VAE latent size z (default 20)' },
+  hidden: { key: 'hiddenSizes', list: true, families: ['vae', 'realnvp'], help: 'hidden layer sizes, comma-separated (VAE 400; RealNVP 64,64)' },
+  components: { key: 'components', list: false, families: ['mixture'], help: 'mixture components k (default 8)' },
+  couplings: { key: 'couplings', list: false, families: ['realnvp'], help: 'affine coupling layers (default 8)' },
+} as const satisfies Record<string, { key: string; list: boolean; families: readonly Family[]; help: string }>;
+type ModelOptionName = keyof typeof MODEL_OPTIONS;
+
+function familyLine(family: Family): string {
+  const d = FAMILY_DEFAULTS[family];
+  const length = 'epochs' in d.budget ? `${d.budget.epochs} epochs` : `${d.budget.steps} steps`;
+  return `  ${family.padEnd(10)} ${FAMILY_INFO[family].title}; default ${d.dataset}, ${length}`;
+}
+
 const USAGE = `Usage: genlab train <family> [options]
 
 Trains a generative model headless and writes a run folder: run.json, metrics.jsonl,
 samples/step-NNNNNN.png and checkpoints/ (TensorFlow.js layers format).
 
-Families: ${FAMILIES.join(', ')}
+Families:
+${FAMILIES.map(familyLine).join('\n')}
 
 Options:
-${Object.entries(OPTIONS)
-  .map(([flag, o]) => `  --${flag.padEnd(12)} ${o.help}`)
-  .join('\n')}
+${[...Object.entries(OPTIONS), ...Object.entries(MODEL_OPTIONS)].map(([flag, o]) => `  --${flag.padEnd(12)} ${o.help}`).join('\n')}
   --json         print every trainer message as a JSON line instead of progress
   -h, --help     show this help
 
@@ -54,7 +66,7 @@ function fail(message: string): never {
   throw new CliError(`${message}\nRun \`genlab train --help\` for the options.`);
 }
 
-function numberOption(flag: OptionName, value: string): number {
+function numberOption(flag: OptionName | ModelOptionName, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || Number.isNaN(n)) fail(`--${flag} expects a number, got "${value}".`);
   return n;
@@ -67,7 +79,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
       args: argv,
       allowPositionals: true,
       options: {
-        ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])),
+        ...Object.fromEntries([...Object.keys(OPTIONS), ...Object.keys(MODEL_OPTIONS)].map((k) => [k, { type: 'string' as const }])),
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -83,8 +95,15 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
   if (!FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
   if (extra.length) fail(`Unexpected argument(s): ${extra.join(' ')}.`);
 
-  const v = values as Partial<Record<OptionName, string>>;
+  const v = values as Partial<Record<OptionName | ModelOptionName, string>>;
   const num = (flag: OptionName) => (v[flag] === undefined ? undefined : numberOption(flag, v[flag]));
+  const model: Record<string, number | number[]> = {};
+  for (const [flag, o] of Object.entries(MODEL_OPTIONS) as [ModelOptionName, (typeof MODEL_OPTIONS)[ModelOptionName]][]) {
+    const text = v[flag];
+    if (text === undefined) continue;
+    if (!(o.families as readonly string[]).includes(family)) fail(`--${flag} applies to ${o.families.join(', ')}, not ${family}.`);
+    model[o.key] = o.list ? text.split(',').map((t) => numberOption(flag, t)) : numberOption(flag, text);
+  }
   const input: ConfigInput = {
     family: family as Family,
     dataset: v.dataset as ConfigInput['dataset'],
@@ -97,10 +116,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     evalEvery: num('eval-every'),
     runsDir: v.out,
     runName: v.name,
-    model: {
-      latentDim: num('latent-dim'),
-      hiddenSizes: v.hidden === undefined ? undefined : v.hidden.split(',').map((s) => numberOption('hidden', s)),
-    },
+    model,
   };
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
   let config: TrainConfig;
@@ -109,7 +125,9 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
     const field = err.path.replace(/^config\./, '').replace(/\[\d+\]$/, '');
-    const flag = Object.entries(OPTIONS).find(([, o]) => o.field === field)?.[0];
+    const flag =
+      Object.entries(OPTIONS).find(([, o]) => o.field === field)?.[0] ??
+      Object.entries(MODEL_OPTIONS).find(([, o]) => `model.${o.key}` === field)?.[0];
     fail(`${flag ? `--${flag}` : field}: ${err.problem}.`);
   }
   ensureWritableFolder(config.runsDir);
@@ -182,10 +200,10 @@ function displayPath(p: string): string {
   return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
 }
 
-function printSummary(s: RunSummary, line: (t: string) => void): void {
+function printSummary(s: RunSummary, unit: string, line: (t: string) => void): void {
   const verb = s.state === 'stopped' ? 'Stopped' : 'Finished';
   line(`${verb}: ${s.steps} steps (${s.epochs.toFixed(2)} epochs) in ${formatDuration(s.wallMs)}, ${s.stepsPerSecond.toFixed(1)} steps/s on ${s.backend}`);
-  if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)} (nats per image)`);
+  if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)} (nats per ${unit})`);
   if (s.lastSamplePath) line(`Samples: ${displayPath(s.lastSamplePath)}`);
   line(`Run:     ${displayPath(s.runDir)}`);
 }
@@ -241,7 +259,7 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
 
   const exit = await client.exited;
   if (summary) {
-    if (!json) printSummary(summary, (t) => progress.line(t));
+    if (!json) printSummary(summary, isImageDataset(config.dataset) ? 'image' : 'point', (t) => progress.line(t));
     return 0;
   }
   if (!lastError) {

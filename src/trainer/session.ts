@@ -3,12 +3,11 @@
  * the extension both talk to it through the trainer process. It owns the run folder and turns
  * everything that happens into protocol messages through `emit`.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { TrainConfig } from '../protocol/config';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
 import type { BackendInfo } from './backend/select';
-import { binarizeBatch, loadImageDataset } from './data/imageDatasets';
+import { Batcher, loadDataset, wholeTrainingSet } from './data/dataset';
 import { UserError } from './errors';
 import type { TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
@@ -63,9 +62,11 @@ export class TrainingSession {
     const { config } = this;
     const family = familyOf(config.family);
     this.setState('loading-data', config.dataset);
-    const data = await loadImageDataset(config.dataset);
-    const trainCount = data.train.count;
-    const stepsPerEpoch = Math.ceil(trainCount / config.batchSize);
+    const data = await loadDataset(config.dataset);
+    const rng = new Rng(config.seed);
+    const whole = family.fullBatch && data.kind === 'points' ? wholeTrainingSet(data) : undefined;
+    const batches = whole ? undefined : new Batcher(data, config.batchSize, rng.fork(2));
+    const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
     const run = (this.run = RunFolder.create(config, this.backend.label, this.backend.versions, totalSteps));
     this.emit({
@@ -77,13 +78,7 @@ export class TrainingSession {
       stepsPerEpoch,
     });
 
-    const rng = new Rng(config.seed);
     const model = family.create(config, data, rng.fork(1));
-    const batchRng = rng.fork(2);
-    const pixels = data.width * data.height;
-    const batchBuffer = new Float32Array(config.batchSize * pixels);
-    let order = batchRng.permutation(trainCount);
-    let cursor = 0;
     const startedAt = performance.now();
     const elapsed = () => performance.now() - startedAt;
     const finalEval: Record<string, number> = {};
@@ -109,17 +104,9 @@ export class TrainingSession {
     try {
       this.setState('training');
       while (step < totalSteps && !this.stopRequested) {
-        if (cursor + config.batchSize > trainCount) {
-          order = batchRng.permutation(trainCount);
-          cursor = 0;
-        }
-        const x = tf.tensor2d(binarizeBatch(data.train.pixels, order.subarray(cursor, cursor + config.batchSize), batchRng, batchBuffer), [
-          config.batchSize,
-          pixels,
-        ]);
-        cursor += config.batchSize;
+        const x = whole ?? batches!.next();
         const values = model.trainStep(x);
-        x.dispose();
+        if (x !== whole) x.dispose();
         step++;
         const bad = Object.entries(values).find(([, v]) => !Number.isFinite(v));
         if (bad) {
@@ -143,6 +130,7 @@ export class TrainingSession {
       if (lastEvalStep !== step) await evaluateAndSave();
     } finally {
       model.dispose();
+      whole?.dispose();
     }
 
     const state: TrainerState = this.stopRequested && step < totalSteps ? 'stopped' : 'finished';
@@ -169,10 +157,17 @@ export class TrainingSession {
     return summary;
   }
 
-  /** Writes every grid the model gives; returns the path of the first (the main sample grid). */
+  /**
+   * Writes what the model can show at this step: sample grids (image models) and its density
+   * view (models on 1-D or 2-D data). Returns the path of the main sample grid, if any.
+   */
   private writeSamples(model: TrainableModel, run: RunFolder, step: number): string | undefined {
+    if (model.density) {
+      const grid = model.density();
+      this.emit({ type: 'density', step, path: run.writeDensity(step, grid), grid });
+    }
     let first: string | undefined;
-    for (const grid of model.sample()) {
+    for (const grid of model.sample?.() ?? []) {
       const { png, rows } = gridToPng(grid);
       const file = run.writeSample(step, grid.kind, png);
       first ??= file;

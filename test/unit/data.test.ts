@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import type { DatasetName } from '../../src/protocol/config';
+import { IMAGE_DATASETS } from '../../src/protocol/config';
 import { binarizeBatch, loadImageDataset, TEST_BINARIZATION_SEED } from '../../src/trainer/data/imageDatasets';
 import { readIdx } from '../../src/trainer/data/idx';
 import { Rng } from '../../src/trainer/rng';
@@ -22,7 +22,7 @@ function mean(values: ArrayLike<number>): number {
   return s / values.length;
 }
 
-for (const name of ['mnist', 'fashion-mnist'] as DatasetName[]) {
+for (const name of IMAGE_DATASETS) {
   describe(`${name} dataset`, { skip: name === 'fashion-mnist' && fashionAbsent }, () => {
     test('has the standard 60000/10000 split of 28x28 images', async () => {
       const d = await loadImageDataset(name);

@@ -66,14 +66,14 @@ test('no tensors leak: the tensor count is flat across 200 training steps, evals
   trainSteps(model, 5, 32, rng); // Adam creates its moment variables on the first step.
   const start = tf.memory().numTensors;
   trainSteps(model, 200, 32, rng);
-  model.sample();
+  model.sample!();
   assert.equal(tf.memory().numTensors, start);
   model.dispose();
 });
 
 test('the sample grids are 8x8 images in [0, 1]: prior samples and test reconstructions', () => {
   const model = vaeFamily.create(completeConfig({ family: 'vae', steps: 1 }), data, new Rng(5));
-  const grids = model.sample();
+  const grids = model.sample!();
   model.dispose();
   assert.deepEqual(
     grids.map((g) => [g.kind, g.count, g.cols, g.pixels.length]),

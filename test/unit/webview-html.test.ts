@@ -94,5 +94,7 @@ test('axis ticks carry the decimals their spacing needs', () => {
   assert.equal(formatTick(1.25, 0.25), '1.25');
   assert.equal(formatTick(0.5, 0.1), '0.5');
   assert.equal(formatTick(12000, 2000), '12,000');
-  assert.equal(formatTick(3e-7, 1e-7), '3.0e-7');
+  assert.equal(formatTick(3e-7, 1e-7), '0.0000003');
+  // A converged loss: ticks 2e-6 apart must still read differently.
+  assert.notEqual(formatTick(2.824102, 2e-6), formatTick(2.824104, 2e-6));
 });

@@ -1,12 +1,13 @@
 /**
  * Dashboard webview entry (browser, no Node). On load it redraws the state VS Code kept for it
  * (so a reloaded panel is never blank), then posts `ready`; the host answers with `init` (the
- * run's whole history) and streams `metrics`, `eval`, `samples` and `status`. Every message is
- * checked with the protocol's decoder; one that does not decode is logged and dropped.
+ * run's whole history) and streams `metrics`, `eval`, `samples`, `density` and `status`. Every
+ * message is checked with the protocol's decoder; one that does not decode is logged and dropped.
  */
 import '@vscode/codicons/dist/codicon.css';
 import '../shared/base.css';
 import './dashboard.css';
+import { IMAGE_DATASETS } from '../../src/protocol/config';
 import { decode } from '../../src/protocol/decode';
 import { type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
 import { byId } from '../shared/dom';
@@ -146,9 +147,11 @@ function handle(msg: ToDashboard): void {
       chart.setLossKey(info.lossKey);
       chart.refresh();
       view.renderHeader(info);
+      view.setDataKind((IMAGE_DATASETS as readonly string[]).includes(info.dataset));
       view.renderError(info.error);
       view.renderSamples(info.samples);
       view.renderEvals(info.evals, info.lossKey);
+      view.densityView.render(info);
       // At once, not throttled: the host's panel serializer finds the run by the saved runId.
       writeState();
       return;
@@ -180,6 +183,14 @@ function handle(msg: ToDashboard): void {
         run.evals.sort((a, b) => a.step - b.step);
       }
       view.renderEvals(run.evals, run.lossKey);
+      view.densityView.render(run);
+      break;
+    }
+    case 'density': {
+      if (!run) return;
+      if (run.densityGrid && msg.step < run.densityGrid.step) return;
+      run.densityGrid = { step: msg.step, grid: msg.grid };
+      view.densityView.render(run);
       break;
     }
     case 'samples': {
@@ -230,7 +241,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   handle(r.value);
 });
 
-watchTheme(() => chart.themeChanged());
+watchTheme(() => {
+  chart.themeChanged();
+  view.densityView.themeChanged();
+});
 
 if (saved?.run) handle({ type: 'init', run: saved.run });
 post({ type: 'ready' });

@@ -11,6 +11,7 @@ import type { RunView, SampleImage } from '../../src/protocol/webview';
 import { h, icon, setText, toggleAttr } from '../shared/dom';
 import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '../shared/format';
 import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../shared/runState';
+import { DensityView } from './densityView';
 import { SMOOTHING_MAX } from './smoothing';
 
 /** The run without its loss history (which lives in the MetricStore). */
@@ -41,6 +42,8 @@ type ProgressEl = HTMLElement & { value: number | undefined; max: number; indete
 export class DashboardView {
   readonly chart: HTMLElement;
   readonly legend: HTMLElement;
+  /** The density view (models on 1-D or 2-D data); hidden until the run has a density grid. */
+  readonly densityView = new DensityView();
   private readonly header: HTMLElement;
   private readonly title = h('span', { class: 'run-title-text' }, 'Loading run…');
   private readonly badge = h('span', { class: 'state-badge', role: 'status' });
@@ -62,6 +65,8 @@ export class DashboardView {
   private readonly logBox = h('vscode-checkbox', { id: 'log-scale', label: 'Log scale' }) as CheckboxEl;
   private readonly resetButton = h('vscode-button', { id: 'reset-zoom', secondary: true, disabled: true, title: 'Show the whole run (or double-click the chart)' }) as ButtonEl;
   private readonly samples = h('div', { class: 'samples' });
+  private readonly unitHint = h('span', {}, 'Values in nats per image.');
+  private samplesCard!: HTMLElement;
   private readonly sampleFigures = new Map<string, { figure: HTMLElement; frame: HTMLElement; img: HTMLImageElement; step: HTMLElement; empty: HTMLElement }>();
   private readonly evalBody = h('tbody');
   private readonly evalHead = h('tr');
@@ -113,16 +118,16 @@ export class DashboardView {
       ),
       this.legend,
       this.chart,
-      h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom; double-click or Reset zoom to see the whole run. Values in nats per image.'),
+      h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom; double-click or Reset zoom to see the whole run. ', this.unitHint),
     );
 
     for (const [kind, info] of Object.entries(SAMPLE_KINDS)) this.sampleFigure(kind, info);
-    const samplesCard = h(
+    const samplesCard = (this.samplesCard = h(
       'section',
       { class: 'card', 'aria-labelledby': 'samples-heading' },
       h('div', { class: 'card-header' }, h('h2', { id: 'samples-heading' }, 'Samples')),
       this.samples,
-    );
+    ));
 
     this.evalTable = h(
       'table',
@@ -139,7 +144,7 @@ export class DashboardView {
       this.evalEmpty,
     );
 
-    root.replaceChildren(this.header, this.error, h('main', { class: 'panels' }, chartCard, samplesCard, evalCard));
+    root.replaceChildren(this.header, this.error, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard));
 
     this.stopButton.addEventListener('click', () => {
       if (this.stopButton.disabled) return;
@@ -178,6 +183,12 @@ export class DashboardView {
   private showSmoothing(w: number): void {
     setText(this.smoothingValue, w.toFixed(2));
     this.smoothingInput.style.setProperty('--fill', `${(w / SMOOTHING_MAX) * 100}%`);
+  }
+
+  /** Image models show sample grids; models on points show the density view instead. */
+  setDataKind(images: boolean): void {
+    this.samplesCard.hidden = !images;
+    setText(this.unitHint, `Values in nats per ${images ? 'image' : 'point'}.`);
   }
 
   renderHeader(run: RunInfo): void {

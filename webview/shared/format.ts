@@ -87,7 +87,8 @@ export function formatAge(iso: string, now = Date.now()): string {
 export function formatTick(v: number, increment: number): string {
   if (!Number.isFinite(v)) return '';
   if (Math.abs(v) >= 1e6) return formatCompact(v);
-  if (increment > 0 && increment < 1e-4) return v === 0 ? '0' : v.toExponential(1);
+  // Tiny spacings (a converged loss): enough decimals to tell the ticks apart.
+  if (increment > 0 && increment < 1e-4) return v.toFixed(Math.min(12, Math.ceil(-Math.log10(increment))));
   const frac = increment > 0 ? (String(Number(increment.toPrecision(6))).split('.')[1] ?? '') : '';
   const decimals = Math.min(6, frac.length);
   return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });

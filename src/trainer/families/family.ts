@@ -4,7 +4,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Family, TrainConfig } from '../../protocol/config';
-import type { ImageDataset } from '../data/imageDatasets';
+import type { DensityGrid } from '../../protocol/messages';
+import type { Dataset } from '../data/dataset';
 import type { Rng } from '../rng';
 
 /** Images to be written as one grid, values in [0, 1], row-major, `count` cells of width*height. */
@@ -22,8 +23,10 @@ export interface TrainableModel {
   trainStep(batch: tf.Tensor2D): Record<string, number>;
   /** Metrics on the held-out test set. */
   evaluate(): Record<string, number>;
-  /** The grids to show and save at this point of training (same noise each time, so they evolve). */
-  sample(): SampleGrid[];
+  /** Image models: the grids to show and save at this point of training (same noise each time, so they evolve). */
+  sample?(): SampleGrid[];
+  /** Models on 1-D or 2-D data: what they say about the density on a grid, with samples and test points. */
+  density?(): DensityGrid;
   /** Writes the model in TensorFlow.js layers format (model.json + weights) below `dir`. */
   save(dir: string): Promise<void>;
   dispose(): void;
@@ -31,5 +34,8 @@ export interface TrainableModel {
 
 export interface ModelFamily<F extends Family = Family> {
   family: F;
-  create(config: TrainConfig<F>, data: ImageDataset, rng: Rng): TrainableModel;
+  /** Each step sees the whole training set (EM, closed-form fits) instead of a minibatch. */
+  fullBatch?: boolean;
+  /** Builds the model for this data; throws a UserError naming the fix for data it cannot model. */
+  create(config: TrainConfig<F>, data: Dataset, rng: Rng): TrainableModel;
 }

@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { ImageDataset } from '../data/imageDatasets';
+import { UserError } from '../errors';
 import { fusedAdam } from '../backend/fusedAdam';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
@@ -249,5 +250,10 @@ class Vae implements TrainableModel {
 
 export const vaeFamily: ModelFamily<'vae'> = {
   family: 'vae',
-  create: (config, data, rng) => new Vae(config, data, rng),
+  create: (config, data, rng) => {
+    if (data.kind !== 'images') {
+      throw new UserError(`The VAE trains on images; ${config.dataset} is ${data.dim}-D point data.`, 'Choose mnist or fashion-mnist as the dataset.');
+    }
+    return new Vae(config, data, rng);
+  },
 };

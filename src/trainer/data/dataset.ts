@@ -1,0 +1,86 @@
+/**
+ * Every dataset a family can train on: 28x28 images (MNIST, Fashion-MNIST) or points in 1-D or
+ * 2-D (the toy densities). Families check the kind they accept; the training loop draws batches
+ * through `Batcher` without knowing which it is.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type DatasetName, isImageDataset } from '../../protocol/config';
+import { UserError } from '../errors';
+import type { Rng } from '../rng';
+import { binarizeBatch, type ImageDataset, loadImageDataset } from './imageDatasets';
+import { loadToyDataset, type PointSplit } from './toy';
+
+export interface PointDataset {
+  kind: 'points';
+  name: DatasetName;
+  dim: 1 | 2;
+  train: PointSplit;
+  test: PointSplit;
+  /** [xMin, xMax, yMin, yMax]: where nearly all the mass lies; density grids cover it. */
+  extent: [number, number, number, number];
+  description: string;
+}
+
+export type Dataset = ImageDataset | PointDataset;
+
+export async function loadDataset(name: DatasetName): Promise<Dataset> {
+  if (isImageDataset(name)) return loadImageDataset(name);
+  const toy = loadToyDataset(name);
+  return { kind: 'points', ...toy };
+}
+
+export function trainCount(data: Dataset): number {
+  return data.train.count;
+}
+
+/** Values per example: pixels of an image, or the dimension of a point. */
+export function exampleSize(data: Dataset): number {
+  return data.kind === 'images' ? data.width * data.height : data.dim;
+}
+
+/** The whole training set as one tensor, for full-batch families (point data only). */
+export function wholeTrainingSet(data: PointDataset): tf.Tensor2D {
+  return tf.tensor2d(data.train.points, [data.train.count, data.dim]);
+}
+
+/**
+ * Draws shuffled minibatches, an epoch at a time, into one reused buffer (uploaded per batch:
+ * slicing tensors on the wasm backend costs more than copying typed arrays). Images are binarised
+ * afresh at every draw.
+ */
+export class Batcher {
+  private order: Uint32Array;
+  private cursor = 0;
+  private readonly buffer: Float32Array;
+  private readonly size: number;
+
+  constructor(
+    private readonly data: Dataset,
+    private readonly batchSize: number,
+    private readonly rng: Rng,
+  ) {
+    if (batchSize > data.train.count) {
+      throw new UserError(`The batch size ${batchSize} is larger than the ${data.train.count} training examples.`, `Use a batch size of at most ${data.train.count}.`);
+    }
+    this.size = exampleSize(data);
+    this.buffer = new Float32Array(batchSize * this.size);
+    this.order = rng.permutation(data.train.count);
+  }
+
+  get stepsPerEpoch(): number {
+    return Math.ceil(this.data.train.count / this.batchSize);
+  }
+
+  next(): tf.Tensor2D {
+    if (this.cursor + this.batchSize > this.order.length) {
+      this.order = this.rng.permutation(this.order.length);
+      this.cursor = 0;
+    }
+    const indices = this.order.subarray(this.cursor, this.cursor + this.batchSize);
+    this.cursor += this.batchSize;
+    const { data, size } = this;
+    if (data.kind === 'images') binarizeBatch(data.train.pixels, indices, this.rng, this.buffer);
+    else indices.forEach((row, i) => this.buffer.set(data.train.points.subarray(row * size, (row + 1) * size), i * size));
+    return tf.tensor2d(this.buffer, [this.batchSize, this.size]);
+  }
+}
