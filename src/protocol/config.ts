@@ -64,7 +64,7 @@ export const FAMILY_DEFAULTS: { [F in Family]: { dataset: DatasetName; budget: {
   gaussian: { dataset: '8gaussians', budget: { steps: 300 }, learningRate: 0.05, model: {} },
   // One EM iteration per step, on the whole training set.
   mixture: { dataset: '8gaussians', budget: { steps: 100 }, model: { components: 8 } },
-  realnvp: { dataset: '8gaussians', budget: { steps: 5000 }, batchSize: 256, model: { couplings: 8, hiddenSizes: [64, 64] } },
+  realnvp: { dataset: '8gaussians', budget: { steps: 15000 }, batchSize: 256, learningRate: 0.003, model: { couplings: 8, hiddenSizes: [64, 64] } },
 };
 
 const common = {

@@ -88,7 +88,7 @@ test('the inverse undoes the forward map, both ways round, to 1e-4', () => {
 
 test('exp(log p) of a random flow integrates to 1 over a wide grid', () => {
   const flow = randomFlow(31);
-  const [lo, hi, cells] = [-15, 15, 600];
+  const [lo, hi, cells] = [-20, 20, 800];
   const h = (hi - lo) / cells;
   const grid = new Float32Array(cells * cells * 2);
   for (let i = 0; i < cells; i++) {
