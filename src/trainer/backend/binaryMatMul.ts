@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, I32, V128, op, v, type WasmFunction, wasmFunctions } from './wasmAsm';
+import { F32, forLoop, I32, V128, op, v, type WasmFunction, wasmFunctions } from './wasmAsm';
 
 /** Number of ones among n floats at `a`, or -1 if any is neither 0 nor 1. */
 type CountOnes = (a: number, n: number) => number;
@@ -17,15 +17,6 @@ type MaskedRowSums = (out: number, a: number, b: number, rows: number, inner: nu
 const MAX_DENSITY = 0.3;
 /** Products smaller than this many multiply-adds are not worth the scan. */
 const MIN_WORK = 1 << 18;
-
-const forLoop = (counter: number, limit: number[], stride: number, body: number[]) => [
-  ...op.block, ...op.loop,
-  ...op.get(counter), ...limit, ...op.i32GeU, ...op.brIf(1),
-  ...body,
-  ...op.get(counter), ...op.i32(stride), ...op.i32Add, ...op.set(counter),
-  ...op.br(0),
-  ...op.end, ...op.end,
-];
 
 function countOnesFunction(): WasmFunction {
   const P = { a: 0, n: 1 };

@@ -125,3 +125,14 @@ export function wasmFunctions(backend: BackendWasm, key: string, build: () => Wa
   byMemory.set(memory, exports);
   return exports;
 }
+
+/** `for (counter; counter < limit; counter += stride) body`, as wasm code (limit: code leaving an i32). */
+// prettier-ignore
+export const forLoop = (counter: number, limit: number[], stride: number, body: number[]) => [
+  ...op.block, ...op.loop,
+  ...op.get(counter), ...limit, ...op.i32GeU, ...op.brIf(1),
+  ...body,
+  ...op.get(counter), ...op.i32(stride), ...op.i32Add, ...op.set(counter),
+  ...op.br(0),
+  ...op.end, ...op.end,
+];

@@ -30,7 +30,7 @@ import type { PointDataset } from '../data/dataset';
 import { UserError } from '../errors';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedAdamOptimizer } from '../backend/fusedAdam';
-import { F32, I32, V128, op, v, type WasmFunction, wasmFunctions } from '../backend/wasmAsm';
+import { F32, forLoop, I32, V128, op, v, type WasmFunction, wasmFunctions } from '../backend/wasmAsm';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import { densityView, gridPoints } from './densityGrid';
@@ -108,15 +108,6 @@ function conditioner(k: number, sizes: number[], seed: number, randomOutput: boo
   });
   return model;
 }
-
-const forLoop = (counter: number, limit: number[], stride: number, body: number[]) => [
-  ...op.block, ...op.loop,
-  ...op.get(counter), ...limit, ...op.i32GeU, ...op.brIf(1),
-  ...body,
-  ...op.get(counter), ...op.i32(stride), ...op.i32Add, ...op.set(counter),
-  ...op.br(0),
-  ...op.end, ...op.end,
-];
 
 /**
  * The backward pass through one ReLU layer of a coupling network, as one SIMD loop over its B×H
