@@ -10,34 +10,14 @@ import type { Dataset, PointDataset } from '../../src/trainer/data/dataset';
 import { UserError } from '../../src/trainer/errors';
 import { gaussianFamily, gaussianNll, moments } from '../../src/trainer/families/gaussian';
 import { Rng } from '../../src/trainer/rng';
+import { eightGaussians, pointData } from './pointData';
+
+const makeData = (dim: 1 | 2, train: ArrayLike<number>, test: ArrayLike<number>, extent: [number, number, number, number] = [-10, 10, -10, 10]) => pointData(dim, train, test, extent);
 
 before(async () => {
   await initBackend('wasm');
 });
 
-function pointData(dim: 1 | 2, train: number[] | Float32Array, test: number[] | Float32Array, extent: [number, number, number, number] = [-10, 10, -10, 10]): PointDataset {
-  return {
-    kind: 'points',
-    name: dim === 2 ? '8gaussians' : 'bimodal',
-    dim,
-    train: { count: train.length / dim, points: Float32Array.from(train) },
-    test: { count: test.length / dim, points: Float32Array.from(test) },
-    extent,
-    description: 'test data',
-  };
-}
-
-/** Like the 8gaussians toy: 8 centres on a circle of radius 4/1.414, std 0.5/1.414. */
-function eightGaussians(n: number, rng: Rng): Float32Array {
-  const out = new Float32Array(2 * n);
-  const z = rng.fillNormal(new Float32Array(2 * n));
-  for (let i = 0; i < n; i++) {
-    const a = (Math.floor(rng.next() * 8) * Math.PI) / 4;
-    out[2 * i] = (4 * Math.cos(a) + 0.5 * z[2 * i]) / 1.414;
-    out[2 * i + 1] = (4 * Math.sin(a) + 0.5 * z[2 * i + 1]) / 1.414;
-  }
-  return out;
-}
 
 async function saved(model: ReturnType<typeof gaussianFamily.create>): Promise<{
   mean: number[];
@@ -58,7 +38,7 @@ const close = (a: number, b: number, tol: number, what: string) => assert.ok(Mat
 test('2-D closed form: sample mean, biased covariance and NLL match values computed by hand', async () => {
   // x: 0 1 2 3 4, y: 0 1 1 3 5. Mean (2, 2); deviations x -2 -1 0 1 2, y -2 -1 -1 1 3;
   // biased covariance [[10/5, 12/5], [12/5, 16/5]] = [[2, 2.4], [2.4, 3.2]], det 0.64.
-  const data = pointData(2, [0, 0, 1, 1, 2, 1, 3, 3, 4, 5], [2, 2, 3, 2]);
+  const data = makeData(2, [0, 0, 1, 1, 2, 1, 3, 3, 4, 5], [2, 2, 3, 2]);
   const model = gaussianFamily.create(completeConfig({ family: 'gaussian' }), data, new Rng(0));
   const { closedForm } = await saved(model);
   assert.deepEqual(closedForm.mean, [2, 2]);
@@ -79,7 +59,7 @@ test('2-D closed form: sample mean, biased covariance and NLL match values compu
 
 test('1-D closed form matches values computed by hand', async () => {
   // 1 2 3 4 10: mean 4, deviations -3 -2 -1 0 6, biased variance 50 / 5 = 10.
-  const data = pointData(1, [1, 2, 3, 4, 10], [4, 6]);
+  const data = makeData(1, [1, 2, 3, 4, 10], [4, 6]);
   const model = gaussianFamily.create(completeConfig({ family: 'gaussian', dataset: 'bimodal' }), data, new Rng(0));
   const { closedForm } = await saved(model);
   assert.deepEqual(closedForm.mean, [4]);
@@ -101,7 +81,7 @@ function train(model: ReturnType<typeof gaussianFamily.create>, data: PointDatas
 
 test('gradient ascent with the defaults (300 steps, lr 0.05) reaches the closed form on 8gaussians-like data', async () => {
   const rng = new Rng(7);
-  const data = pointData(2, eightGaussians(5000, rng), eightGaussians(2000, rng));
+  const data = makeData(2, eightGaussians(5000, rng), eightGaussians(2000, rng));
   const config = completeConfig({ family: 'gaussian' });
   assert.equal(config.steps, 300);
   assert.equal(config.learningRate, 0.05);
@@ -129,7 +109,7 @@ test('gradient ascent with the defaults (300 steps, lr 0.05) reaches the closed 
 test('gradient ascent reaches the closed form in 1-D too', async () => {
   const rng = new Rng(3);
   const bimodal = (n: number) => Float32Array.from(rng.fillNormal(new Float32Array(n)), (z) => (rng.next() < 0.3 ? -2 : 2) + 0.5 * z);
-  const data = pointData(1, bimodal(4000), bimodal(1000), [-5, 5, 0, 0]);
+  const data = makeData(1, bimodal(4000), bimodal(1000), [-5, 5, 0, 0]);
   const config = completeConfig({ family: 'gaussian', dataset: 'bimodal' });
   const model = gaussianFamily.create(config, data, new Rng(1));
   const history = train(model, data, config.steps!);
@@ -143,7 +123,7 @@ test('gradient ascent reaches the closed form in 1-D too', async () => {
 
 test('the grid log-density integrates to 1 over a wide extent; samples follow the model', () => {
   const rng = new Rng(11);
-  const data = pointData(2, eightGaussians(3000, rng), eightGaussians(1000, rng), [-12, 12, -12, 12]);
+  const data = makeData(2, eightGaussians(3000, rng), eightGaussians(1000, rng), [-12, 12, -12, 12]);
   const model = gaussianFamily.create(completeConfig({ family: 'gaussian' }), data, new Rng(1));
   train(model, data, 300);
   const view = model.density!();
@@ -165,7 +145,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples follow th
   model.dispose();
 
   // 1-D: 200 points across the extent.
-  const data1 = pointData(1, [1, 2, 3, 4, 10], [4, 6], [-20, 28, 0, 0]);
+  const data1 = makeData(1, [1, 2, 3, 4, 10], [4, 6], [-20, 28, 0, 0]);
   const model1 = gaussianFamily.create(completeConfig({ family: 'gaussian', dataset: 'bimodal' }), data1, new Rng(0));
   train(model1, data1, 300);
   const view1 = model1.density!();

@@ -10,34 +10,14 @@ import type { Dataset, PointDataset } from '../../src/trainer/data/dataset';
 import { UserError } from '../../src/trainer/errors';
 import { kMeansPlusPlus, mixtureFamily } from '../../src/trainer/families/mixture';
 import { Rng } from '../../src/trainer/rng';
+import { eightGaussians, pointData } from './pointData';
+
+const makeData = (dim: 1 | 2, train: ArrayLike<number>, test: ArrayLike<number>, extent: [number, number, number, number] = [-4, 4, -4, 4]) => pointData(dim, train, test, extent);
 
 before(async () => {
   await initBackend('wasm');
 });
 
-function pointData(dim: 1 | 2, train: Float32Array, test: Float32Array, extent: [number, number, number, number] = [-4, 4, -4, 4]): PointDataset {
-  return {
-    kind: 'points',
-    name: dim === 2 ? '8gaussians' : 'bimodal',
-    dim,
-    train: { count: train.length / dim, points: train },
-    test: { count: test.length / dim, points: test },
-    extent,
-    description: 'test data',
-  };
-}
-
-/** Like the 8gaussians toy: 8 centres on a circle of radius 4/1.414, std 0.5/1.414. */
-function eightGaussians(n: number, rng: Rng): Float32Array {
-  const out = new Float32Array(2 * n);
-  const z = rng.fillNormal(new Float32Array(2 * n));
-  for (let i = 0; i < n; i++) {
-    const a = (Math.floor(rng.next() * 8) * Math.PI) / 4;
-    out[2 * i] = (4 * Math.cos(a) + 0.5 * z[2 * i]) / 1.414;
-    out[2 * i + 1] = (4 * Math.sin(a) + 0.5 * z[2 * i + 1]) / 1.414;
-  }
-  return out;
-}
 
 /** Two well-separated Gaussians: weight 0.3 at (-3, 0) with std (0.5, 1), weight 0.7 at (3, 1), correlated. */
 function twoGaussians(n: number, rng: Rng): Float32Array {
@@ -77,10 +57,10 @@ async function saved(model: ReturnType<typeof mixtureFamily.create>): Promise<{ 
 test("EM's train NLL never increases, including with more components than clusters and in 1-D", () => {
   const rng = new Rng(5);
   const cases: Array<[string, PointDataset, number]> = [
-    ['8gaussians, k=8', pointData(2, eightGaussians(3000, rng), eightGaussians(500, rng)), 8],
-    ['8gaussians, k=20', pointData(2, eightGaussians(3000, rng), eightGaussians(500, rng)), 20],
-    ['two Gaussians, k=5', pointData(2, twoGaussians(2000, rng), twoGaussians(500, rng)), 5],
-    ['1-D, k=4', pointData(1, rng.fillNormal(new Float32Array(2000)).map((z, i) => (i % 3 ? 2 : -2) + 0.5 * z), new Float32Array(10), [-5, 5, 0, 0]), 4],
+    ['8gaussians, k=8', makeData(2, eightGaussians(3000, rng), eightGaussians(500, rng)), 8],
+    ['8gaussians, k=20', makeData(2, eightGaussians(3000, rng), eightGaussians(500, rng)), 20],
+    ['two Gaussians, k=5', makeData(2, twoGaussians(2000, rng), twoGaussians(500, rng)), 5],
+    ['1-D, k=4', makeData(1, rng.fillNormal(new Float32Array(2000)).map((z, i) => (i % 3 ? 2 : -2) + 0.5 * z), new Float32Array(10), [-5, 5, 0, 0]), 4],
   ];
   for (const [what, data, components] of cases) {
     for (const seed of [0, 1, 2]) {
@@ -95,7 +75,7 @@ test("EM's train NLL never increases, including with more components than cluste
 
 test('on a well-separated 2-component mixture EM recovers the weights, means and covariances', async () => {
   const rng = new Rng(9);
-  const data = pointData(2, twoGaussians(6000, rng), twoGaussians(2000, rng), [-6, 6, -4, 5]);
+  const data = makeData(2, twoGaussians(6000, rng), twoGaussians(2000, rng), [-6, 6, -4, 5]);
   const model = mixtureFamily.create(completeConfig({ family: 'mixture', model: { components: 2 } }), data, new Rng(0));
   runEm(model, data, 50);
   const { weights, means, covariances } = await saved(model);
@@ -117,7 +97,7 @@ test('on a well-separated 2-component mixture EM recovers the weights, means and
 
 test('k=8 on 8gaussians-like data with the defaults reaches a test NLL of at most 2.90 nats (true entropy ~2.84)', () => {
   const rng = new Rng(21);
-  const data = pointData(2, eightGaussians(20000, rng), eightGaussians(5000, rng));
+  const data = makeData(2, eightGaussians(20000, rng), eightGaussians(5000, rng));
   const config = completeConfig({ family: 'mixture' });
   assert.equal(config.model.components, 8);
   for (const seed of [0, 1, 2, 3, 4, 5, 6, 7]) {
@@ -156,7 +136,7 @@ test('k-means++ picks distinct initial centres, one per distinct point when ther
 
 test('the grid log-density integrates to 1 over a wide extent; samples come from the mixture', () => {
   const rng = new Rng(13);
-  const data = pointData(2, eightGaussians(4000, rng), eightGaussians(1000, rng), [-6, 6, -6, 6]);
+  const data = makeData(2, eightGaussians(4000, rng), eightGaussians(1000, rng), [-6, 6, -6, 6]);
   const model = mixtureFamily.create(completeConfig({ family: 'mixture' }), data, new Rng(0));
   runEm(model, data, 30);
   const view = model.density!();
@@ -174,7 +154,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples come from
 
   const rng1 = new Rng(2);
   const bimodal = (n: number) => rng1.fillNormal(new Float32Array(n)).map((z) => (rng1.next() < 0.3 ? -2 : 2) + 0.5 * z);
-  const data1 = pointData(1, bimodal(3000), bimodal(500), [-6, 6, 0, 0]);
+  const data1 = makeData(1, bimodal(3000), bimodal(500), [-6, 6, 0, 0]);
   const model1 = mixtureFamily.create(completeConfig({ family: 'mixture', dataset: 'bimodal', model: { components: 2 } }), data1, new Rng(0));
   runEm(model1, data1, 30);
   const view1 = model1.density!();
@@ -188,7 +168,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples come from
 test('a collapsed component stays valid: EM with more components than distinct points stays finite', () => {
   // Four distinct points, k = 4: each component collapses onto one point; the ridge keeps it valid.
   const points = Float32Array.from([0, 0, 1, 0, 0, 1, 3, 3, 0, 0, 1, 0]);
-  const data = pointData(2, points, points);
+  const data = makeData(2, points, points);
   const model = mixtureFamily.create(completeConfig({ family: 'mixture', model: { components: 4 } }), data, new Rng(0));
   const nll = runEm(model, data, 30);
   assert.ok(nll.every(Number.isFinite), `${nll}`);
@@ -203,7 +183,7 @@ test('images are rejected, and more components than points is a UserError', () =
     () => mixtureFamily.create(completeConfig({ family: 'mixture' }), images, new Rng(0)),
     (err: unknown) => err instanceof UserError && /8gaussians/.test(err.hint),
   );
-  const tiny = pointData(2, Float32Array.from([0, 0, 1, 1]), Float32Array.from([0, 0]));
+  const tiny = makeData(2, Float32Array.from([0, 0, 1, 1]), Float32Array.from([0, 0]));
   assert.throws(() => mixtureFamily.create(completeConfig({ family: 'mixture' }), tiny, new Rng(0)), UserError);
   assert.equal(mixtureFamily.fullBatch, true);
 });
