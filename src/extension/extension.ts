@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BackendChoice, type ConfigInput, completeConfig, type Family, type TrainConfig } from '../protocol/config';
+import { type BackendChoice, type ConfigInput, completeConfig, FAMILIES, type Family, type TrainConfig } from '../protocol/config';
 import { DASHBOARD_VIEW_TYPE, Dashboards } from './dashboards';
 import { GALLERY_VIEW_ID, GalleryView } from './galleryView';
 import { RunCatalog, type RunEntry } from './runCatalog';
@@ -14,7 +14,8 @@ import { RunManager } from './runManager';
 import { RunsTree } from './runsTree';
 import { TrainingStatusBar } from './statusBar';
 import { pickTrainConfig } from './trainQuickPick';
-import { FAMILY_INFO } from '../protocol/families';
+import { FAMILY_SPECS } from '../protocol/families';
+import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
@@ -22,12 +23,6 @@ export interface GenLabApi {
 }
 
 /** One palette command per family. */
-const TRAIN_COMMANDS: [string, Family][] = [
-  ['genlab.trainVae', 'vae'],
-  ['genlab.fitGaussian', 'gaussian'],
-  ['genlab.trainMixture', 'mixture'],
-  ['genlab.trainFlow', 'realnvp'],
-];
 
 let manager: RunManager | undefined;
 
@@ -100,22 +95,21 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && refreshViews()),
 
     vscode.commands.registerCommand('genlab.train', async () => {
-      const kinds = { 'explicit-tractable': 'Explicit density, tractable', 'explicit-approximate': 'Explicit density, approximate', implicit: 'Implicit density' };
-      const items = Object.entries(kinds).flatMap(([kind, label]) => {
-        const families = TRAIN_COMMANDS.filter(([, f]) => FAMILY_INFO[f].density.kind === kind);
+      const items = DENSITY_KINDS.flatMap((kind) => {
+        const families = FAMILIES.filter((f) => FAMILY_SPECS[f].density.kind === kind);
         return families.length
           ? [
-              { label, kind: vscode.QuickPickItemKind.Separator },
-              ...families.map(([, family]) => ({ label: FAMILY_INFO[family].title, detail: FAMILY_INFO[family].density.summary, family })),
+              { label: DENSITY_KIND_LABELS[kind], kind: vscode.QuickPickItemKind.Separator },
+              ...families.map((family) => ({ label: FAMILY_SPECS[family].title, detail: FAMILY_SPECS[family].density.summary, family })),
             ]
           : [];
       });
       const pick = await vscode.window.showQuickPick(items, { title: 'GenLab: Train a Model', placeHolder: 'Which kind of generative model?', matchOnDetail: true });
       return pick && 'family' in pick ? train(pick.family) : undefined;
     }),
-    ...TRAIN_COMMANDS.map(([command, family]) =>
+    ...FAMILIES.map((family) =>
       // With `overrides` (from tests, and later from experiment files) the quick pick is skipped.
-      vscode.commands.registerCommand(command, (overrides?: Partial<ConfigInput>) => train(family, overrides)),
+      vscode.commands.registerCommand(FAMILY_SPECS[family].command, (overrides?: Partial<ConfigInput>) => train(family, overrides)),
     ),
     vscode.commands.registerCommand('genlab.stopTraining', async () => {
       const live = runs.liveRuns;

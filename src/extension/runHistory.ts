@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
-import { FAMILY_INFO } from '../protocol/families';
+import { FAMILY_SPECS } from '../protocol/families';
 import { decode } from '../protocol/decode';
 import { type DensityGrid, densityGrid, type TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
@@ -16,7 +16,7 @@ const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist'
 
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
 export function runTitle(config: TrainConfig): string {
-  return `${config.runName ?? FAMILY_INFO[config.family].title} · ${DATASET_TITLES[config.dataset] ?? config.dataset}`;
+  return `${config.runName ?? FAMILY_SPECS[config.family].title} · ${DATASET_TITLES[config.dataset] ?? config.dataset}`;
 }
 
 export class RunHistory {
@@ -153,7 +153,7 @@ export class RunHistory {
   }
 
   toView(asUri: (file: string) => string): RunView {
-    const info = FAMILY_INFO[this.config.family];
+    const info = FAMILY_SPECS[this.config.family];
     const image = (s: SampleFile): SampleImage => ({ step: s.step, kind: s.kind, uri: asUri(s.path) });
     return {
       runId: this.runId,

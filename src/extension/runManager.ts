@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainConfig } from '../protocol/config';
-import { FAMILY_INFO } from '../protocol/families';
+import { FAMILY_SPECS } from '../protocol/families';
 import type { TrainerMessage } from '../protocol/messages';
 import { TrainerClient } from '../trainer/client';
 import { writeJsonAtomic } from '../trainer/runs/atomicFile';
@@ -182,7 +182,7 @@ export class RunManager implements vscode.Disposable {
 
   private showProgress(run: LiveRun): Thenable<void> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `GenLab: training ${FAMILY_INFO[run.config.family].shortTitle} on ${run.config.dataset}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `GenLab: training ${FAMILY_SPECS[run.config.family].shortTitle} on ${run.config.dataset}`, cancellable: true },
       (progress, token) => {
         token.onCancellationRequested(() => {
           this.log.info('Stop requested from the progress notification');

@@ -1,6 +1,6 @@
 /** The "Runs" tree in the GenLab sidebar: every run, newest first, with its state and result. */
 import * as vscode from 'vscode';
-import { FAMILY_INFO } from '../protocol/families';
+import { FAMILY_SPECS } from '../protocol/families';
 import type { Family } from '../protocol/config';
 import { metricLabel } from '../protocol/metricLabels';
 import type { RunState } from '../protocol/webview';
@@ -20,7 +20,7 @@ const STATE_ICONS: Record<RunState, vscode.ThemeIcon> = {
 const LIVE_STATES: RunState[] = ['loading-data', 'training', 'evaluating', 'stopping'];
 
 function mainMetric(run: RunEntry): string | undefined {
-  const key = FAMILY_INFO[run.family as Family]?.density.metric;
+  const key = FAMILY_SPECS[run.family as Family]?.density.metric;
   const value = key === undefined ? undefined : run.finalMetrics[key];
   return value === undefined ? undefined : `${metricLabel(key!)} ${value.toFixed(2)}`;
 }

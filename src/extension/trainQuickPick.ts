@@ -4,34 +4,12 @@
  * comes back to the list. Every value is checked by the same decoder the trainer uses.
  */
 import * as vscode from 'vscode';
-import {
-  type ConfigInput,
-  completeConfig,
-  type DatasetName,
-  type Family,
-  FAMILY_DATASETS,
-  FAMILY_DEFAULTS,
-  isImageDataset,
-  type TrainConfig,
-} from '../protocol/config';
+import { type ConfigInput, completeConfig, type Family, type TrainConfig } from '../protocol/config';
+import { DATASET_LABELS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
-import { FAMILY_INFO } from '../protocol/families';
+import { FAMILY_SPECS } from '../protocol/families';
 
 export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir'>;
-
-const DATASET_LABELS: Record<DatasetName, string> = {
-  mnist: 'MNIST (handwritten digits, 28x28)',
-  'fashion-mnist': 'Fashion-MNIST (clothing, 28x28)',
-  '8gaussians': '8 Gaussians (2-D)',
-  checkerboard: 'Checkerboard (2-D)',
-  moons: 'Two moons (2-D)',
-  rings: 'Rings (2-D)',
-  circles: 'Circles (2-D)',
-  swissroll: 'Swiss roll (2-D)',
-  pinwheel: 'Pinwheel (2-D)',
-  '2spirals': 'Two spirals (2-D)',
-  bimodal: 'Bimodal (1-D)',
-};
 
 interface FieldSpec {
   label: string;
@@ -39,36 +17,31 @@ interface FieldSpec {
   /** Where the value lives: a top-level config field or one of `model`'s. */
   path: string;
   list?: boolean;
+  choices?: readonly string[];
 }
 
-const COMMON_FIELDS: FieldSpec[] = [
+const COMMON_FIELDS: (FieldSpec & { path: 'learningRate' | 'batchSize' | 'seed' })[] = [
   { label: 'Learning rate', prompt: 'Adam learning rate', path: 'learningRate' },
   { label: 'Batch size', prompt: 'Examples per optimiser step', path: 'batchSize' },
   { label: 'Seed', prompt: 'Random seed (initialisation, data order, noise)', path: 'seed' },
 ];
 
-const MODEL_FIELDS: Record<Family, FieldSpec[]> = {
-  vae: [
-    { label: 'Latent dimension', prompt: 'Size of the latent code z', path: 'model.latentDim' },
-    { label: 'Hidden layers', prompt: 'Hidden layer sizes, comma-separated (the decoder mirrors them)', path: 'model.hiddenSizes', list: true },
-  ],
-  gaussian: [],
-  mixture: [{ label: 'Components', prompt: 'Number of Gaussian components k', path: 'model.components' }],
-  realnvp: [
-    { label: 'Coupling layers', prompt: 'Affine coupling layers (masks alternate)', path: 'model.couplings' },
-    { label: 'Hidden layers', prompt: 'Hidden layer sizes of each coupling network, comma-separated', path: 'model.hiddenSizes', list: true },
-  ],
-};
-
-/** The fields offered for a family: its budget, its model options, and the optimiser's where it has one. */
+/** The fields offered for a family on this data: its budget, its model options, and the optimiser's where it has one. */
 function fieldsOf(family: Family, draft: TrainConfig): FieldSpec[] {
+  const spec = FAMILY_SPECS[family];
   const budget: FieldSpec =
     draft.epochs !== undefined
       ? { label: 'Epochs', prompt: 'Passes over the training set (fractions allowed, e.g. 0.5)', path: 'epochs' }
-      : { label: family === 'mixture' ? 'EM iterations' : 'Steps', prompt: 'Training steps', path: 'steps' };
-  // EM has no learning rate or batches; the Gaussian's gradient ascent uses the whole data set.
-  const common = family === 'mixture' ? COMMON_FIELDS.slice(2) : family === 'gaussian' ? COMMON_FIELDS.filter((f) => f.path !== 'batchSize') : COMMON_FIELDS;
-  return [budget, ...MODEL_FIELDS[family], ...common];
+      : { label: spec.stepsLabel ?? 'Steps', prompt: 'Training steps', path: 'steps' };
+  const kind = dataKindOf(draft.dataset);
+  const model = spec.fields.filter((f) => !f.only || f.only === kind).map((f) => ({ ...f, path: `model.${f.key}` }));
+  const without: readonly string[] = spec.without ?? [];
+  return [budget, ...model, ...COMMON_FIELDS.filter((f) => !without.includes(f.path))];
+}
+
+function datasetLabel(name: TrainConfig['dataset']): string {
+  const { title, detail } = DATASET_LABELS[name];
+  return `${title} (${detail})`;
 }
 
 function read(config: TrainConfig, path: string): unknown {
@@ -87,20 +60,20 @@ function show(value: unknown): string {
 function summary(config: TrainConfig): string {
   const budget = config.epochs !== undefined ? `${config.epochs} epochs` : `${config.steps} steps`;
   const model = Object.entries(config.model).map(([k, v]) => `${k} ${show(v)}`);
-  return [DATASET_LABELS[config.dataset].replace(/ \(.*\)$/, ''), budget, ...model].join(' · ');
+  return [DATASET_LABELS[config.dataset].title, budget, ...model].join(' · ');
 }
 
 type Item = vscode.QuickPickItem & { action: 'start' | 'dataset' | FieldSpec };
 
 /** Shows the picker; resolves with a complete, validated config, or undefined if dismissed. */
 export async function pickTrainConfig(family: Family, base: BaseSettings): Promise<TrainConfig | undefined> {
-  const title = `GenLab: ${FAMILY_INFO[family].title}`;
+  const title = `GenLab: ${FAMILY_SPECS[family].title}`;
   let draft: TrainConfig = completeConfig({ family, ...base });
   for (;;) {
     const items: Item[] = [
       { action: 'start', label: '$(play) Start training', description: summary(draft), alwaysShow: true },
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
-      { action: 'dataset', label: '$(database) Dataset', description: DATASET_LABELS[draft.dataset] },
+      { action: 'dataset', label: '$(database) Dataset', description: datasetLabel(draft.dataset) },
       ...fieldsOf(family, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
     ];
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter starts training with these settings; pick a setting to change it' });
@@ -108,23 +81,29 @@ export async function pickTrainConfig(family: Family, base: BaseSettings): Promi
     if (picked.action === 'start') return draft;
     if (picked.action === 'dataset') {
       const choice = await vscode.window.showQuickPick(
-        FAMILY_DATASETS[family].map((name) => ({ label: DATASET_LABELS[name], name, picked: name === draft.dataset })),
+        FAMILY_SPECS[family].datasets.map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),
         { title: `${title}: dataset` },
       );
-      // The budget's unit follows the data: epochs of images, steps of points.
-      if (choice) draft = completeConfig({ ...withValue(draft, 'dataset', choice.name), ...(isImageDataset(choice.name) === isImageDataset(draft.dataset) ? {} : budgetFor(family)) });
+      // Another kind of data brings that kind's defaults: epochs of images or steps of points, a conv net or an MLP.
+      if (choice) {
+        const sameKind = dataKindOf(choice.name) === dataKindOf(draft.dataset);
+        draft = sameKind ? completeConfig(withValue(draft, 'dataset', choice.name)) : completeConfig({ family, ...base, seed: draft.seed, dataset: choice.name });
+      }
       continue;
     }
     draft = (await editField(draft, picked.action, title)) ?? draft;
   }
 }
 
-function budgetFor(family: Family): { epochs?: number; steps?: number } {
-  const { budget } = FAMILY_DEFAULTS[family];
-  return 'epochs' in budget ? { epochs: budget.epochs, steps: undefined } : { steps: budget.steps, epochs: undefined };
-}
-
 async function editField(draft: TrainConfig, field: FieldSpec, title: string): Promise<TrainConfig | undefined> {
+  if (field.choices) {
+    const current = read(draft, field.path);
+    const pick = await vscode.window.showQuickPick(
+      field.choices.map((label) => ({ label, picked: label === current })),
+      { title: `${title}: ${field.label.toLowerCase()}`, placeHolder: field.prompt },
+    );
+    return pick && completeConfig(withValue(draft, field.path, pick.label));
+  }
   const parse = (text: string): unknown => (field.list ? text.split(',').map((t) => Number(t.trim())) : Number(text));
   const attempt = (text: string): { config?: TrainConfig; problem?: string } => {
     try {

@@ -5,6 +5,7 @@
  */
 import { trainConfig } from './config';
 import { arrayOf, bool, type Infer, num, object, oneOf, recordOf, str, tagged } from './decode';
+import { DENSITY_KINDS } from './families/spec';
 
 const step = num({ int: true, min: 0 });
 
@@ -30,9 +31,9 @@ const grid = object({
 });
 export type GridInfo = Infer<typeof grid>;
 
-/** What the family can say about density, in the taxonomy's terms (see families/family.ts). */
+/** What the family can say about density, in the taxonomy's terms (see families/spec.ts). */
 export const densityStory = object(
-  { kind: oneOf(['explicit-tractable', 'explicit-approximate', 'implicit'] as const), summary: str() },
+  { kind: oneOf(DENSITY_KINDS), summary: str() },
   { metric: str() },
 );
 export type DensityStory = Infer<typeof densityStory>;

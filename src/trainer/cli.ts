@@ -5,10 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, DATASETS, FAMILIES, FAMILY_DEFAULTS, type Family, isImageDataset, type TrainConfig } from '../protocol/config';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, FAMILIES, type Family, familyDefaults, type TrainConfig } from '../protocol/config';
+import { DATASETS, isImageDataset } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
-import { FAMILY_INFO } from '../protocol/families';
+import { FAMILY_SPECS } from '../protocol/families';
+import type { OptionField } from '../protocol/families/spec';
 import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from './client';
 
@@ -27,19 +29,29 @@ const OPTIONS = {
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
-/** Options of one family's model (`config.model`), and the families they apply to. */
-const MODEL_OPTIONS = {
-  'latent-dim': { key: 'latentDim', list: false, families: ['vae'], help: 'VAE latent size z (default 20)' },
-  hidden: { key: 'hiddenSizes', list: true, families: ['vae', 'realnvp'], help: 'hidden layer sizes, comma-separated (VAE 400; RealNVP 64,64)' },
-  components: { key: 'components', list: false, families: ['mixture'], help: 'mixture components k (default 8)' },
-  couplings: { key: 'couplings', list: false, families: ['realnvp'], help: 'affine coupling layers (default 8)' },
-} as const satisfies Record<string, { key: string; list: boolean; families: readonly Family[]; help: string }>;
-type ModelOptionName = keyof typeof MODEL_OPTIONS;
+/** Every family's model options as flags; a flag shared by families sets the same key in each. */
+const MODEL_FLAGS = new Map<string, { field: OptionField; families: Family[] }>();
+for (const family of FAMILIES) {
+  for (const field of FAMILY_SPECS[family].fields) {
+    const entry = MODEL_FLAGS.get(field.flag) ?? { field, families: [] };
+    entry.families.push(family);
+    MODEL_FLAGS.set(field.flag, entry);
+  }
+}
 
 function familyLine(family: Family): string {
-  const d = FAMILY_DEFAULTS[family];
-  const length = 'epochs' in d.budget ? `${d.budget.epochs} epochs` : `${d.budget.steps} steps`;
-  return `  ${family.padEnd(10)} ${FAMILY_INFO[family].title}; default ${d.dataset}, ${length}`;
+  const spec = FAMILY_SPECS[family];
+  const { budget } = familyDefaults(family);
+  const length = 'epochs' in budget ? `${budget.epochs} epochs` : `${budget.steps} steps`;
+  return `  ${family.padEnd(10)} ${spec.title}; default ${spec.defaultDataset}, ${length}`;
+}
+
+function modelFlagLine([flag, { field, families }]: [string, { field: OptionField; families: Family[] }]): string {
+  const value = field.choices ? field.choices.join('|') : field.list ? 'N,N,...' : 'N';
+  // A flag shared by families names the setting; the families' own prompts differ in detail.
+  const help = `${families.join(', ')}: ${families.length > 1 ? field.label : field.prompt}`;
+  const usage = `--${flag} ${value}`;
+  return usage.length < 26 ? `  ${usage.padEnd(26)} ${help}` : `  ${usage}\n  ${''.padEnd(26)} ${help}`;
 }
 
 const USAGE = `Usage: genlab train <family> [options]
@@ -51,9 +63,12 @@ Families:
 ${FAMILIES.map(familyLine).join('\n')}
 
 Options:
-${[...Object.entries(OPTIONS), ...Object.entries(MODEL_OPTIONS)].map(([flag, o]) => `  --${flag.padEnd(12)} ${o.help}`).join('\n')}
+${Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(12)} ${o.help}`).join('\n')}
   --json         print every trainer message as a JSON line instead of progress
   -h, --help     show this help
+
+Model options (defaults depend on the family and the kind of data):
+${[...MODEL_FLAGS].map(modelFlagLine).join('\n')}
 
 Ctrl-C stops after the current step and keeps the run (final eval, samples, checkpoint);
 a second Ctrl-C ends the trainer at once.
@@ -66,7 +81,7 @@ function fail(message: string): never {
   throw new CliError(`${message}\nRun \`genlab train --help\` for the options.`);
 }
 
-function numberOption(flag: OptionName | ModelOptionName, value: string): number {
+function numberOption(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || Number.isNaN(n)) fail(`--${flag} expects a number, got "${value}".`);
   return n;
@@ -79,7 +94,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
       args: argv,
       allowPositionals: true,
       options: {
-        ...Object.fromEntries([...Object.keys(OPTIONS), ...Object.keys(MODEL_OPTIONS)].map((k) => [k, { type: 'string' as const }])),
+        ...Object.fromEntries([...Object.keys(OPTIONS), ...MODEL_FLAGS.keys()].map((k) => [k, { type: 'string' as const }])),
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -95,14 +110,16 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
   if (!FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
   if (extra.length) fail(`Unexpected argument(s): ${extra.join(' ')}.`);
 
-  const v = values as Partial<Record<OptionName | ModelOptionName, string>>;
+  const v = values as Partial<Record<string, string>>;
   const num = (flag: OptionName) => (v[flag] === undefined ? undefined : numberOption(flag, v[flag]));
-  const model: Record<string, number | number[]> = {};
-  for (const [flag, o] of Object.entries(MODEL_OPTIONS) as [ModelOptionName, (typeof MODEL_OPTIONS)[ModelOptionName]][]) {
+  const fields = FAMILY_SPECS[family as Family].fields;
+  const model: Record<string, string | number | number[]> = {};
+  for (const [flag, { families }] of MODEL_FLAGS) {
     const text = v[flag];
     if (text === undefined) continue;
-    if (!(o.families as readonly string[]).includes(family)) fail(`--${flag} applies to ${o.families.join(', ')}, not ${family}.`);
-    model[o.key] = o.list ? text.split(',').map((t) => numberOption(flag, t)) : numberOption(flag, text);
+    const field = fields.find((f) => f.flag === flag);
+    if (!field) fail(`--${flag} applies to ${families.join(', ')}, not ${family}.`);
+    model[field.key] = field.choices ? text : field.list ? text.split(',').map((t) => numberOption(flag, t)) : numberOption(flag, text);
   }
   const input: ConfigInput = {
     family: family as Family,
@@ -127,7 +144,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     const field = err.path.replace(/^config\./, '').replace(/\[\d+\]$/, '');
     const flag =
       Object.entries(OPTIONS).find(([, o]) => o.field === field)?.[0] ??
-      Object.entries(MODEL_OPTIONS).find(([, o]) => `model.${o.key}` === field)?.[0];
+      fields.find((f) => `model.${f.key}` === field)?.flag;
     fail(`${flag ? `--${flag}` : field}: ${err.problem}.`);
   }
   ensureWritableFolder(config.runsDir);
@@ -200,17 +217,18 @@ function displayPath(p: string): string {
   return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
 }
 
-function printSummary(s: RunSummary, unit: string, line: (t: string) => void): void {
+/** `unit` qualifies the test figures: "nats per image" for likelihoods and bounds, none for divergences. */
+function printSummary(s: RunSummary, unit: string | undefined, line: (t: string) => void): void {
   const verb = s.state === 'stopped' ? 'Stopped' : 'Finished';
   line(`${verb}: ${s.steps} steps (${s.epochs.toFixed(2)} epochs) in ${formatDuration(s.wallMs)}, ${s.stepsPerSecond.toFixed(1)} steps/s on ${s.backend}`);
-  if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)} (nats per ${unit})`);
+  if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)}${unit ? ` (${unit})` : ''}`);
   if (s.lastSamplePath) line(`Samples: ${displayPath(s.lastSamplePath)}`);
   line(`Run:     ${displayPath(s.runDir)}`);
 }
 
 async function train(config: TrainConfig, json: boolean): Promise<number> {
   const progress = new Progress(process.stdout);
-  const { lossKey } = FAMILY_INFO[config.family];
+  const { lossKey } = FAMILY_SPECS[config.family];
   let summary: RunSummary | undefined;
   let lastError: Extract<TrainerMessage, { type: 'error' }> | undefined;
   const client = TrainerClient.start(config, {
@@ -259,7 +277,8 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
 
   const exit = await client.exited;
   if (summary) {
-    if (!json) printSummary(summary, isImageDataset(config.dataset) ? 'image' : 'point', (t) => progress.line(t));
+    const explicit = FAMILY_SPECS[config.family].density.kind.startsWith('explicit');
+    if (!json) printSummary(summary, explicit ? `nats per ${isImageDataset(config.dataset) ? 'image' : 'point'}` : undefined, (t) => progress.line(t));
     return 0;
   }
   if (!lastError) {

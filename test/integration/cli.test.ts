@@ -24,7 +24,9 @@ test('bad options exit non-zero with a message that names the fix', () => {
   fs.writeFileSync(file, '');
   const cases: [string[], RegExp][] = [
     [['train', 'vae', '--dataset', 'cifar'], /--dataset: expected one of "mnist", "fashion-mnist", "8gaussians", .*, got "cifar"/],
-    [['train', 'vae', '--dataset', 'moons'], /--dataset: vae cannot model moons; choose one of mnist, fashion-mnist/],
+    [['train', 'pixelcnn', '--dataset', 'moons'], /--dataset: pixelcnn cannot model moons; choose one of mnist, fashion-mnist/],
+    [['train', 'gan', '--channels', '32'], /--channels: applies to images only, and 8gaussians is points; remove it/],
+    [['train', 'gan', '--loss', 'wasserstein'], /--loss: expected one of "non-saturating", "least-squares", got "wasserstein"/],
     [['train', 'vae', '--components', '3'], /--components applies to mixture, not vae/],
     [['train', 'realnvp', '--dataset', 'bimodal'], /--dataset: realnvp cannot model bimodal/],
     [['train', 'vae', '--batch-size=-5'], /--batch-size: must be at least 1, got -5/],
@@ -33,7 +35,7 @@ test('bad options exit non-zero with a message that names the fix', () => {
     [['train', 'vae', '--lr', 'fast'], /--lr expects a number, got "fast"/],
     [['train', 'vae', '--epochs', '2', '--steps', '5'], /give exactly one of epochs or steps/],
     [['train', 'vae', '--out', file], /Cannot write runs to ".*a-file" \(E[A-Z]+\)\. Choose a folder you can write to with --out/],
-    [['train', 'gpt'], /Unknown family "gpt"; choose one of: vae, gaussian, mixture, realnvp/],
+    [['train', 'gpt'], /Unknown family "gpt"; choose one of: vae, gaussian, mixture, pixelcnn, realnvp, gan, ddpm/],
     [['train', 'vae', '--epoch', '3'], /Unknown option '--epoch'/],
   ];
   for (const [args, pattern] of cases) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { IMAGE_DATASETS } from '../../src/protocol/config';
+import { IMAGE_DATASETS } from '../../src/protocol/datasets';
 import { binarizeBatch, loadImageDataset, TEST_BINARIZATION_SEED } from '../../src/trainer/data/imageDatasets';
 import { readIdx } from '../../src/trainer/data/idx';
 import { Rng } from '../../src/trainer/rng';

@@ -7,7 +7,7 @@
 import '@vscode/codicons/dist/codicon.css';
 import '../shared/base.css';
 import './dashboard.css';
-import { IMAGE_DATASETS } from '../../src/protocol/config';
+import { isImageDataset } from '../../src/protocol/datasets';
 import { decode } from '../../src/protocol/decode';
 import { type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
 import { byId } from '../shared/dom';
@@ -147,7 +147,7 @@ function handle(msg: ToDashboard): void {
       chart.setLossKey(info.lossKey);
       chart.refresh();
       view.renderHeader(info);
-      view.setDataKind((IMAGE_DATASETS as readonly string[]).includes(info.dataset));
+      view.setDataKind(isImageDataset(info.dataset));
       view.renderError(info.error);
       view.renderSamples(info.samples);
       view.renderEvals(info.evals, info.lossKey);

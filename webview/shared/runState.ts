@@ -1,5 +1,6 @@
 /** How each run state reads in the views: a label, a codicon and a colour tone. Pure. */
 import type { RunState } from '../../src/protocol/webview';
+import { DENSITY_KIND_LABELS, type DensityKind } from '../../src/protocol/families/spec';
 
 export type Tone = 'active' | 'ok' | 'warn' | 'error';
 
@@ -33,13 +34,7 @@ export function canSample(state: RunState): boolean {
   return state === 'training' || state === 'evaluating';
 }
 
-const DENSITY_KIND: Record<string, string> = {
-  'explicit-tractable': 'Explicit, tractable density',
-  'explicit-approximate': 'Explicit, approximate density',
-  implicit: 'Implicit density',
-};
-
 /** The taxonomy line's lead: "Explicit, approximate density". */
 export function densityKindLabel(kind: string): string {
-  return DENSITY_KIND[kind] ?? kind;
+  return DENSITY_KIND_LABELS[kind as DensityKind] ?? kind;
 }

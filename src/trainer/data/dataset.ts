@@ -4,7 +4,7 @@
  * through `Batcher` without knowing which it is.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type DatasetName, isImageDataset } from '../../protocol/config';
+import { type DatasetName, isImageDataset } from '../../protocol/datasets';
 import { UserError } from '../errors';
 import type { Rng } from '../rng';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from './imageDatasets';

@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ImageDatasetName } from '../../protocol/config';
+import type { ImageDatasetName } from '../../protocol/datasets';
 import { Rng } from '../rng';
 import { readIdx } from './idx';
 

@@ -4,7 +4,7 @@
  * drawn from a seeded `Rng`, so a run's data are reproducible from its seed, and the test draw
  * from a fixed seed, so that every run is scored on the same held-out points.
  */
-import { POINT_DATASETS, type PointDatasetName } from '../../protocol/config';
+import { POINT_DATASETS, type PointDatasetName } from '../../protocol/datasets';
 import { Rng } from '../rng';
 
 export const TOY_DATASETS = POINT_DATASETS;

@@ -1,0 +1,35 @@
+import { IMAGE_DATASETS, PLANE_DATASETS } from '../datasets';
+import { arrayOf, num, object, oneOf } from '../decode';
+import { familySpec } from './spec';
+
+export const GAN_LOSSES = ['non-saturating', 'least-squares'] as const;
+
+export const ganSpec = familySpec({
+  title: 'Generative adversarial network',
+  shortTitle: 'GAN',
+  command: 'genlab.trainGan',
+  lossKey: 'generator',
+  density: {
+    kind: 'implicit',
+    metric: 'js',
+    summary: 'Implicit density: the generator only draws samples and there is no log p(x). The discriminator learns to tell real from generated data; its output is not a density.',
+  },
+  datasets: [...PLANE_DATASETS, ...IMAGE_DATASETS],
+  defaultDataset: '8gaussians',
+  defaults: {
+    // An MLP generator and discriminator.
+    points: { budget: { steps: 5000 }, batchSize: 256, learningRate: 1e-3, evalEvery: 250, model: { latentDim: 8, hiddenSizes: [128, 128], loss: 'non-saturating' } },
+    // DCGAN-style: transposed convolutions up, strided convolutions down.
+    images: { budget: { epochs: 5 }, batchSize: 64, learningRate: 2e-4, model: { latentDim: 64, channels: 64, loss: 'non-saturating' } },
+  },
+  options: object(
+    { latentDim: num({ int: true, min: 1, max: 1024 }), loss: oneOf(GAN_LOSSES) },
+    { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
+  ),
+  fields: [
+    { key: 'latentDim', flag: 'latent-dim', label: 'Noise dimension', prompt: 'Size of the generator input z' },
+    { key: 'loss', flag: 'loss', label: 'Loss', prompt: 'Generator loss: non-saturating (log D) or least-squares', choices: GAN_LOSSES },
+    { key: 'hiddenSizes', flag: 'hidden', label: 'Hidden layers', prompt: 'Hidden layer sizes of both networks, comma-separated', list: true, only: 'points' },
+    { key: 'channels', flag: 'channels', label: 'Channels', prompt: 'Feature maps of the widest convolution', only: 'images' },
+  ],
+});

@@ -1,0 +1,22 @@
+import { POINT_DATASETS } from '../datasets';
+import { object } from '../decode';
+import { familySpec } from './spec';
+
+export const gaussianSpec = familySpec({
+  title: 'Gaussian (maximum likelihood)',
+  shortTitle: 'Gaussian',
+  command: 'genlab.fitGaussian',
+  lossKey: 'nll',
+  density: {
+    kind: 'explicit-tractable',
+    metric: 'testNll',
+    summary: 'Explicit, tractable density: log p(x) of a Gaussian in closed form; the maximum-likelihood fit is the sample mean and the (biased) sample covariance.',
+  },
+  datasets: POINT_DATASETS,
+  defaultDataset: '8gaussians',
+  // Gradient ascent on the log-likelihood, full batch, shown converging to the closed form.
+  defaults: { points: { budget: { steps: 300 }, learningRate: 0.05, model: {} } },
+  options: object({}),
+  fields: [],
+  without: ['batchSize'],
+});

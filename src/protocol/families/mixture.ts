@@ -1,0 +1,23 @@
+import { POINT_DATASETS } from '../datasets';
+import { num, object } from '../decode';
+import { familySpec } from './spec';
+
+export const mixtureSpec = familySpec({
+  title: 'Gaussian mixture (EM)',
+  shortTitle: 'Mixture',
+  command: 'genlab.trainMixture',
+  lossKey: 'nll',
+  density: {
+    kind: 'explicit-tractable',
+    metric: 'testNll',
+    summary: 'Explicit, tractable density: log p(x) = log sum_k pi_k N(x; mu_k, Sigma_k), exact; fitted by expectation-maximisation.',
+  },
+  datasets: POINT_DATASETS,
+  defaultDataset: '8gaussians',
+  // One EM iteration per step, on the whole training set.
+  defaults: { points: { budget: { steps: 100 }, model: { components: 8 } } },
+  options: object({ components: num({ int: true, min: 1, max: 64 }) }),
+  fields: [{ key: 'components', flag: 'components', label: 'Components', prompt: 'Number of Gaussian components k' }],
+  without: ['learningRate', 'batchSize'],
+  stepsLabel: 'EM iterations',
+});

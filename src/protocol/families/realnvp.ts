@@ -1,0 +1,28 @@
+import { PLANE_DATASETS } from '../datasets';
+import { arrayOf, num, object } from '../decode';
+import { familySpec } from './spec';
+
+export const realnvpSpec = familySpec({
+  title: 'Normalizing flow (RealNVP)',
+  shortTitle: 'RealNVP',
+  command: 'genlab.trainFlow',
+  lossKey: 'nll',
+  density: {
+    kind: 'explicit-tractable',
+    metric: 'testNll',
+    summary: 'Explicit, tractable density: an invertible map to a Gaussian gives log p(x) exactly by the change of variables (log-determinant of the Jacobian).',
+  },
+  // A coupling layer splits the dimensions, so a flow needs at least two.
+  datasets: PLANE_DATASETS,
+  defaultDataset: '8gaussians',
+  // The learning rate is the peak of a cosine decay over the run.
+  defaults: { points: { budget: { steps: 15000 }, batchSize: 256, learningRate: 0.003, model: { couplings: 8, hiddenSizes: [64, 64] } } },
+  options: object({
+    couplings: num({ int: true, min: 2, max: 64 }),
+    hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }),
+  }),
+  fields: [
+    { key: 'couplings', flag: 'couplings', label: 'Coupling layers', prompt: 'Affine coupling layers (masks alternate)' },
+    { key: 'hiddenSizes', flag: 'hidden', label: 'Hidden layers', prompt: 'Hidden layer sizes of each coupling network, comma-separated', list: true },
+  ],
+});

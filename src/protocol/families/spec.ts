@@ -1,0 +1,74 @@
+/**
+ * What one model family declares about itself, without any TensorFlow.js: its names, its place in
+ * the taxonomy, the data it accepts, its options (decoded the same way in every process), their
+ * defaults, and the settings a person may change from the palette or the CLI. The trainer's
+ * module for the family (src/trainer/families/) implements it.
+ */
+import type { DataKind, DatasetName } from '../datasets';
+import type { Decoder } from '../decode';
+
+/** How a family stands in the seed's taxonomy of generative models (plus diffusion, beyond it). */
+export const DENSITY_KINDS = ['explicit-tractable', 'explicit-approximate', 'implicit', 'diffusion'] as const;
+export type DensityKind = (typeof DENSITY_KINDS)[number];
+
+export const DENSITY_KIND_LABELS: Record<DensityKind, string> = {
+  'explicit-tractable': 'Explicit, tractable density',
+  'explicit-approximate': 'Explicit, approximate density',
+  implicit: 'Implicit density',
+  diffusion: 'Diffusion (beyond the taxonomy)',
+};
+
+/** Training length, learning rate and so on for one kind of data; unset fields take the common defaults. */
+export interface KindDefaults<O> {
+  budget: { epochs: number } | { steps: number };
+  learningRate?: number;
+  batchSize?: number;
+  evalEvery?: number;
+  model: O;
+}
+
+/** One of the family's `model` options, as offered in the quick pick and as a CLI flag. */
+export interface OptionField {
+  /** The key under `config.model`. */
+  key: string;
+  /** The CLI flag without its dashes; a flag shared by families means the same thing in each. */
+  flag: string;
+  label: string;
+  prompt: string;
+  /** A comma-separated list of numbers (layer sizes). */
+  list?: boolean;
+  /** A choice among these strings instead of a number. */
+  choices?: readonly string[];
+  /** Offered only for this kind of data (e.g. a conv width for images). */
+  only?: DataKind;
+}
+
+export interface FamilySpec<O extends object = object> {
+  title: string;
+  /** For tight places: the status bar, progress titles. */
+  shortTitle: string;
+  /** The palette command that trains it, e.g. genlab.trainVae (declared in package.json). */
+  command: string;
+  /** The main per-step loss among the family's streamed metrics. */
+  lossKey: string;
+  density: {
+    kind: DensityKind;
+    summary: string;
+    /** The eval metric that scores the run (lower is better), if the family has one. */
+    metric?: string;
+  };
+  datasets: readonly DatasetName[];
+  defaultDataset: DatasetName;
+  defaults: Partial<Record<DataKind, KindDefaults<O>>>;
+  options: Decoder<O>;
+  fields: OptionField[];
+  /** Optimiser settings that do not apply: EM has no learning rate, full-batch fits no batch size. */
+  without?: ('learningRate' | 'batchSize')[];
+  /** What one step is called when it is not an optimiser step, e.g. "EM iterations". */
+  stepsLabel?: string;
+}
+
+/** Keeps each spec's option type while checking it against the interface. */
+export function familySpec<O extends object>(spec: FamilySpec<O>): FamilySpec<O> {
+  return spec;
+}

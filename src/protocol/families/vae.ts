@@ -1,0 +1,29 @@
+import { IMAGE_DATASETS, PLANE_DATASETS } from '../datasets';
+import { arrayOf, num, object } from '../decode';
+import { familySpec } from './spec';
+
+export const vaeSpec = familySpec({
+  title: 'Variational autoencoder',
+  shortTitle: 'VAE',
+  command: 'genlab.trainVae',
+  lossKey: 'negElbo',
+  density: {
+    kind: 'explicit-approximate',
+    metric: 'testNegElbo',
+    summary: 'Explicit, approximate density: the ELBO is a lower bound on log p(x), so the test -ELBO bounds the NLL from above.',
+  },
+  datasets: [...IMAGE_DATASETS, ...PLANE_DATASETS],
+  defaultDataset: 'mnist',
+  defaults: {
+    images: { budget: { epochs: 10 }, model: { latentDim: 20, hiddenSizes: [400] } },
+    points: { budget: { steps: 10000 }, batchSize: 256, model: { latentDim: 2, hiddenSizes: [128, 128] } },
+  },
+  options: object({
+    latentDim: num({ int: true, min: 1, max: 1024 }),
+    hiddenSizes: arrayOf(num({ int: true, min: 1, max: 8192 }), { minLength: 1 }),
+  }),
+  fields: [
+    { key: 'latentDim', flag: 'latent-dim', label: 'Latent dimension', prompt: 'Size of the latent code z' },
+    { key: 'hiddenSizes', flag: 'hidden', label: 'Hidden layers', prompt: 'Hidden layer sizes, comma-separated (the decoder mirrors them)', list: true },
+  ],
+});

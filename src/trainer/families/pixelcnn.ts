@@ -1,0 +1,10 @@
+// Placeholder until the family lands: registered so the protocol, CLI and palette know it.
+import { UserError } from '../errors';
+import type { ModelFamily } from './family';
+
+export const pixelcnnFamily: ModelFamily<'pixelcnn'> = {
+  family: 'pixelcnn',
+  create: () => {
+    throw new UserError('This family is not implemented yet.', 'Choose another family.');
+  },
+};

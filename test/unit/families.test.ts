@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { completeConfig, FAMILIES, FAMILY_SPECS } from '../../src/protocol/config';
+import { dataKindOf } from '../../src/protocol/datasets';
+import { DecodeError } from '../../src/protocol/decode';
+
+const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: { command: string; category: string }[] } };
+
+test('every family has its train command in package.json, and every train command has a family', () => {
+  const declared = manifest.contributes.commands.filter((c) => /^genlab\.(train|fit)[A-Z]/.test(c.command));
+  assert.deepEqual(declared.map((c) => c.command).sort(), FAMILIES.map((f) => FAMILY_SPECS[f].command).sort());
+  for (const c of declared) assert.equal(c.category, 'GenLab');
+});
+
+for (const family of FAMILIES) {
+  const spec = FAMILY_SPECS[family];
+  test(`${family}: defaults complete a valid config for each kind of data it accepts`, () => {
+    assert.ok(spec.datasets.includes(spec.defaultDataset));
+    assert.equal(completeConfig({ family }).dataset, spec.defaultDataset);
+    for (const dataset of spec.datasets) {
+      const config = completeConfig({ family, dataset });
+      const kind = dataKindOf(dataset);
+      // Every option offered for this kind has a default, and none offered only for the other kind is set.
+      for (const field of spec.fields) {
+        const value = (config.model as Record<string, unknown>)[field.key];
+        if (!field.only || field.only === kind) assert.notEqual(value, undefined, `${family} on ${dataset}: ${field.key}`);
+        else assert.equal(value, undefined, `${family} on ${dataset}: ${field.key}`);
+      }
+    }
+  });
+}
+
+test('an option for images only is rejected on 2-D data, naming the field', () => {
+  assert.throws(
+    () => completeConfig({ family: 'gan', dataset: 'moons', model: { channels: 32 } }),
+    (err: unknown) => err instanceof DecodeError && err.path === 'config.model.channels' && /applies to images only/.test(err.problem),
+  );
+});
+
+test('switching a family to the other kind of data takes that kind\'s defaults', () => {
+  const images = completeConfig({ family: 'vae', dataset: 'mnist' });
+  const points = completeConfig({ family: 'vae', dataset: 'moons' });
+  assert.ok(images.epochs !== undefined && points.steps !== undefined);
+  assert.notDeepEqual(images.model, points.model);
+});
