@@ -4,8 +4,8 @@
  * checked by that family's spec (src/protocol/families/), so a family's options and defaults are
  * declared once, in its own file.
  */
-import { type DatasetName, DATASETS, dataKindOf } from './datasets';
-import { DecodeError, type Decoder, type Infer, num, object, oneOf, plainObject, refine, str } from './decode';
+import { type DatasetName, DATASETS, dataKindOf, PLANE_DATASETS, SOURCE_DATASETS } from './datasets';
+import { arrayOf, DecodeError, type Decoder, type Infer, num, object, oneOf, plainObject, refine, str, tagged } from './decode';
 import { FAMILIES, FAMILY_SPECS, type Family } from './families';
 import type { KindDefaults } from './families/spec';
 
@@ -31,23 +31,49 @@ const common = {
   /** The folder that holds run folders; each run gets a subfolder named by its id. */
   runsDir: str({ nonEmpty: true }),
 };
+/**
+ * The person's own data, for the datasets 'csv' and 'image-folder'. Paths are absolute here: the
+ * extension and the CLI resolve them (an experiment file's relative paths against its folder).
+ */
+export const dataSource = tagged({
+  /** One column gives 1-D data, two give 2-D; names from the header, or 1-based numbers without one. */
+  csv: object({ path: str({ nonEmpty: true }), columns: arrayOf(str({ nonEmpty: true }), { minLength: 1 }) }),
+  'image-folder': object({ path: str({ nonEmpty: true }), size: num({ int: true, min: 4, max: 128 }), color: oneOf(['grayscale', 'rgb'] as const) }),
+});
+export type DataSource = Infer<typeof dataSource>;
+
 const budget = {
   epochs: num({ above: 0, max: 100000 }),
   steps: num({ int: true, min: 1 }),
 };
 
-type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string };
+type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource };
 type Budget = { epochs: number; steps?: undefined } | { steps: number; epochs?: undefined };
 /** Distributes over families, so that checking `config.family` narrows `config.model`. */
 export type TrainConfig<F extends Family = Family> = F extends Family ? Common & Budget & { family: F; model: FamilyOptions[F] } : never;
 
-const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }) }), (c) => {
+const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource }), (c) => {
   if ((c.epochs === undefined) === (c.steps === undefined)) {
     return { field: c.epochs === undefined ? 'steps' : 'epochs', problem: 'give exactly one of epochs or steps' };
   }
   const accepted = FAMILY_SPECS[c.family].datasets;
+  if ((SOURCE_DATASETS as readonly string[]).includes(c.dataset)) return sourceProblem(c.family, c.dataset, c.data);
+  if (c.data) return { field: 'data', problem: `applies to the datasets ${SOURCE_DATASETS.join(' and ')}, not ${c.dataset}; remove it` };
   return accepted.includes(c.dataset) ? undefined : { field: 'dataset', problem: `${c.family} cannot model ${c.dataset}; choose one of ${accepted.join(', ')}` };
 });
+
+/** Whether the family can model the person's data: images if it has image defaults; one CSV column if it fits 1-D data, two if 2-D. */
+function sourceProblem(family: Family, dataset: DatasetName, data: DataSource | undefined): { field: string; problem: string } | undefined {
+  if (!data || data.type !== dataset) return { field: 'data', problem: `is required for the dataset ${dataset}: { "type": "${dataset}", ... }` };
+  const spec = FAMILY_SPECS[family];
+  if (data.type === 'image-folder') {
+    return spec.defaults.images ? undefined : { field: 'dataset', problem: `${family} does not train on images; choose a family for images` };
+  }
+  const { length } = data.columns;
+  if (length > 2) return { field: 'data.columns', problem: `pick one or two columns, not ${length}` };
+  const fits = length === 1 ? spec.datasets.includes('bimodal') : spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
+  return fits ? undefined : { field: 'data.columns', problem: `${family} cannot model ${length}-D data` };
+}
 
 /** Decodes a complete config: common fields, budget, and the family's own options under `model`. */
 export const trainConfig: Decoder<TrainConfig> = (input, path) => {

@@ -44,3 +44,23 @@ test('switching a family to the other kind of data takes that kind\'s defaults',
   assert.ok(images.epochs !== undefined && points.steps !== undefined);
   assert.notDeepEqual(images.model, points.model);
 });
+
+test('your own data: a CSV needs its `data`, one column fits 1-D families, two fit 2-D ones', () => {
+  const csv = (columns: string[]) => ({ type: 'csv' as const, path: '/data/heights.csv', columns });
+  assert.equal(completeConfig({ family: 'gaussian', dataset: 'csv', data: csv(['height_cm']) }).data?.type, 'csv');
+  assert.equal(completeConfig({ family: 'realnvp', dataset: 'csv', data: csv(['x', 'y']) }).steps, 15000);
+  const problem = (input: Parameters<typeof completeConfig>[0]) => {
+    try {
+      completeConfig(input);
+    } catch (err) {
+      return err instanceof DecodeError ? `${err.path}: ${err.problem}` : String(err);
+    }
+    return 'accepted';
+  };
+  assert.equal(problem({ family: 'realnvp', dataset: 'csv', data: csv(['height_cm']) }), 'config.data.columns: realnvp cannot model 1-D data');
+  assert.equal(problem({ family: 'gaussian', dataset: 'csv', data: csv(['a', 'b', 'c']) }), 'config.data.columns: pick one or two columns, not 3');
+  assert.match(problem({ family: 'gaussian', dataset: 'csv' }), /^config\.data: is required for the dataset csv/);
+  assert.match(problem({ family: 'gaussian', dataset: 'moons', data: csv(['x']) }), /^config\.data: applies to the datasets csv and image-folder, not moons/);
+  assert.match(problem({ family: 'mixture', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }), /mixture does not train on images/);
+  assert.equal(completeConfig({ family: 'gan', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }).epochs, 5);
+});

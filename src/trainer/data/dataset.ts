@@ -25,6 +25,7 @@ export type Dataset = ImageDataset | PointDataset;
 
 export async function loadDataset(name: DatasetName): Promise<Dataset> {
   if (isImageDataset(name)) return loadImageDataset(name);
+  if (name === 'csv' || name === 'image-folder') throw new UserError(`Training on your own data (${name}) is not wired up yet.`, 'Choose a built-in dataset.');
   const toy = loadToyDataset(name);
   return { kind: 'points', ...toy };
 }
