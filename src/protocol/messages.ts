@@ -11,7 +11,8 @@ const step = num({ int: true, min: 0 });
 
 /** Host → trainer. */
 export const hostMessage = tagged({
-  start: object({ config: trainConfig }),
+  /** Train `config`; with `resumeFrom` (a run folder), continue that run from its last checkpoint instead. */
+  start: object({ config: trainConfig }, { resumeFrom: str({ nonEmpty: true }) }),
   /** Finish the current step, write the final eval, samples and checkpoint, then exit. */
   stop: object({}),
   /** Write a sample grid now instead of waiting for the next eval. */
@@ -103,6 +104,9 @@ export const trainerMessage = tagged({
     config: trainConfig,
     totalSteps: step,
     stepsPerEpoch: num({ int: true, min: 1 }),
+  }, {
+    /** A resumed run: the step of the checkpoint it continues from (its history up to there is on disk). */
+    resumedFromStep: step,
   }),
   status: object({ state: oneOf(TRAINER_STATES) }, { detail: str() }),
   metrics: object({

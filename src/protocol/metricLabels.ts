@@ -10,6 +10,11 @@ const LABELS: Record<string, string> = {
   testNll: 'test NLL',
   gapToClosedForm: 'gap to closed form',
   closedFormTestNll: 'closed-form test NLL',
+  testBitsPerDim: 'test bits/dim',
+  discriminator: 'discriminator loss',
+  generator: 'generator loss',
+  js: 'histogram JS',
+  mse: 'noise MSE',
 };
 
 export function metricLabel(key: string): string {

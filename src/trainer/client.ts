@@ -40,12 +40,15 @@ export class TrainerClient {
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Forks the trainer (dist/trainer.js beside this bundle unless `trainerPath` says otherwise) and starts a run. */
-  static start(config: TrainConfig, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js')): TrainerClient {
+  /**
+   * Forks the trainer (dist/trainer.js beside this bundle unless `trainerPath` says otherwise) and
+   * starts a run, or with `resumeFrom` (a run folder) continues that run from its last checkpoint.
+   */
+  static start(config: TrainConfig, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js'), resumeFrom?: string): TrainerClient {
     // execArgv: [] so that a debugger flag of the host (the extension host under F5) is not inherited.
     const child = fork(trainerPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', execArgv: [] });
     const client = new TrainerClient(child, handlers);
-    client.send({ type: 'start', config });
+    client.send({ type: 'start', config, ...(resumeFrom ? { resumeFrom } : {}) });
     return client;
   }
 

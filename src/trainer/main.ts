@@ -30,7 +30,7 @@ let session: TrainingSession | undefined;
 async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<void> {
   const backend = await initBackend(message.config.backend);
   send({ type: 'ready', backend: backend.label, versions: backend.versions, notes: backend.notes });
-  session = new TrainingSession(message.config, backend, send);
+  session = new TrainingSession(message.config, backend, send, message.resumeFrom);
   await session.execute();
 }
 

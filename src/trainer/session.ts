@@ -4,6 +4,7 @@
  * everything that happens into protocol messages through `emit`.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../protocol/config';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
 import type { BackendInfo } from './backend/select';
@@ -13,7 +14,8 @@ import type { TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
 import { gridToPng } from './image/png';
 import { Rng } from './rng';
-import { RunFolder, runStatusOf } from './runs/runFolder';
+import { decodeState, encodeState } from './families/trainingState';
+import { latestResumableCheckpoint, readTrainingState, RunFolder, runStatusOf, writeTrainingState } from './runs/runFolder';
 
 export type Emit = (message: TrainerMessage) => void;
 
@@ -27,6 +29,8 @@ export class TrainingSession {
     private readonly config: TrainConfig,
     private readonly backend: BackendInfo,
     private readonly emit: Emit,
+    /** A run folder to continue from its last checkpoint, instead of starting a new run. */
+    private readonly resumeFrom?: string,
   ) {}
 
   /** Ends training after the current step; the final eval, samples and checkpoint are still written. */
@@ -64,11 +68,28 @@ export class TrainingSession {
     this.setState('loading-data', config.dataset);
     const data = await loadDataset(config.dataset);
     const rng = new Rng(config.seed);
+    const checkpoint = this.resumeFrom === undefined ? undefined : latestResumableCheckpoint(this.resumeFrom);
+    if (this.resumeFrom !== undefined && !checkpoint) {
+      throw new UserError(`The run in ${this.resumeFrom} has no checkpoint to resume from.`, 'Checkpoints are written every evalEvery steps and at the end; start a new run instead.');
+    }
+    const resumedFromStep = checkpoint?.step;
     const whole = family.fullBatch && data.kind === 'points' ? wholeTrainingSet(data) : undefined;
-    const batches = whole ? undefined : new Batcher(data, config.batchSize, rng.fork(2));
+    // A resumed run draws its batches in a new order (a stream forked by the step it resumes at):
+    // the loss continues where it was, though not bit for bit as an uninterrupted run would.
+    const batchRng = resumedFromStep === undefined ? rng.fork(2) : rng.fork(2).fork(resumedFromStep);
+    const batches = whole ? undefined : new Batcher(data, config.batchSize, batchRng);
     const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
-    const run = (this.run = RunFolder.create(config, this.backend.label, this.backend.versions, totalSteps));
+    const model = family.create(config, data, rng.fork(1));
+    if (checkpoint) {
+      if (!model.setState) throw new UserError(`${config.family} runs cannot be resumed yet.`, 'Start a new run.');
+      const saved = readTrainingState(checkpoint.dir);
+      await model.setState(decodeState(saved.manifest as Parameters<typeof decodeState>[0], saved.data));
+    }
+    const run = (this.run =
+      checkpoint && this.resumeFrom
+        ? RunFolder.reopen(this.resumeFrom, config, checkpoint.step, totalSteps)
+        : RunFolder.create(config, this.backend.label, this.backend.versions, totalSteps));
     this.emit({
       type: 'started',
       runId: run.id,
@@ -76,16 +97,16 @@ export class TrainingSession {
       config,
       totalSteps,
       stepsPerEpoch,
+      ...(resumedFromStep !== undefined ? { resumedFromStep } : {}),
     });
 
-    const model = family.create(config, data, rng.fork(1));
     const startedAt = performance.now();
-    const elapsed = () => performance.now() - startedAt;
+    const elapsed = () => run.elapsedBefore + performance.now() - startedAt;
     const finalEval: Record<string, number> = {};
     let lastSamplePath: string | undefined;
     let checkpointDir: string | undefined;
-    let step = 0;
-    let lastEvalStep = -1;
+    let step = resumedFromStep ?? 0;
+    let lastEvalStep = resumedFromStep ?? -1;
 
     const evaluateAndSave = async () => {
       this.setState('evaluating');
@@ -95,7 +116,10 @@ export class TrainingSession {
       run.appendMetrics({ kind: 'eval', step, epoch, elapsedMs: elapsed(), values });
       this.emit({ type: 'eval', step, values });
       lastSamplePath = this.writeSamples(model, run, step) ?? lastSamplePath;
-      checkpointDir = await run.writeCheckpoint(step, (dir) => model.save(dir));
+      checkpointDir = await run.writeCheckpoint(step, async (dir) => {
+        await model.save(dir);
+        if (model.getState) await this.saveState(dir, step, await model.getState());
+      });
       run.update({ progress: { step, epoch, totalSteps }, finalMetrics: { ...finalEval } });
       lastEvalStep = step;
       if (!this.stopRequested) this.setState('training');
@@ -155,6 +179,13 @@ export class TrainingSession {
     };
     this.emit({ type: 'done', summary });
     return summary;
+  }
+
+  private async saveState(dir: string, step: number, state: Awaited<ReturnType<NonNullable<TrainableModel['getState']>>>): Promise<void> {
+    const { manifest, data } = await encodeState(state);
+    writeTrainingState(dir, step, manifest, data);
+    // Variables are the model's own; anything else was made for the checkpoint.
+    for (const { tensor } of state) if (!(tensor instanceof tf.Variable)) tensor.dispose();
   }
 
   /**

@@ -13,13 +13,14 @@ function smallConfig(runsDir: string, overrides: Partial<TrainConfig> = {}): Tra
   return { ...completeConfig({ family: 'vae', steps: 60, batchSize: 32, evalEvery: 30, runsDir, backend: 'wasm' }), ...overrides } as TrainConfig;
 }
 
-function startTrainer(config: TrainConfig) {
+function startTrainer(config: TrainConfig, resumeFrom?: string) {
   const messages: TrainerMessage[] = [];
   const invalid: string[] = [];
   const client = TrainerClient.start(
     config,
     { onMessage: (m) => messages.push(m), onLog: () => {}, onInvalid: (p) => invalid.push(p) },
     TRAINER,
+    resumeFrom,
   );
   const of = <T extends TrainerMessage['type']>(type: T) => messages.filter((m): m is Extract<TrainerMessage, { type: T }> => m.type === type);
   return { client, messages, invalid, of };
@@ -139,4 +140,47 @@ test('a trainer killed with SIGKILL mid-run leaves every earlier metrics line in
   assert.equal(record.interrupted, true);
   assert.ok(record.progress.step >= 50, 'progress recorded at the last eval');
   for (const f of fs.readdirSync(path.join(started.runDir, 'samples'))) assert.ok(isPng(path.join(started.runDir, 'samples', f)), f);
+});
+
+test('resume continues a run from its last checkpoint: one continuous history, the loss picks up where it was', async () => {
+  const runsDir = tempDir('resume');
+  const flow = (steps: number) => ({ ...completeConfig({ family: 'realnvp', steps, batchSize: 128, evalEvery: 150, runsDir, backend: 'wasm' }) }) as TrainConfig;
+  const first = startTrainer(flow(300));
+  assert.equal((await first.client.exited).code, 0);
+  const { runDir } = first.of('done')[0].summary;
+  // A kill between checkpoints leaves lines past the last one (step 300); resuming must drop them.
+  fs.appendFileSync(path.join(runDir, 'metrics.jsonl'), `${JSON.stringify({ kind: 'train', step: 301, epoch: 0, elapsedMs: 1, values: { nll: 99 } })}\n{"kind":"tr`);
+
+  const again = startTrainer(flow(450), runDir);
+  assert.equal((await again.client.exited).code, 0);
+  const [started] = again.of('started');
+  assert.equal(started.runDir, runDir);
+  assert.equal(started.resumedFromStep, 300);
+
+  const lines = readJsonLines(path.join(runDir, 'metrics.jsonl')) as { kind: string; step: number; elapsedMs: number; values: Record<string, number> }[];
+  const train = lines.filter((l) => l.kind === 'train');
+  assert.deepEqual(train.map((l) => l.step), Array.from({ length: 450 }, (_, i) => i + 1), 'one line per step, none repeated or lost');
+  assert.ok(train[300].elapsedMs >= train[299].elapsedMs, 'elapsed time keeps counting');
+  const mean = (from: number, to: number) => train.slice(from, to).reduce((s, l) => s + l.values.nll, 0) / (to - from);
+  const start = mean(0, 20);
+  const beforeStop = mean(280, 300);
+  const afterResume = mean(300, 320);
+  // From scratch the NLL would be back near its first values; resumed, it stays near where it stopped.
+  assert.ok(start - beforeStop > 0.5, `training had progressed: ${start} → ${beforeStop}`);
+  assert.ok(Math.abs(afterResume - beforeStop) < 0.25 * (start - beforeStop), `resumed at ${afterResume}, stopped at ${beforeStop}, began at ${start}`);
+  const record = readRunRecord(runDir);
+  assert.equal(record.status, 'finished');
+  assert.equal(record.progress.step, 450);
+  assert.deepEqual(record.resumedAt?.map((r) => r.step), [300]);
+});
+
+test('resuming a run without a resumable checkpoint fails with the fix named', async () => {
+  const runsDir = tempDir('resume-none');
+  const empty = path.join(runsDir, 'not-a-run');
+  fs.mkdirSync(empty);
+  const t = startTrainer(completeConfig({ family: 'gaussian', runsDir, backend: 'cpu' }), empty);
+  assert.notEqual((await t.client.exited).code, 0);
+  const [error] = t.of('error');
+  assert.match(error.message, /has no checkpoint to resume from/);
+  assert.match(error.hint, /start a new run/);
 });

@@ -7,6 +7,7 @@ import type { Family, TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import type { Dataset } from '../data/dataset';
 import type { Rng } from '../rng';
+import type { NamedTensor } from './trainingState';
 
 /** Images to be written as one grid, values in [0, 1], row-major, `count` cells of width*height. */
 export interface SampleGrid {
@@ -29,6 +30,10 @@ export interface TrainableModel {
   density?(): DensityGrid;
   /** Writes the model in TensorFlow.js layers format (model.json + weights) below `dir`. */
   save(dir: string): Promise<void>;
+  /** Everything training needs to continue where it stopped (built with trainingState.ts); saved with each checkpoint. */
+  getState?(): Promise<NamedTensor[]>;
+  /** Restores what getState returned, into a model just created from the same config. */
+  setState?(state: NamedTensor[]): Promise<void>;
   dispose(): void;
 }
 

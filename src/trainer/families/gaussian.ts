@@ -19,6 +19,7 @@ import type { Rng } from '../rng';
 import { writeJsonAtomic } from '../runs/atomicFile';
 import { densityView, gridPoints } from './densityGrid';
 import type { ModelFamily, TrainableModel } from './family';
+import { optimizerPart, type TrainingState, trainingState, variablesPart } from './trainingState';
 
 /** Points drawn from the model for the density view. */
 export const SAMPLE_COUNT = 600;
@@ -143,6 +144,8 @@ class GaussianModel implements TrainableModel {
   private readonly optimizer: tf.Optimizer;
   /** Fixed standard normal draws, so the density view's samples move smoothly as training goes on. */
   private readonly sampleNoise: Float32Array;
+  readonly getState: TrainingState['getState'];
+  readonly setState: TrainingState['setState'];
 
   constructor(
     config: TrainConfig<'gaussian'>,
@@ -168,6 +171,10 @@ class GaussianModel implements TrainableModel {
     }
     this.optimizer = tf.train.adam(config.learningRate);
     this.sampleNoise = rng.fork(1).fillNormal(new Float32Array(SAMPLE_COUNT * dim));
+    ({ getState: this.getState, setState: this.setState } = trainingState([
+      variablesPart('gaussian', [this.mu, this.logDiag, ...(this.offDiag ? [this.offDiag] : [])]),
+      optimizerPart('adam', this.optimizer),
+    ]));
   }
 
   private precisionFactor(): tf.Tensor2D {

@@ -29,6 +29,7 @@ import type { Rng } from '../rng';
 import { writeJsonAtomic } from '../runs/atomicFile';
 import { densityView, gridPoints } from './densityGrid';
 import type { ModelFamily, TrainableModel } from './family';
+import { numbersPart, type TrainingState, trainingState } from './trainingState';
 import { gaussianDraw, moments, requirePoints, SAMPLE_COUNT, type Sym, symCholesky, symDet, symInverse, symRows } from './gaussian';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -312,6 +313,8 @@ class MixtureModel implements TrainableModel {
   /** Fixed draws (a uniform to pick the component, normals), so samples move smoothly as EM goes on. */
   private readonly sampleUniform: Float64Array;
   private readonly sampleNoise: Float32Array;
+  readonly getState: TrainingState['getState'];
+  readonly setState: TrainingState['setState'];
 
   constructor(
     config: TrainConfig<'mixture'>,
@@ -330,6 +333,10 @@ class MixtureModel implements TrainableModel {
     const sampleRng = rng.fork(1);
     this.sampleUniform = Float64Array.from({ length: SAMPLE_COUNT }, () => sampleRng.next());
     this.sampleNoise = sampleRng.fillNormal(new Float32Array(SAMPLE_COUNT * dim));
+    const { weights, means, covs } = this.params;
+    ({ getState: this.getState, setState: this.setState } = trainingState(
+      Object.entries({ weights, means, covs }).map(([name, values]) => numbersPart(`em/${name}`, () => values, (saved) => values.set(saved))),
+    ));
   }
 
   /**

@@ -36,6 +36,7 @@ import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import { densityView, gridPoints } from './densityGrid';
 import type { ModelFamily, TrainableModel } from './family';
+import { layersModelPart, numbersPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 /** Points drawn for the density view. */
@@ -704,6 +705,8 @@ class RealNvp implements TrainableModel {
   /** Fixed base draws, so the density view's samples move smoothly as training goes on. */
   private readonly baseNoise: Float32Array;
   private readonly grid: Float32Array;
+  readonly getState: TrainingState['getState'];
+  readonly setState: TrainingState['setState'];
 
   constructor(
     config: TrainConfig<'realnvp'>,
@@ -718,6 +721,12 @@ class RealNvp implements TrainableModel {
     this.totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * Math.ceil(data.train.count / config.batchSize)));
     this.baseNoise = rng.fork(1).fillNormal(new Float32Array(SAMPLES * 2));
     this.grid = gridPoints(data).points;
+    ({ getState: this.getState, setState: this.setState } = trainingState([
+      ...this.flow.couplings.map((c, k) => layersModelPart(couplingName(k), c.net)),
+      optimizerPart('adam', this.optimizer),
+      // The cosine schedule's position.
+      numbersPart('step', () => [this.step], ([step]) => (this.step = step)),
+    ]));
   }
 
   trainStep(batch: tf.Tensor2D): Record<string, number> {

@@ -4,7 +4,8 @@
  *   metrics.jsonl     one JSON record per line, append-only
  *   samples/          step-NNNNNN.png (prior samples) and step-NNNNNN-<kind>.png
  *   density/          step-NNNNNN.json: the density view of a model on 1-D or 2-D data
- *   checkpoints/      step-NNNNNN/ in TensorFlow.js layers format; the newest few are kept
+ *   checkpoints/      step-NNNNNN/: the model in TensorFlow.js layers format, and training-state.json
+ *                     + .bin (weights, optimiser moments, counters) to resume from; the newest few are kept
  * A trainer killed at any point leaves every earlier line and file whole, and run.json still
  * says `running` with the pid that no longer exists, which readers report as interrupted.
  */
@@ -33,6 +34,8 @@ export interface RunRecord {
   /** Last value of each eval metric. */
   finalMetrics: Record<string, number>;
   error?: { message: string; hint: string };
+  /** Each time the run was continued, and from which step. */
+  resumedAt?: { step: number; at: string }[];
 }
 
 export type MetricsRecord =
@@ -62,13 +65,39 @@ export class RunFolder {
   private record: RunRecord;
   private readonly metricsFd: number;
 
-  private constructor(dir: string, record: RunRecord) {
+  /**
+   * @param elapsedBefore training time already spent (a resumed run), so that the elapsed times
+   * in metrics.jsonl keep counting rather than start again at zero.
+   */
+  private constructor(dir: string, record: RunRecord, readonly elapsedBefore = 0) {
     this.dir = dir;
     this.samplesDir = path.join(dir, 'samples');
     this.record = record;
     fs.mkdirSync(this.samplesDir, { recursive: true });
     writeJsonAtomic(path.join(dir, 'run.json'), record);
     this.metricsFd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'a');
+  }
+
+  /**
+   * Reopens a run to continue it from the checkpoint at `step`: metrics recorded after that step
+   * (a run killed between checkpoints) are dropped, so the history stays one line per step.
+   */
+  static reopen(dir: string, config: TrainConfig, step: number, totalSteps: number): RunFolder {
+    const record = readRunRecord(dir);
+    const metricsFile = path.join(dir, 'metrics.jsonl');
+    const kept = readMetricsLines(metricsFile).filter((line) => line.step <= step);
+    const elapsedMs = kept.at(-1)?.elapsedMs ?? 0;
+    writeFileAtomic(metricsFile, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const { interrupted: _interrupted, error: _error, finishedAt: _finishedAt, ...rest } = record;
+    return new RunFolder(dir, {
+      ...rest,
+      status: 'running',
+      pid: process.pid,
+      config,
+      updatedAt: new Date().toISOString(),
+      progress: { ...record.progress, step, totalSteps },
+      resumedAt: [...(record.resumedAt ?? []), { step, at: new Date().toISOString() }],
+    }, elapsedMs);
   }
 
   static create(config: TrainConfig, backend: string, versions: Record<string, string>, totalSteps: number): RunFolder {
@@ -166,6 +195,46 @@ export function listSampleFiles(runDir: string): SampleFile[] {
       return m ? [{ step: Number(m[1]), kind: m[2] ?? 'prior', path: path.join(dir, name) }] : [];
     })
     .sort((a, b) => a.step - b.step || rank(a.kind).localeCompare(rank(b.kind)));
+}
+
+/** The records of metrics.jsonl; a torn last line (a kill mid-write) is skipped. */
+export function readMetricsLines(file: string): MetricsRecord[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return line.trim() ? [JSON.parse(line) as MetricsRecord] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The newest checkpoint that holds a training state, if any. */
+export function latestResumableCheckpoint(runDir: string): { step: number; dir: string } | undefined {
+  const root = path.join(runDir, 'checkpoints');
+  if (!fs.existsSync(root)) return undefined;
+  const steps = fs
+    .readdirSync(root)
+    .filter((n) => /^step-\d{6}$/.test(n) && fs.existsSync(path.join(root, n, STATE_FILE)))
+    .sort();
+  const last = steps.at(-1);
+  return last ? { step: Number(last.slice(5)), dir: path.join(root, last) } : undefined;
+}
+
+export const STATE_FILE = 'training-state.json';
+const STATE_DATA = 'training-state.bin';
+
+export function writeTrainingState(dir: string, step: number, manifest: unknown, data: Uint8Array): void {
+  writeFileAtomic(path.join(dir, STATE_DATA), data);
+  writeJsonAtomic(path.join(dir, STATE_FILE), { step, manifest });
+}
+
+export function readTrainingState(dir: string): { step: number; manifest: unknown; data: Uint8Array } {
+  const { step, manifest } = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as { step: number; manifest: unknown };
+  return { step, manifest, data: fs.readFileSync(path.join(dir, STATE_DATA)) };
 }
 
 /** Reads a run's record; a `running` run whose process is gone is reported as interrupted. */
