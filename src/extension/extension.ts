@@ -14,6 +14,7 @@ import { RunManager } from './runManager';
 import { RunsTree } from './runsTree';
 import { TrainingStatusBar } from './statusBar';
 import { pickTrainConfig } from './trainQuickPick';
+import { pickRun, registerRunCommands, requireTrust } from './runCommands';
 import { FAMILY_SPECS } from '../protocol/families';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 
@@ -44,14 +45,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const statusBar = new TrainingStatusBar(runs);
   /** Asks for settings (unless given), starts the run and opens its dashboard; resolves with the run id. */
   const train = async (family: Family, overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
-    if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage(
-        'GenLab trains only in a trusted workspace: training starts a process and writes run folders here.',
-        'Manage Workspace Trust',
-      );
-      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
-      return undefined;
-    }
+    if (!(await requireTrust())) return undefined;
     const settings = vscode.workspace.getConfiguration('genlab');
     const base = { backend: settings.get<BackendChoice>('backend', 'auto'), evalEvery: settings.get('evalEvery', 500), runsDir: catalog.root() };
     let config: TrainConfig | undefined;
@@ -121,7 +115,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       if (pick) runs.stop(pick.runId);
     }),
     vscode.commands.registerCommand('genlab.openDashboard', async (target?: string | RunEntry) => {
-      const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, 'Open the dashboard of which run?')));
+      const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, 'GenLab: Open Dashboard', 'Open the dashboard of which run?')));
       if (runId) dashboards.show(runId);
     }),
     vscode.commands.registerCommand('genlab.showGallery', async () => {
@@ -149,6 +143,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       refreshViews();
     }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
+    ...registerRunCommands({ catalog, runs, dashboards }),
   );
 
   void vscode.commands.executeCommand('setContext', 'genlab.training', false);
@@ -164,20 +159,6 @@ function watchRunsFolder(root: string, onChange: () => void): vscode.Disposable 
   watcher.onDidChange(onChange);
   watcher.onDidDelete(onChange);
   return watcher;
-}
-
-async function pickRun(catalog: RunCatalog, placeHolder: string): Promise<string | undefined> {
-  const all = catalog.list();
-  if (!all.length) {
-    const choice = await vscode.window.showInformationMessage('GenLab has no runs yet.', 'Train VAE');
-    if (choice) await vscode.commands.executeCommand('genlab.trainVae');
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    all.map((r) => ({ label: r.title, description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: r.runId, runId: r.runId })),
-    { title: 'GenLab: Open Dashboard', placeHolder },
-  );
-  return pick?.runId;
 }
 
 /** Closing the window or disabling the extension ends every trainer: none may be left running. */

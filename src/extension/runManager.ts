@@ -60,9 +60,9 @@ export class RunManager implements vscode.Disposable {
    * stop a run or to wait). Resolves with the run's history once its folder exists, or undefined
    * if the person cancelled or the trainer failed before creating it.
    */
-  async start(config: TrainConfig): Promise<RunHistory | undefined> {
+  async start(config: TrainConfig, resumeFrom?: string): Promise<RunHistory | undefined> {
     if (!(await this.makeRoom())) return undefined;
-    return new Promise((resolve) => this.launch(config, resolve));
+    return new Promise((resolve) => this.launch(config, resolve, resumeFrom));
   }
 
   private async makeRoom(): Promise<boolean> {
@@ -89,7 +89,8 @@ export class RunManager implements vscode.Disposable {
     return false;
   }
 
-  private launch(config: TrainConfig, resolve: (run: RunHistory | undefined) => void): void {
+  /** With `resumeFrom` (a run folder), the trainer continues that run from its last checkpoint. */
+  private launch(config: TrainConfig, resolve: (run: RunHistory | undefined) => void, resumeFrom?: string): void {
     // The handlers run only after this statement, once `run` exists.
     const run: LiveRun = {
       config,
@@ -105,6 +106,7 @@ export class RunManager implements vscode.Disposable {
           onInvalid: (problem) => this.log.error(`[trainer ${run.client.pid}] dropped an invalid message: ${problem}`),
         },
         this.trainerPath,
+        resumeFrom,
       ),
     };
     this.live.add(run);
@@ -129,7 +131,9 @@ export class RunManager implements vscode.Disposable {
     }
     if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);
     if (message.type === 'started') {
-      run.history = new RunHistory(message.runId, message.runDir, message.config, new Date().toISOString());
+      // A resumed run's history up to its checkpoint is on disk (the trainer trimmed it before `started`).
+      run.history =
+        message.resumedFromStep === undefined ? new RunHistory(message.runId, message.runDir, message.config, new Date().toISOString()) : RunHistory.fromDisk(message.runDir);
       for (const m of run.early) run.history.apply(m);
       this.log.info(`Run ${message.runId} in ${message.runDir}`);
       resolve(run.history);
