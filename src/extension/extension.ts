@@ -143,7 +143,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       refreshViews();
     }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
-    ...registerRunCommands({ catalog, runs, dashboards }),
+    ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
   );
 
   void vscode.commands.executeCommand('setContext', 'genlab.training', false);

@@ -1,10 +1,14 @@
 /**
- * Commands on runs that already exist: pick one, resume it. (Training new runs lives in
- * extension.ts; the views' own commands beside their views.)
+ * Commands on runs that already exist: resume, rename, export a sample grid, the metrics or the
+ * model. (Training new runs lives in extension.ts; the views' own commands beside their views.)
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { completeConfig } from '../protocol/config';
-import { latestResumableCheckpoint, readRunRecord } from '../trainer/runs/runFolder';
+import { completeConfig, FAMILY_SPECS } from '../protocol/config';
+import { writeFileAtomic, writeJsonAtomic } from '../trainer/runs/atomicFile';
+import { latestResumableCheckpoint, listSampleFiles, readMetricsLines, readRunRecord, STATE_FILE } from '../trainer/runs/runFolder';
+import { metricsToCsv } from './metricsCsv';
 import type { Dashboards } from './dashboards';
 import type { RunCatalog, RunEntry } from './runCatalog';
 import type { RunManager } from './runManager';
@@ -39,6 +43,14 @@ export interface RunCommandDeps {
   catalog: RunCatalog;
   runs: RunManager;
   dashboards: Dashboards;
+  refresh: () => void;
+  log: vscode.LogOutputChannel;
+}
+
+/** The run a command acts on: the tree item it was invoked on, a run id (tests, CodeLens), or a pick. */
+async function targetRun({ catalog }: RunCommandDeps, target: RunEntry | string | undefined, title: string, accept?: (run: RunEntry) => boolean): Promise<RunEntry | undefined> {
+  const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, title, 'Which run?', accept)));
+  return runId === undefined ? undefined : catalog.find(runId);
 }
 
 /**
@@ -46,10 +58,10 @@ export interface RunCommandDeps {
  * checkpoint, in the same folder, to a step count the person confirms (or `steps` when given).
  * Resolves with the run id once it trains again.
  */
-async function resumeRun({ catalog, runs, dashboards }: RunCommandDeps, target?: RunEntry | string, steps?: number): Promise<string | undefined> {
+async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps?: number): Promise<string | undefined> {
   if (!(await requireTrust())) return undefined;
-  const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, 'GenLab: Resume Run', 'Continue which run?', (r) => r.state !== 'training')));
-  const entry = runId === undefined ? undefined : catalog.find(runId);
+  const { runs, dashboards } = deps;
+  const entry = await targetRun(deps, target, 'GenLab: Resume Run', (r) => r.state !== 'training');
   if (!entry) return undefined;
   if (runs.liveRun(entry.runId)) {
     void vscode.window.showInformationMessage(`${entry.title} is still training.`);
@@ -84,6 +96,124 @@ async function resumeRun({ catalog, runs, dashboards }: RunCommandDeps, target?:
   return run?.runId;
 }
 
+/** Sets the run's name (its title everywhere); not while a trainer owns run.json. */
+async function renameRun(deps: RunCommandDeps, target?: RunEntry | string, newName?: string): Promise<void> {
+  const entry = await targetRun(deps, target, 'GenLab: Rename Run');
+  if (!entry) return;
+  if (deps.runs.liveRun(entry.runId)) {
+    void vscode.window.showInformationMessage(`${entry.title} is training; rename it when it has stopped.`);
+    return;
+  }
+  const record = readRunRecord(entry.dir);
+  const name = (newName ?? (await vscode.window.showInputBox({ title: 'GenLab: Rename Run', prompt: 'A name for the run (empty: its family and dataset)', value: record.name ?? '' })))?.trim();
+  if (name === undefined) return;
+  const { interrupted: _interrupted, ...kept } = record;
+  const { runName: _old, ...config } = record.config;
+  writeJsonAtomic(path.join(entry.dir, 'run.json'), { ...kept, name: name || undefined, config: name ? { ...config, runName: name } : config });
+  deps.log.info(`Renamed run ${entry.runId} to "${name}"`);
+  deps.refresh();
+}
+
+async function exportSamples(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
+  const entry = await targetRun(deps, target, 'GenLab: Export Sample Grid');
+  if (!entry) return;
+  const grids = listSampleFiles(entry.dir).reverse();
+  if (!grids.length) {
+    void vscode.window.showInformationMessage(`${entry.title} has no sample grids yet (models on 1-D or 2-D data draw density views instead).`);
+    return;
+  }
+  const pick =
+    grids.length === 1
+      ? { grid: grids[0] }
+      : await vscode.window.showQuickPick(
+          grids.map((grid) => ({ label: `Step ${grid.step}`, description: grid.kind, grid })),
+          { title: 'GenLab: Export Sample Grid', placeHolder: 'Which grid? (newest first)' },
+        );
+  if (!pick) return;
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${entry.runId}-${path.basename(pick.grid.path)}`)), filters: { 'PNG image': ['png'] } });
+  if (!to) return;
+  fs.copyFileSync(pick.grid.path, to.fsPath);
+  void vscode.window.showInformationMessage(`Saved ${path.basename(to.fsPath)}.`);
+}
+
+async function exportMetrics(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
+  const entry = await targetRun(deps, target, 'GenLab: Export Metrics as CSV');
+  if (!entry) return;
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${entry.runId}-metrics.csv`)), filters: { CSV: ['csv'] } });
+  if (!to) return;
+  writeFileAtomic(to.fsPath, metricsToCsv(readMetricsLines(path.join(entry.dir, 'metrics.jsonl'))));
+  void vscode.window.showInformationMessage(`Saved ${path.basename(to.fsPath)}.`);
+}
+
+/**
+ * Copies the newest checkpoint's model (TensorFlow.js layers format; not the training state) into
+ * `<folder>/<run id>-model/` with a README that says what each file is and how to load it.
+ */
+async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, folder?: string): Promise<string | undefined> {
+  const entry = await targetRun(deps, target, 'GenLab: Export Model');
+  if (!entry) return undefined;
+  const root = path.join(entry.dir, 'checkpoints');
+  const newest = fs.existsSync(root) ? fs.readdirSync(root).filter((n) => /^step-\d{6}$/.test(n)).sort().at(-1) : undefined;
+  if (!newest) {
+    void vscode.window.showErrorMessage(`${entry.title} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.`);
+    return undefined;
+  }
+  const chosen = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(defaultFolder()) }))?.[0]?.fsPath;
+  if (!chosen) return undefined;
+  const out = path.join(chosen, `${entry.runId}-model`);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.cpSync(path.join(root, newest), out, { recursive: true, filter: (src) => !path.basename(src).startsWith(path.basename(STATE_FILE, '.json')) });
+  fs.writeFileSync(path.join(out, 'README.md'), exportReadme(entry, Number(newest.slice(5))));
+  deps.log.info(`Exported the model of ${entry.runId} (step ${Number(newest.slice(5))}) to ${out}`);
+  void vscode.window.showInformationMessage(`Exported the model to ${out}.`, 'Reveal').then((c) => c && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out)));
+  return out;
+}
+
+function exportReadme(entry: RunEntry, step: number): string {
+  const record = readRunRecord(entry.dir);
+  const spec = FAMILY_SPECS[record.config.family];
+  return [
+    `# ${entry.title}`,
+    '',
+    `${spec.title} trained by GenLab on ${record.config.dataset}, exported at step ${step}. Run \`${entry.runId}\`.`,
+    '',
+    '## Files',
+    spec.exportNote ?? '- One folder per network, in TensorFlow.js layers format (model.json + weights.bin).',
+    '',
+    '## Loading a layers model',
+    'In Node (any tfjs backend), as an ES module (load.mjs):',
+    '```js',
+    "import * as tf from '@tensorflow/tfjs';",
+    "import * as fs from 'node:fs';",
+    "const dir = 'decoder'; // a folder that holds model.json",
+    "const json = JSON.parse(fs.readFileSync(`${dir}/model.json`, 'utf8'));",
+    'const model = await tf.loadLayersModel(tf.io.fromMemory({',
+    '  modelTopology: json.modelTopology,',
+    '  weightSpecs: json.weightsManifest[0].weights,',
+    "  weightData: new Uint8Array(fs.readFileSync(`${dir}/weights.bin`)).buffer,",
+    '}));',
+    '```',
+    "With `@tensorflow/tfjs-node` installed, `tf.loadLayersModel('file://decoder/model.json')` does the same; in a browser, serve the folder and pass its URL.",
+    '',
+    '## Training configuration',
+    '```json',
+    JSON.stringify(record.config, null, 2),
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** Dialogs open in the first workspace folder, else the home folder. */
+function defaultFolder(): string {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (process.env.HOME || process.cwd());
+}
+
 export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('genlab.resumeRun', (target?: RunEntry | string, steps?: number) => resumeRun(deps, target, steps))];
+  return [
+    vscode.commands.registerCommand('genlab.resumeRun', (target?: RunEntry | string, steps?: number) => resumeRun(deps, target, steps)),
+    vscode.commands.registerCommand('genlab.renameRun', (target?: RunEntry | string, name?: string) => renameRun(deps, target, name)),
+    vscode.commands.registerCommand('genlab.exportSamples', (target?: RunEntry | string) => exportSamples(deps, target)),
+    vscode.commands.registerCommand('genlab.exportMetrics', (target?: RunEntry | string) => exportMetrics(deps, target)),
+    vscode.commands.registerCommand('genlab.exportModel', (target?: RunEntry | string, folder?: string) => exportModel(deps, target, folder)),
+  ];
 }

@@ -11,6 +11,7 @@ import Mocha from 'mocha';
 
 const suites: Array<() => Promise<unknown>> = [
   () => import('./smoke.test'),
+  () => import('./runs.test'),
   () => import('./training.test'),
   // Add new suite files here.
 ];

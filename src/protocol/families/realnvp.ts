@@ -21,6 +21,11 @@ export const realnvpSpec = familySpec({
     couplings: num({ int: true, min: 2, max: 64 }),
     hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }),
   }),
+  exportNote: [
+    '- `flow.json`: the standardisation (mean, std) applied first, the bound on each log-scale, and the order of the couplings with the coordinate each one conditions on.',
+    '- `coupling-NN/`: one layers model per coupling, from the conditioning coordinate (1 value) to `[raw log-scale, shift]`; the log-scale is `bound * tanh(raw / bound)`.',
+    '- log p(x): standardise, apply the couplings in order (z = z * exp(s) + t on the other coordinate), add the log-scales and log N(z; 0, I), minus the log of the standard deviations.',
+  ].join('\n'),
   fields: [
     { key: 'couplings', flag: 'couplings', label: 'Coupling layers', prompt: 'Affine coupling layers (masks alternate)' },
     { key: 'hiddenSizes', flag: 'hidden', label: 'Hidden layers', prompt: 'Hidden layer sizes of each coupling network, comma-separated', list: true },

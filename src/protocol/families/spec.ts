@@ -66,6 +66,8 @@ export interface FamilySpec<O extends object = object> {
   without?: ('learningRate' | 'batchSize')[];
   /** What one step is called when it is not an optimiser step, e.g. "EM iterations". */
   stepsLabel?: string;
+  /** Markdown for the README of an exported model: which files hold what, and what goes in and out. */
+  exportNote?: string;
 }
 
 /** Keeps each spec's option type while checking it against the interface. */

@@ -22,6 +22,11 @@ export const vaeSpec = familySpec({
     latentDim: num({ int: true, min: 1, max: 1024 }),
     hiddenSizes: arrayOf(num({ int: true, min: 1, max: 8192 }), { minLength: 1 }),
   }),
+  exportNote: [
+    '- `encoder/`: a layers model from x (784 pixels in [0, 1] for 28x28 images, or the 2 coordinates of a point) to `[mu | logVar]`, 2 x latentDim values.',
+    '- `decoder/`: a layers model from z (latentDim values) to the decoder\'s output: 784 Bernoulli logits for images (apply a sigmoid for pixel probabilities), or `[mean | logVar]` of a Gaussian for points.',
+    '- Sample: draw z from N(0, I) and run the decoder.',
+  ].join('\n'),
   fields: [
     { key: 'latentDim', flag: 'latent-dim', label: 'Latent dimension', prompt: 'Size of the latent code z' },
     { key: 'hiddenSizes', flag: 'hidden', label: 'Hidden layers', prompt: 'Hidden layer sizes, comma-separated (the decoder mirrors them)', list: true },

@@ -1,0 +1,85 @@
+/**
+ * Runs as objects in the real extension host: a finished run resumes in its own folder with one
+ * continuous history, takes a new name, and exports its model with a README.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+interface RunJson {
+  status: string;
+  pid: number;
+  name?: string;
+  config: { runName?: string };
+  progress: { step: number; totalSteps: number };
+  resumedAt?: { step: number }[];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean, ms = 60000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Runs after training', () => {
+  let dir = '';
+  let runId = '';
+  const record = () => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunJson;
+  const trainSteps = () =>
+    fs
+      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"train"'))
+      .map((l) => (JSON.parse(l) as { step: number }).step);
+
+  before(async () => {
+    await vscode.extensions.getExtension('genlab.genlab')!.activate();
+    const root = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.genlab', 'runs');
+    runId = (await vscode.commands.executeCommand<string>('genlab.trainFlow', { steps: 120, evalEvery: 60, backend: 'wasm' }))!;
+    assert.ok(runId, 'genlab.trainFlow returned a run id');
+    dir = path.join(root, runId);
+    await until('the first run finishes', () => fs.existsSync(path.join(dir, 'run.json')) && record().status === 'finished');
+    // Its trainer exits just after; until then it still counts against genlab.maxConcurrentRuns.
+    await until('its trainer exits', () => !alive(record().pid));
+  });
+
+  it('Resume Run continues a finished run in the same folder, appending to one history', async () => {
+    const resumed = await vscode.commands.executeCommand<string>('genlab.resumeRun', runId, 200);
+    assert.equal(resumed, runId, 'the same run continues');
+    await until('the resumed run finishes', () => record().status === 'finished' && record().progress.step === 200);
+    assert.deepEqual(trainSteps(), Array.from({ length: 200 }, (_, i) => i + 1));
+    assert.deepEqual(record().resumedAt?.map((r) => r.step), [120]);
+  });
+
+  it('Rename Run sets the name the views show', async () => {
+    await vscode.commands.executeCommand('genlab.renameRun', runId, 'Flow, longer');
+    assert.equal(record().name, 'Flow, longer');
+    assert.equal(record().config.runName, 'Flow, longer');
+  });
+
+  it('Export Model copies the model without the training state, with a README that says how to load it', async () => {
+    const target = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-export-'));
+    const out = await vscode.commands.executeCommand<string>('genlab.exportModel', runId, target);
+    assert.equal(out, path.join(target, `${runId}-model`));
+    const files = fs.readdirSync(out);
+    assert.ok(files.includes('flow.json') && files.includes('coupling-00') && files.includes('README.md'), files.join(', '));
+    assert.ok(!files.some((f) => f.startsWith('training-state')), 'the training state stays with the run');
+    const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+    assert.match(readme, /exported at step 200/);
+    assert.match(readme, /tf\.loadLayersModel/);
+    assert.ok(fs.existsSync(path.join(out, 'coupling-00', 'model.json')));
+  });
+});
