@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { completeConfig, FAMILY_SPECS } from '../protocol/config';
+import { dataKindOf } from '../protocol/datasets';
+import type { GenerateRequest } from '../protocol/messages';
 import { writeFileAtomic, writeJsonAtomic } from '../trainer/runs/atomicFile';
 import { latestResumableCheckpoint, listSampleFiles, readMetricsLines, readRunRecord, STATE_FILE } from '../trainer/runs/runFolder';
 import { metricsToCsv } from './metricsCsv';
@@ -203,6 +205,86 @@ function exportReadme(entry: RunEntry, step: number): string {
   ].join('\n');
 }
 
+/** Asks for a number; undefined when dismissed. `check` returns a problem text or undefined. */
+async function askNumber(title: string, prompt: string, value: number, check: (n: number) => string | undefined): Promise<number | undefined> {
+  const text = await vscode.window.showInputBox({ title, prompt, value: String(value), validateInput: (t) => (t.trim() && Number.isFinite(Number(t)) ? check(Number(t)) : 'Enter a number.') });
+  return text === undefined ? undefined : Number(text);
+}
+
+const wholeIn = (lo: number, hi: number) => (n: number) => (Number.isInteger(n) && n >= lo && n <= hi ? undefined : `Enter a whole number from ${lo} to ${hi}.`);
+
+/** Runs a generate request with a cancellable progress notification, then opens what it wrote beside the editor. */
+async function generateAndShow(deps: RunCommandDeps, entry: RunEntry, request: GenerateRequest): Promise<string | undefined> {
+  try {
+    const out = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `GenLab: drawing from ${entry.title}`, cancellable: true },
+      (_progress, token) => deps.runs.generate(entry.dir, request, token),
+    );
+    deps.log.info(`${entry.runId}: ${out.caption} → ${out.path}`);
+    deps.refresh();
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(out.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    return out.path;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`GenLab: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+/** Prompts are skipped for the values given (tests, experiment files). */
+export interface SampleOptions {
+  count?: number;
+  seed?: number;
+  temperature?: number;
+}
+
+/**
+ * `genlab.sampleFromRun`: new samples from a run's last checkpoint: a grid into the gallery for
+ * image models, a CSV of points for the others. Resolves with the file written.
+ */
+async function sampleFromRun(deps: RunCommandDeps, target?: RunEntry | string, options: SampleOptions = {}): Promise<string | undefined> {
+  if (!(await requireTrust())) return undefined;
+  const entry = await targetRun(deps, target, 'GenLab: Sample from Run');
+  if (!entry) return undefined;
+  const { config } = readRunRecord(entry.dir);
+  const spec = FAMILY_SPECS[config.family];
+  const title = `GenLab: Sample from ${entry.title}`;
+  const images = dataKindOf(config.dataset) === 'images';
+  const count = options.count ?? (await askNumber(title, images ? 'How many images (a square grid)?' : 'How many points (written as CSV)?', images ? 64 : 2000, wholeIn(1, 4096)));
+  if (count === undefined) return undefined;
+  const seed = options.seed ?? (await askNumber(title, 'Random seed (the same seed draws the same samples)', Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1)));
+  if (seed === undefined) return undefined;
+  const positive = (t: number) => (t > 0 && t <= 10 ? undefined : 'Enter a number above 0, at most 10.');
+  const temperature = options.temperature ?? (spec.temperature ? await askNumber(title, `Temperature (1 = the model as trained). ${spec.temperature}`, 1, positive) : 1);
+  if (temperature === undefined) return undefined;
+  return generateAndShow(deps, entry, { type: 'samples', count, seed, ...(temperature === 1 ? {} : { temperature }) });
+}
+
+/** `genlab.exploreLatentSpace`: an interpolation strip or a traversal grid from a VAE or GAN on images. */
+async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | string, request?: GenerateRequest): Promise<string | undefined> {
+  if (!(await requireTrust())) return undefined;
+  const entry = await targetRun(deps, target, 'GenLab: Explore Latent Space', (r) => Boolean(FAMILY_SPECS[r.family as keyof typeof FAMILY_SPECS]?.latentTools) && dataKindOf(r.dataset) === 'images');
+  if (!entry) return undefined;
+  if (request) return generateAndShow(deps, entry, request);
+  const title = `GenLab: Explore the latent space of ${entry.title}`;
+  const tool = await vscode.window.showQuickPick(
+    [
+      { label: '$(arrow-both) Interpolation', detail: 'Strips decoded along the way from one prior draw to another', type: 'interpolation' as const },
+      { label: '$(layout) Traversal', detail: 'A grid decoded over two latent dimensions, the others held at 0', type: 'traversal' as const },
+    ],
+    { title },
+  );
+  if (!tool) return undefined;
+  if (tool.type === 'interpolation') {
+    const seed = await askNumber(title, 'Random seed for the end points', Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1));
+    return seed === undefined ? undefined : generateAndShow(deps, entry, { type: 'interpolation', seed, steps: 10, rows: 8 });
+  }
+  const latent = readRunRecord(entry.dir).config.model as { latentDim?: number };
+  const top = (latent.latentDim ?? 2) - 1;
+  const across = await askNumber(title, `Latent dimension across (0 to ${top})`, 0, wholeIn(0, top));
+  const down = across === undefined ? undefined : await askNumber(title, `Latent dimension down (0 to ${top}, not ${across})`, across === 0 ? 1 : 0, (n) => wholeIn(0, top)(n) ?? (n === across ? 'Pick another dimension.' : undefined));
+  return down === undefined ? undefined : generateAndShow(deps, entry, { type: 'traversal', dims: [across!, down], steps: 10, range: 3 });
+}
+
 /** Dialogs open in the first workspace folder, else the home folder. */
 function defaultFolder(): string {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (process.env.HOME || process.cwd());
@@ -211,6 +293,8 @@ function defaultFolder(): string {
 export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('genlab.resumeRun', (target?: RunEntry | string, steps?: number) => resumeRun(deps, target, steps)),
+    vscode.commands.registerCommand('genlab.sampleFromRun', (target?: RunEntry | string, options?: SampleOptions) => sampleFromRun(deps, target, options)),
+    vscode.commands.registerCommand('genlab.exploreLatentSpace', (target?: RunEntry | string, request?: GenerateRequest) => exploreLatentSpace(deps, target, request)),
     vscode.commands.registerCommand('genlab.renameRun', (target?: RunEntry | string, name?: string) => renameRun(deps, target, name)),
     vscode.commands.registerCommand('genlab.exportSamples', (target?: RunEntry | string) => exportSamples(deps, target)),
     vscode.commands.registerCommand('genlab.exportMetrics', (target?: RunEntry | string) => exportMetrics(deps, target)),

@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainConfig } from '../protocol/config';
 import { FAMILY_SPECS } from '../protocol/families';
-import type { TrainerMessage } from '../protocol/messages';
-import { TrainerClient } from '../trainer/client';
+import type { GenerateRequest, TrainerMessage } from '../protocol/messages';
+import { TrainerClient, type TrainerHandlers } from '../trainer/client';
 import { writeJsonAtomic } from '../trainer/runs/atomicFile';
 import { RunHistory } from './runHistory';
 
@@ -99,11 +99,7 @@ export class RunManager implements vscode.Disposable {
         config,
         {
           onMessage: (m) => this.receive(run, m, resolve),
-          onLog: (line, stream) => {
-            if (stream === 'stderr') this.log.warn(`[trainer ${run.client.pid}] ${line}`);
-            else this.log.info(`[trainer ${run.client.pid}] ${line}`);
-          },
-          onInvalid: (problem) => this.log.error(`[trainer ${run.client.pid}] dropped an invalid message: ${problem}`),
+          ...this.logHandlers(() => run.client.pid),
         },
         this.trainerPath,
         resumeFrom,
@@ -117,6 +113,45 @@ export class RunManager implements vscode.Disposable {
     void run.client.exited.then((exit) => {
       this.finish(run, exit.code, exit.signal);
       resolve(run.history);
+    });
+  }
+
+  /** Where a trainer's printed lines and dropped messages go: the log, tagged with its pid. */
+  private logHandlers(pid: () => number | undefined): Pick<TrainerHandlers, 'onLog' | 'onInvalid'> {
+    return {
+      onLog: (line, stream) => {
+        if (stream === 'stderr') this.log.warn(`[trainer ${pid()}] ${line}`);
+        else this.log.info(`[trainer ${pid()}] ${line}`);
+      },
+      onInvalid: (problem) => this.log.error(`[trainer ${pid()}] dropped an invalid message: ${problem}`),
+    };
+  }
+
+  /**
+   * Draws from a trained run in a short-lived trainer process (samples, an interpolation, a latent
+   * traversal). Resolves with the file written; rejects with the trainer's error, which names the fix.
+   */
+  generate(runDir: string, request: GenerateRequest, token?: vscode.CancellationToken): Promise<{ path: string; caption: string }> {
+    return new Promise((resolve, reject) => {
+      let result: { path: string; caption: string } | undefined;
+      let error: { message: string; hint: string } | undefined;
+      const client = TrainerClient.generate(
+        runDir,
+        request,
+        {
+          onMessage: (m) => {
+            if (m.type === 'generated') result = { path: m.path, caption: m.caption };
+            if (m.type === 'error' && m.fatal) error = m;
+          },
+          ...this.logHandlers(() => client.pid),
+        },
+        this.trainerPath,
+      );
+      token?.onCancellationRequested(() => client.kill());
+      void client.exited.then((exit) => {
+        if (result) resolve(result);
+        else reject(new Error(error ? `${error.message} ${error.hint}` : `The trainer ended without an answer (${exit.signal ?? `code ${exit.code}`}); see the GenLab log.`));
+      });
     });
   }
 

@@ -19,7 +19,7 @@ export function isImageDataset(name: string): name is ImageDatasetName {
   return (IMAGE_DATASETS as readonly string[]).includes(name);
 }
 
-export function dataKindOf(name: DatasetName): DataKind {
+export function dataKindOf(name: string): DataKind {
   return isImageDataset(name) || name === 'image-folder' ? 'images' : 'points';
 }
 

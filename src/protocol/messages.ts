@@ -8,6 +8,18 @@ import { arrayOf, bool, type Infer, num, object, oneOf, recordOf, str, tagged } 
 import { DENSITY_KINDS } from './families/spec';
 
 const step = num({ int: true, min: 0 });
+const seed = num({ int: true, min: 0, max: 2 ** 32 - 1 });
+
+/** After training: what to draw from a run's last checkpoint (see src/trainer/generate.ts). */
+export const generateRequest = tagged({
+  /** New samples; `temperature` scales the noise (or the logits), 1 being the model's own distribution. */
+  samples: object({ count: num({ int: true, min: 1, max: 4096 }), seed }, { temperature: num({ above: 0, max: 10 }) }),
+  /** `rows` strips, each between two draws from the prior, in `steps` images. */
+  interpolation: object({ seed, steps: num({ int: true, min: 3, max: 32 }), rows: num({ int: true, min: 1, max: 16 }) }),
+  /** A steps × steps grid over two latent dimensions, from -range to range, the others at 0. */
+  traversal: object({ dims: arrayOf(num({ int: true, min: 0 }), { minLength: 2 }), steps: num({ int: true, min: 3, max: 32 }), range: num({ above: 0, max: 10 }) }),
+});
+export type GenerateRequest = Infer<typeof generateRequest>;
 
 /** Host → trainer. */
 export const hostMessage = tagged({
@@ -17,6 +29,8 @@ export const hostMessage = tagged({
   stop: object({}),
   /** Write a sample grid now instead of waiting for the next eval. */
   sampleNow: object({}),
+  /** Load the run's last checkpoint, draw what `request` asks into the run folder, and exit. */
+  generate: object({ runDir: str({ nonEmpty: true }), request: generateRequest }),
 });
 export type HostMessage = Infer<typeof hostMessage>;
 
@@ -123,5 +137,7 @@ export const trainerMessage = tagged({
   density: object({ step, path: str(), grid: densityGrid }),
   error: object({ message: str(), hint: str(), fatal: bool() }),
   done: object({ summary }),
+  /** The answer to `generate`: a PNG grid (image models) or a CSV of points (1-D and 2-D models), and what it shows. */
+  generated: object({ path: str(), caption: str() }),
 });
 export type TrainerMessage = Infer<typeof trainerMessage>;

@@ -14,8 +14,8 @@ export const RUN_STATES = [...TRAINER_STATES, 'interrupted'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 const runState = oneOf(RUN_STATES);
 
-/** One sample grid image: `uri` is already a webview URI (asWebviewUri). */
-const sampleImage = object({ step, kind: str(), uri: str() });
+/** One sample grid image: `uri` is already a webview URI (asWebviewUri); `caption` describes a grid drawn after training. */
+const sampleImage = object({ step, kind: str(), uri: str() }, { caption: str() });
 export type SampleImage = Infer<typeof sampleImage>;
 
 /** Loss history in columns: `steps[i]` goes with `series[key][i]` for every key; null is a gap. */
@@ -78,7 +78,7 @@ const galleryRun = object({
   title: str(),
   state: runState,
   createdAt: str(),
-  /** Every prior-sample grid the run saved, oldest first. */
+  /** Every grid of samples the run saved during training, oldest first, then those drawn after training. */
   grids: arrayOf(sampleImage),
 });
 export type GalleryRun = Infer<typeof galleryRun>;

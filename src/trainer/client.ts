@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { TrainConfig } from '../protocol/config';
 import { decode } from '../protocol/decode';
-import { type HostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
+import { type GenerateRequest, type HostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
 
 export interface TrainerHandlers {
   onMessage(message: TrainerMessage): void;
@@ -45,10 +45,19 @@ export class TrainerClient {
    * starts a run, or with `resumeFrom` (a run folder) continues that run from its last checkpoint.
    */
   static start(config: TrainConfig, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js'), resumeFrom?: string): TrainerClient {
+    return TrainerClient.fork(handlers, trainerPath, { type: 'start', config, ...(resumeFrom ? { resumeFrom } : {}) });
+  }
+
+  /** Forks a trainer that draws what `request` asks from a trained run, answers `generated` and exits. */
+  static generate(runDir: string, request: GenerateRequest, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js')): TrainerClient {
+    return TrainerClient.fork(handlers, trainerPath, { type: 'generate', runDir, request });
+  }
+
+  private static fork(handlers: TrainerHandlers, trainerPath: string, first: HostMessage): TrainerClient {
     // execArgv: [] so that a debugger flag of the host (the extension host under F5) is not inherited.
     const child = fork(trainerPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', execArgv: [] });
     const client = new TrainerClient(child, handlers);
-    client.send({ type: 'start', config, ...(resumeFrom ? { resumeFrom } : {}) });
+    client.send(first);
     return client;
   }
 

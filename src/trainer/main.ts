@@ -7,6 +7,9 @@ import { decode } from '../protocol/decode';
 import { type HostMessage, hostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
 import { initBackend } from './backend/select';
 import { UserError } from './errors';
+import * as path from 'node:path';
+import { generateFromRun } from './generate';
+import { GENERATED_DIR } from './runs/runFolder';
 import { TrainingSession } from './session';
 
 /** Settles when the last message sent has been handed to the IPC channel. */
@@ -32,6 +35,13 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
   send({ type: 'ready', backend: backend.label, versions: backend.versions, notes: backend.notes });
   session = new TrainingSession(message.config, backend, send, message.resumeFrom);
   await session.execute();
+}
+
+async function generate(message: Extract<HostMessage, { type: 'generate' }>): Promise<void> {
+  const backend = await initBackend('auto');
+  send({ type: 'ready', backend: backend.label, versions: backend.versions, notes: backend.notes });
+  const { file, caption } = await generateFromRun(message.runDir, message.request);
+  send({ type: 'generated', path: path.join(message.runDir, GENERATED_DIR, file), caption });
 }
 
 function fail(err: unknown): void {
@@ -66,6 +76,11 @@ function onMessage(raw: unknown): void {
     case 'sampleNow':
       session?.requestSample();
       return;
+    case 'generate':
+      generate(message)
+        .catch(fail)
+        .finally(exitAfterSending);
+      return;
   }
 }
 
@@ -77,5 +92,7 @@ if (!process.send) {
 process.on('message', onMessage);
 // The parent going away (extension host closed, CLI killed) or a signal ends the run cleanly after
 // the current step, so the run folder is left complete rather than cut off.
-process.on('disconnect', () => (session ? session.requestStop() : process.exit(0)));
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (session ? session.requestStop() : process.exit(0)));
+// Without a session (before `start`, or drawing from a run) there is nothing to keep: exit, with
+// the status a failure may have set.
+process.on('disconnect', () => (session ? session.requestStop() : process.exit()));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (session ? session.requestStop() : process.exit()));

@@ -14,8 +14,8 @@ import type { TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
 import { gridToPng } from './image/png';
 import { Rng } from './rng';
-import { decodeState, encodeState } from './families/trainingState';
-import { latestResumableCheckpoint, readTrainingState, RunFolder, runStatusOf, writeTrainingState } from './runs/runFolder';
+import { encodeState, restoreCheckpoint } from './families/trainingState';
+import { latestResumableCheckpoint, RunFolder, runStatusOf, writeTrainingState } from './runs/runFolder';
 
 export type Emit = (message: TrainerMessage) => void;
 
@@ -81,11 +81,7 @@ export class TrainingSession {
     const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
     const model = family.create(config, data, rng.fork(1));
-    if (checkpoint) {
-      if (!model.setState) throw new UserError(`${config.family} runs cannot be resumed yet.`, 'Start a new run.');
-      const saved = readTrainingState(checkpoint.dir);
-      await model.setState(decodeState(saved.manifest as Parameters<typeof decodeState>[0], saved.data));
-    }
+    if (checkpoint) await restoreCheckpoint(model, checkpoint.dir);
     const run = (this.run =
       checkpoint && this.resumeFrom
         ? RunFolder.reopen(this.resumeFrom, config, checkpoint.step, totalSteps)

@@ -119,7 +119,7 @@ function showGrid(card: Card): void {
   card.el.querySelector('.step-row')?.toggleAttribute('hidden', grids.length === 0);
   card.thumbButton.toggleAttribute('data-empty', !grid);
   card.slider.style.setProperty('--fill', grids.length > 1 ? `${(i / (grids.length - 1)) * 100}%` : '100%');
-  const label = grid ? `step ${formatCount(grid.step)}` : '';
+  const label = grid ? (grid.caption ?? `step ${formatCount(grid.step)}`) : '';
   setText(card.caption, label);
   card.slider.setAttribute('aria-valuetext', grid ? `${label}, grid ${i + 1} of ${grids.length}` : 'no samples');
   card.slider.setAttribute('aria-label', `Sample step for ${card.run.title}`);
@@ -153,7 +153,7 @@ function fillLightbox(card: Card): void {
   if (!grid) return;
   if (lightboxImg.getAttribute('src') !== grid.uri) lightboxImg.src = grid.uri;
   lightboxImg.alt = card.img.alt;
-  setText(lightboxCaption, `${card.run.title} · step ${formatCount(grid.step)}`);
+  setText(lightboxCaption, `${card.run.title} · ${grid.caption ?? `step ${formatCount(grid.step)}`}`);
 }
 
 function openLightbox(card: Card): void {

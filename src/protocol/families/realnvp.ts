@@ -21,6 +21,7 @@ export const realnvpSpec = familySpec({
     couplings: num({ int: true, min: 2, max: 64 }),
     hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }),
   }),
+  temperature: 'Temperature scales the base distribution: z ~ N(0, T² I) before the inverse flow, so T < 1 draws from the denser middle.',
   exportNote: [
     '- `flow.json`: the standardisation (mean, std) applied first, the bound on each log-scale, and the order of the couplings with the coordinate each one conditions on.',
     '- `coupling-NN/`: one layers model per coupling, from the conditioning coordinate (1 value) to `[raw log-scale, shift]`; the log-scale is `bound * tanh(raw / bound)`.',

@@ -66,6 +66,10 @@ export interface FamilySpec<O extends object = object> {
   without?: ('learningRate' | 'batchSize')[];
   /** What one step is called when it is not an optimiser step, e.g. "EM iterations". */
   stepsLabel?: string;
+  /** Latent-variable image models: interpolations and traversals after training (Explore Latent Space). */
+  latentTools?: boolean;
+  /** What "temperature" means when sampling after training, if the family has one. */
+  temperature?: string;
   /** Markdown for the README of an exported model: which files hold what, and what goes in and out. */
   exportNote?: string;
 }

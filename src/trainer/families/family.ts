@@ -19,6 +19,14 @@ export interface SampleGrid {
   height: number;
 }
 
+export interface LatentTools {
+  latentDim: number;
+  /** `rows` strips of `steps` images, each decoded along the great circle between two prior draws. */
+  interpolate(rng: Rng, steps: number, rows: number): SampleGrid;
+  /** A steps × steps grid decoded over latent dimensions dims[0] (across) and dims[1] (down), from -range to range, the others 0. */
+  traverse(dims: [number, number], steps: number, range: number): SampleGrid;
+}
+
 export interface TrainableModel {
   /** One optimiser step on a batch (rows of flattened images); returns the loss terms, in nats. */
   trainStep(batch: tf.Tensor2D): Record<string, number>;
@@ -28,6 +36,13 @@ export interface TrainableModel {
   sample?(): SampleGrid[];
   /** Models on 1-D or 2-D data: what they say about the density on a grid, with samples and test points. */
   density?(): DensityGrid;
+  /**
+   * After training: `count` new samples with noise from `rng`, scaled by `temperature` (1 = the
+   * model's own distribution): a grid for image models, rows of points for the others.
+   */
+  generate?(count: number, rng: Rng, temperature: number): SampleGrid | Float32Array;
+  /** Latent-variable image models (VAE, GAN): decoded paths and grids in latent space. */
+  latentTools?: LatentTools;
   /** Writes the model in TensorFlow.js layers format (model.json + weights) below `dir`. */
   save(dir: string): Promise<void>;
   /** Everything training needs to continue where it stopped (built with trainingState.ts); saved with each checkpoint. */

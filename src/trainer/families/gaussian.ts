@@ -245,10 +245,21 @@ class GaussianModel implements TrainableModel {
   density(): DensityGrid {
     const { mean, cov } = this.params();
     const values = gaussianLogDensity(gridPoints(this.data).points, this.dim, mean, cov);
+    return densityView('log-density', this.data, values, this.draw(this.sampleNoise, SAMPLE_COUNT));
+  }
+
+  /** Temperature scales the standard deviation: draws from N(mean, T² cov). */
+  generate(count: number, rng: Rng, temperature: number): Float32Array {
+    return this.draw(rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
+  }
+
+  /** Points of the current fit for standard normal `noise` (count × dim). */
+  private draw(noise: Float32Array, count: number): Float32Array {
+    const { mean, cov } = this.params();
     const chol = symCholesky(cov);
-    const samples = new Float32Array(SAMPLE_COUNT * this.dim);
-    for (let i = 0; i < SAMPLE_COUNT; i++) gaussianDraw(samples, i, this.dim, mean, chol, this.sampleNoise, i);
-    return densityView('log-density', this.data, values, samples);
+    const out = new Float32Array(count * this.dim);
+    for (let i = 0; i < count; i++) gaussianDraw(out, i, this.dim, mean, chol, noise, i);
+    return out;
   }
 
   async save(dir: string): Promise<void> {

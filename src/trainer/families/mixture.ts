@@ -357,16 +357,28 @@ class MixtureModel implements TrainableModel {
     const grid = gridPoints(this.data).points;
     const values = new Float64Array(grid.length / dim);
     mixturePass(params, grid, values);
-    const samples = new Float32Array(SAMPLE_COUNT * dim);
+    return densityView('log-density', this.data, values, this.draw(this.sampleUniform, this.sampleNoise, SAMPLE_COUNT));
+  }
+
+  /** Temperature scales each component's standard deviation; the weights stay. */
+  generate(count: number, rng: Rng, temperature: number): Float32Array {
+    const uniform = Float64Array.from({ length: count }, () => rng.next());
+    return this.draw(uniform, rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
+  }
+
+  /** Points of the current fit: uniforms pick the components, standard normal noise the offsets. */
+  private draw(uniform: ArrayLike<number>, noise: Float32Array, count: number): Float32Array {
+    const { dim, params } = this;
+    const out = new Float32Array(count * dim);
     const chol = Array.from({ length: params.k }, (_, j) => symCholesky([params.covs[3 * j], params.covs[3 * j + 1], params.covs[3 * j + 2]]));
-    for (let i = 0; i < SAMPLE_COUNT; i++) {
+    for (let i = 0; i < count; i++) {
       // The component whose slice of [0, 1) (widths = weights) holds this draw's uniform.
       let j = 0;
-      let u = this.sampleUniform[i];
+      let u = uniform[i];
       while (j < params.k - 1 && u >= params.weights[j]) u -= params.weights[j++];
-      gaussianDraw(samples, i, dim, [params.means[2 * j], params.means[2 * j + 1]], chol[j], this.sampleNoise, i);
+      gaussianDraw(out, i, dim, [params.means[2 * j], params.means[2 * j + 1]], chol[j], noise, i);
     }
-    return densityView('log-density', this.data, values, samples);
+    return out;
   }
 
   async save(dir: string): Promise<void> {

@@ -751,6 +751,11 @@ class RealNvp implements TrainableModel {
     return densityView('log-density', this.data, values, samples);
   }
 
+  /** Temperature scales the base distribution: z ~ N(0, T² I), then the inverse flow. */
+  generate(count: number, rng: Rng, temperature: number): Float32Array {
+    return this.flow.inverse(rng.fillNormal(new Float32Array(count * 2)).map((z) => z * temperature), count);
+  }
+
   save(dir: string): Promise<void> {
     return this.flow.save(dir);
   }

@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
+import { readTrainingState } from '../runs/runFolder';
+import type { TrainableModel } from './family';
 
 export interface NamedTensor {
   name: string;
@@ -91,4 +93,11 @@ export async function encodeState(state: NamedTensor[]): Promise<{ manifest: tf.
 export function decodeState(manifest: tf.io.WeightsManifestEntry[], data: Uint8Array): NamedTensor[] {
   const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
   return Object.entries(tf.io.decodeWeights(buffer, manifest)).map(([name, tensor]) => ({ name, tensor }));
+}
+
+/** Puts the training state saved in checkpoint folder `dir` into a model just created from the run's config. */
+export async function restoreCheckpoint(model: TrainableModel, dir: string): Promise<void> {
+  if (!model.setState) throw new UserError('This family cannot restore a checkpoint yet.', 'Train a new run instead.');
+  const saved = readTrainingState(dir);
+  await model.setState(decodeState(saved.manifest as tf.io.WeightsManifestEntry[], saved.data));
 }

@@ -251,3 +251,33 @@ function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Grids and points drawn from a trained run (src/trainer/generate.ts), listed in index.jsonl. */
+export const GENERATED_DIR = path.join('samples', 'generated');
+export const GENERATED_INDEX = 'index.jsonl';
+
+/** One line of samples/generated/index.jsonl. */
+export interface GeneratedRecord {
+  file: string;
+  caption: string;
+  step: number;
+  createdAt: string;
+}
+
+/** What a run has generated after training, oldest first; a torn or foreign line is skipped. */
+export function listGenerated(runDir: string): (GeneratedRecord & { path: string })[] {
+  const index = path.join(runDir, GENERATED_DIR, GENERATED_INDEX);
+  if (!fs.existsSync(index)) return [];
+  return fs
+    .readFileSync(index, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        const r = JSON.parse(line) as GeneratedRecord;
+        const file = path.join(runDir, GENERATED_DIR, path.basename(r.file));
+        return typeof r.caption === 'string' && fs.existsSync(file) ? [{ ...r, path: file }] : [];
+      } catch {
+        return [];
+      }
+    });
+}
