@@ -7,7 +7,8 @@ import type { RunState } from '../protocol/webview';
 import { listSampleFiles } from '../trainer/runs/runFolder';
 import { RunHistory, runTitle } from './runHistory';
 import type { RunManager } from './runManager';
-import { listRuns, runsRoot } from './runsFolder';
+import { listRuns } from '../trainer/runs/runFolder';
+import { runsRoot } from './runsFolder';
 
 export interface RunEntry {
   runId: string;
@@ -21,6 +22,8 @@ export interface RunEntry {
   totalSteps: number;
   finalMetrics: Record<string, number>;
   error?: { message: string; hint: string };
+  /** What is wrong with the run folder (a damaged or missing run.json); it is still shown. */
+  warnings?: string[];
 }
 
 export class RunCatalog {
@@ -36,7 +39,7 @@ export class RunCatalog {
 
   list(): RunEntry[] {
     const live = new Map(this.manager.liveRuns.map((r) => [r.runId, r]));
-    return listRuns(this.root(), (dir, problem) => this.log.warn(`Skipped ${dir}: ${problem}`)).map((r) => {
+    return listRuns(this.root()).map((r) => {
       const running = live.get(r.id);
       return {
         runId: r.id,
@@ -50,6 +53,7 @@ export class RunCatalog {
         totalSteps: r.progress.totalSteps,
         finalMetrics: running?.finalEval ?? r.finalMetrics,
         ...(r.error ? { error: r.error } : {}),
+        ...(r.warnings.length ? { warnings: r.warnings } : {}),
       };
     });
   }

@@ -10,7 +10,7 @@ import { FAMILY_SPECS } from '../protocol/families';
 import { decode } from '../protocol/decode';
 import { type DensityGrid, densityGrid, type TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
-import { listSampleFiles, type MetricsRecord, readRunRecord, type SampleFile } from '../trainer/runs/runFolder';
+import { listSampleFiles, type MetricsRecord, readRunForViewing, type SampleFile } from '../trainer/runs/runFolder';
 
 const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', '8gaussians': '8 Gaussians', '2spirals': '2 spirals' };
 
@@ -58,8 +58,11 @@ export class RunHistory {
   }
 
   static fromDisk(dir: string): RunHistory {
-    const record = readRunRecord(dir);
+    const found = readRunForViewing(dir);
+    if (!found) throw new Error(`${dir} holds no run (no run.json, metrics or samples)`);
+    const { record } = found;
     const run = new RunHistory(record.id, dir, record.config, record.createdAt);
+    run.warnings.push(...found.warnings);
     run.backend = record.backend;
     run.totalSteps = record.progress.totalSteps;
     run.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
@@ -173,6 +176,7 @@ export class RunHistory {
       samples: this.latestSamples().map(image),
       ...(this.error ? { error: this.error } : {}),
       ...(this.densityGrid ? { densityGrid: this.densityGrid } : {}),
+      ...(this.warnings.length ? { warnings: this.warnings } : {}),
     };
   }
 }

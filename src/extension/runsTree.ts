@@ -44,7 +44,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     const live = LIVE_STATES.includes(run.state);
     const metric = mainMetric(run);
     item.id = run.runId;
-    item.iconPath = STATE_ICONS[run.state];
+    // A damaged folder still lists, marked, so it can be opened, inspected or deleted.
+    item.iconPath = run.warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : STATE_ICONS[run.state];
     item.description = live ? `${run.state} · step ${run.step}/${run.totalSteps}` : [metric, run.state].filter(Boolean).join(' · ');
     item.contextValue = live ? 'run.live' : 'run.done';
     item.resourceUri = vscode.Uri.file(run.dir);
@@ -52,6 +53,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${run.state} · step ${run.step}/${run.totalSteps}  \n`);
     if (metric) tooltip.appendMarkdown(`${metric} nats  \n`);
     if (run.error) tooltip.appendMarkdown(`\n${run.error.message}  \n_${run.error.hint}_  \n`);
+    for (const w of run.warnings ?? []) tooltip.appendMarkdown(`\n$(warning) ${w}  \n`);
     tooltip.appendMarkdown(`\nStarted ${new Date(run.createdAt).toLocaleString()}  \n\`${run.runId}\``);
     item.tooltip = tooltip;
     item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };

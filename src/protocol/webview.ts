@@ -45,6 +45,8 @@ const runView = object(
     error: object({ message: str(), hint: str() }),
     /** The newest density view, for models on 1-D or 2-D data. */
     densityGrid: object({ step, grid: densityGrid }),
+    /** Problems met reading the run folder (a damaged line, a rebuilt run.json); the rest is shown. */
+    warnings: arrayOf(str()),
   },
 );
 export type RunView = Infer<typeof runView>;

@@ -7,7 +7,7 @@ import { completeConfig } from '../../src/protocol/config';
 import { decode } from '../../src/protocol/decode';
 import { toDashboard } from '../../src/protocol/webview';
 import { RunHistory } from '../../src/extension/runHistory';
-import { RunFolder } from '../../src/trainer/runs/runFolder';
+import { listRuns, RunFolder } from '../../src/trainer/runs/runFolder';
 
 function makeRun() {
   const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-history-'));
@@ -52,6 +52,40 @@ test('a damaged metrics.jsonl (truncated last line) still opens, with a warning'
   const run = RunHistory.fromDisk(folder.dir);
   assert.deepEqual(run.steps, [1, 2, 3]);
   assert.match(run.warnings.join('\n'), /metrics\.jsonl line 5 is damaged/);
+});
+
+test('a run folder without run.json still lists and opens, rebuilt from its name and metrics, with a warning', () => {
+  const { folder } = makeRun();
+  folder.close();
+  fs.rmSync(path.join(folder.dir, 'run.json'));
+  const run = RunHistory.fromDisk(folder.dir);
+  assert.equal(run.config.family, 'vae');
+  assert.equal(run.config.dataset, 'mnist');
+  assert.deepEqual(run.steps, [1, 2, 3]);
+  assert.deepEqual(run.finalEval, { testNegElbo: 490 });
+  assert.match(run.warnings.join('\n'), /run\.json is missing; rebuilt from the folder name and metrics\.jsonl/);
+  const view = run.toView(String);
+  assert.ok(decode(toDashboard, { type: 'init', run: view }).ok);
+  assert.equal(view.warnings?.length, 1);
+  const [listed] = listRuns(path.dirname(folder.dir));
+  assert.equal(listed.id, path.basename(folder.dir));
+  assert.equal(listed.warnings.length, 1);
+});
+
+test('run.json with settings from another version, or cut off, still lists with a warning; a folder with no run is skipped', () => {
+  const { folder } = makeRun();
+  folder.close();
+  const file = path.join(folder.dir, 'run.json');
+  const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+  fs.writeFileSync(file, JSON.stringify({ ...record, config: { ...record.config, schedule: 'cosine' } }));
+  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /not those of this GenLab version \(config\.schedule: is not a known field/);
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').slice(0, 40));
+  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /run\.json cannot be read/);
+  fs.mkdirSync(path.join(path.dirname(folder.dir), 'notes'));
+  assert.deepEqual(
+    listRuns(path.dirname(folder.dir)).map((r) => r.id),
+    [path.basename(folder.dir)],
+  );
 });
 
 test('a run whose trainer died is shown as interrupted', () => {

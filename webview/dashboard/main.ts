@@ -149,6 +149,7 @@ function handle(msg: ToDashboard): void {
       view.renderHeader(info);
       view.setDataKind(isImageDataset(info.dataset));
       view.renderError(info.error);
+      view.renderWarnings(info.warnings);
       view.renderSamples(info.samples);
       view.renderEvals(info.evals, info.lossKey);
       view.densityView.render(info);

@@ -60,6 +60,7 @@ export class DashboardView {
   private readonly stopButton = h('vscode-button', { id: 'stop-button', title: 'Stop training (the final evaluation, samples and checkpoint are still written)', disabled: true }) as ButtonEl;
   private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, title: 'Write a sample grid now instead of waiting for the next evaluation', disabled: true }) as ButtonEl;
   private readonly error = h('div', { id: 'error-banner', class: 'error-banner', role: 'alert', hidden: true });
+  private readonly warning = h('div', { id: 'warning-banner', class: 'error-banner warning-banner', role: 'status', hidden: true });
   private readonly smoothingInput = h('input', { type: 'range', id: 'smoothing', min: 0, max: SMOOTHING_MAX, step: 0.01, 'aria-describedby': 'smoothing-value' });
   private readonly smoothingValue = h('output', { id: 'smoothing-value', for: 'smoothing', class: 'smoothing-value' });
   private readonly logBox = h('vscode-checkbox', { id: 'log-scale', label: 'Log scale' }) as CheckboxEl;
@@ -144,7 +145,7 @@ export class DashboardView {
       this.evalEmpty,
     );
 
-    root.replaceChildren(this.header, this.error, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard));
+    root.replaceChildren(this.header, this.error, this.warning, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard));
 
     this.stopButton.addEventListener('click', () => {
       if (this.stopButton.disabled) return;
@@ -248,6 +249,16 @@ export class DashboardView {
     this.error.replaceChildren(
       icon('error'),
       h('div', { class: 'error-text' }, h('strong', { class: 'error-message' }, error.message), error.hint ? h('span', { class: 'error-hint' }, error.hint) : null),
+    );
+  }
+
+  /** Problems met reading the run folder: the run is shown as far as it could be read. */
+  renderWarnings(warnings: RunInfo['warnings']): void {
+    this.warning.hidden = !warnings?.length;
+    if (!warnings?.length) return;
+    this.warning.replaceChildren(
+      icon('warning'),
+      h('div', { class: 'error-text' }, h('strong', {}, 'Parts of this run folder could not be read'), ...warnings.map((w) => h('span', { class: 'error-hint' }, w))),
     );
   }
 

@@ -11,7 +11,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainConfig } from '../../protocol/config';
+import { completeConfig, FAMILIES, trainConfig, type TrainConfig } from '../../protocol/config';
+import { DATASETS } from '../../protocol/datasets';
+import { decode } from '../../protocol/decode';
 import type { DensityGrid, TrainerState } from '../../protocol/messages';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
 
@@ -237,6 +239,62 @@ export function readTrainingState(dir: string): { step: number; manifest: unknow
   return { step, manifest, data: fs.readFileSync(path.join(dir, STATE_DATA)) };
 }
 
+/**
+ * A run's record for listing and viewing, also when run.json is damaged or missing (a hand edit, a
+ * copy, an older version): settings that do not decode are kept as they are, and a missing record
+ * is rebuilt from the folder's name and metrics. `warnings` says what was wrong. Undefined for a
+ * folder that holds no run at all.
+ */
+export function readRunForViewing(dir: string): { record: RunRecord & { interrupted: boolean }; warnings: string[] } | undefined {
+  let record: (RunRecord & { interrupted: boolean }) | undefined;
+  let problem: string | undefined;
+  try {
+    record = readRunRecord(dir);
+  } catch (err) {
+    problem = fs.existsSync(path.join(dir, 'run.json')) ? `run.json cannot be read (${err instanceof Error ? err.message : String(err)})` : 'run.json is missing';
+  }
+  if (record) {
+    const checked = decode(trainConfig, record.config, 'config');
+    const known = (FAMILIES as readonly string[]).includes(record.config?.family);
+    if (checked.ok && known) return { record, warnings: [] };
+    if (known) return { record, warnings: [`run.json's settings are not those of this GenLab version (${checked.ok ? '' : checked.error}); shown as recorded`] };
+    problem = `run.json names an unknown family "${String(record.config?.family)}"`;
+  }
+  const metrics = readMetricsLines(path.join(dir, 'metrics.jsonl'));
+  if (!metrics.length && !fs.existsSync(path.join(dir, 'samples'))) return undefined;
+  return { record: rebuiltRecord(dir, metrics), warnings: [`${problem}; rebuilt from the folder name and metrics.jsonl`] };
+}
+
+/** The record a run folder implies: its name says family and dataset (as newRunId writes them), metrics the progress. */
+function rebuiltRecord(dir: string, metrics: MetricsRecord[]): RunRecord & { interrupted: boolean } {
+  const id = path.basename(dir);
+  const family = FAMILIES.find((f) => id.startsWith(`${f}-`)) ?? 'vae';
+  const dataset = DATASETS.find((d) => id.startsWith(`${family}-${d}-`)) ?? completeConfig({ family }).dataset;
+  let config: TrainConfig;
+  try {
+    config = completeConfig({ family, dataset, runsDir: path.dirname(dir) });
+  } catch {
+    config = completeConfig({ family, runsDir: path.dirname(dir) });
+  }
+  const last = metrics.at(-1);
+  const at = fs.statSync(dir).mtime.toISOString();
+  return {
+    formatVersion: 1,
+    id,
+    status: 'stopped',
+    pid: 0,
+    config,
+    seed: config.seed,
+    backend: 'unknown',
+    versions: {},
+    createdAt: at,
+    updatedAt: at,
+    progress: { step: last?.step ?? 0, epoch: last?.epoch ?? 0, totalSteps: last?.step ?? 0 },
+    finalMetrics: Object.assign({}, ...metrics.filter((m) => m.kind === 'eval').map((m) => m.values)),
+    interrupted: false,
+  };
+}
+
 /** Reads a run's record; a `running` run whose process is gone is reported as interrupted. */
 export function readRunRecord(dir: string): RunRecord & { interrupted: boolean } {
   const record = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
@@ -280,4 +338,19 @@ export function listGenerated(runDir: string): (GeneratedRecord & { path: string
         return [];
       }
     });
+}
+
+export type ListedRun = RunRecord & { dir: string; interrupted: boolean; warnings: string[] };
+
+/** Every run under `root` (a light listing: run.json only), newest first; a damaged one is listed with its warnings, a folder that is no run is skipped. */
+export function listRuns(root: string): ListedRun[] {
+  if (!fs.existsSync(root)) return [];
+  const runs: ListedRun[] = [];
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const dir = path.join(root, entry.name);
+    const found = readRunForViewing(dir);
+    if (found) runs.push({ ...found.record, dir, warnings: found.warnings });
+  }
+  return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
