@@ -246,7 +246,7 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
           if (!json) progress.metrics(m, lossKey);
           break;
         case 'eval':
-          if (!json) progress.line(`step ${m.step}: ${formatValues(m.values)}`);
+          if (!json && Object.keys(m.values).length) progress.line(`step ${m.step}: ${formatValues(m.values)}`);
           break;
         case 'error':
           lastError = m;

@@ -77,7 +77,7 @@ export class TrainingSession {
     // A resumed run draws its batches in a new order (a stream forked by the step it resumes at):
     // the loss continues where it was, though not bit for bit as an uninterrupted run would.
     const batchRng = resumedFromStep === undefined ? rng.fork(2) : rng.fork(2).fork(resumedFromStep);
-    const batches = whole ? undefined : new Batcher(data, config.batchSize, batchRng);
+    const batches = whole ? undefined : new Batcher(data, config.batchSize, batchRng, family.grayscale);
     const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
     const model = family.create(config, data, rng.fork(1));
@@ -189,8 +189,8 @@ export class TrainingSession {
    * view (models on 1-D or 2-D data). Returns the path of the main sample grid, if any.
    */
   private writeSamples(model: TrainableModel, run: RunFolder, step: number): string | undefined {
-    if (model.density) {
-      const grid = model.density();
+    const grid = model.density?.();
+    if (grid) {
       this.emit({ type: 'density', step, path: run.writeDensity(step, grid), grid });
     }
     let first: string | undefined;

@@ -126,7 +126,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples follow th
   const data = makeData(2, eightGaussians(3000, rng), eightGaussians(1000, rng), [-12, 12, -12, 12]);
   const model = gaussianFamily.create(completeConfig({ family: 'gaussian' }), data, new Rng(1));
   train(model, data, 300);
-  const view = model.density!();
+  const view = model.density!()!;
   assert.equal(view.field, 'log-density');
   assert.equal(view.values.length, view.width * view.height);
   const cell = (24 / view.width) * (24 / view.height);
@@ -141,14 +141,14 @@ test('the grid log-density integrates to 1 over a wide extent; samples follow th
   close(avg(ys), mean1, 0.3, 'sample mean y');
   close(avg(xs.map((x) => (x - mean0) ** 2)), var0, 0.6, 'sample variance x');
   // Fixed noise: the same parameters give the same samples.
-  assert.deepEqual(model.density!().samples, view.samples);
+  assert.deepEqual(model.density!()!.samples, view.samples);
   model.dispose();
 
   // 1-D: 200 points across the extent.
   const data1 = makeData(1, [1, 2, 3, 4, 10], [4, 6], [-20, 28, 0, 0]);
   const model1 = gaussianFamily.create(completeConfig({ family: 'gaussian', dataset: 'bimodal' }), data1, new Rng(0));
   train(model1, data1, 300);
-  const view1 = model1.density!();
+  const view1 = model1.density!()!;
   assert.equal(view1.height, 1);
   close(view1.values.reduce((s, v) => s + Math.exp(v), 0) * (48 / (view1.width - 1)), 1, 1e-3, '1-D integral');
   assert.equal(view1.samples.length, 600);

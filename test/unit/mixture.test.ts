@@ -139,7 +139,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples come from
   const data = makeData(2, eightGaussians(4000, rng), eightGaussians(1000, rng), [-6, 6, -6, 6]);
   const model = mixtureFamily.create(completeConfig({ family: 'mixture' }), data, new Rng(0));
   runEm(model, data, 30);
-  const view = model.density!();
+  const view = model.density!()!;
   assert.equal(view.field, 'log-density');
   assert.equal(view.values.length, view.width * view.height);
   const mass = view.values.reduce((s, v) => s + Math.exp(v), 0) * (12 / view.width) * (12 / view.height);
@@ -157,7 +157,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples come from
   const data1 = makeData(1, bimodal(3000), bimodal(500), [-6, 6, 0, 0]);
   const model1 = mixtureFamily.create(completeConfig({ family: 'mixture', dataset: 'bimodal', model: { components: 2 } }), data1, new Rng(0));
   runEm(model1, data1, 30);
-  const view1 = model1.density!();
+  const view1 = model1.density!()!;
   assert.equal(view1.height, 1);
   close(view1.values.reduce((s, v) => s + Math.exp(v), 0) * (12 / (view1.width - 1)), 1, 1e-2, '1-D integral');
   assert.equal(view1.samples.length, 600);

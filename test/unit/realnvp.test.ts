@@ -177,7 +177,7 @@ test('no tensors leak: the tensor count is flat across 100 steps, evaluations an
   const start = tf.memory().numTensors;
   train(model, data, 100, 64, rng);
   model.evaluate();
-  model.density!();
+  model.density!()!;
   assert.equal(tf.memory().numTensors, start);
   model.dispose();
 });
@@ -185,12 +185,12 @@ test('no tensors leak: the tensor count is flat across 100 steps, evaluations an
 test('the density view: log-density on the 64x64 grid, 600 samples from fixed base noise', () => {
   const data = pointData('8gaussians', 71);
   const model = realnvpFamily.create(completeConfig({ family: 'realnvp', steps: 10 }), data, new Rng(72));
-  const view = model.density!();
+  const view = model.density!()!;
   assert.equal(view.field, 'log-density');
   assert.deepEqual([view.width, view.height, view.values.length, view.samples.length, view.test.length], [64, 64, 4096, 1200, 1200]);
   assert.ok(view.values.every(Number.isFinite));
   // The same base draws each time: with no training in between, the same samples.
-  assert.deepEqual(model.density!().samples, view.samples);
+  assert.deepEqual(model.density!()!.samples, view.samples);
   model.dispose();
 });
 

@@ -17,15 +17,21 @@ export const ganSpec = familySpec({
   datasets: [...PLANE_DATASETS, ...IMAGE_DATASETS],
   defaultDataset: '8gaussians',
   defaults: {
-    // An MLP generator and discriminator.
-    points: { budget: { steps: 5000 }, batchSize: 256, learningRate: 1e-3, evalEvery: 250, model: { latentDim: 8, hiddenSizes: [128, 128], loss: 'non-saturating' } },
+    // An MLP generator and discriminator; the learning rate is the peak of a cosine decay (as on images).
+    points: { budget: { steps: 5000 }, batchSize: 256, learningRate: 3e-4, evalEvery: 250, model: { latentDim: 8, hiddenSizes: [128, 128], loss: 'non-saturating' } },
     // DCGAN-style: transposed convolutions up, strided convolutions down.
-    images: { budget: { epochs: 5 }, batchSize: 64, learningRate: 2e-4, model: { latentDim: 64, channels: 64, loss: 'non-saturating' } },
+    images: { budget: { epochs: 2 }, batchSize: 64, learningRate: 2e-4, model: { latentDim: 64, channels: 64, loss: 'non-saturating' } },
   },
   options: object(
     { latentDim: num({ int: true, min: 1, max: 1024 }), loss: oneOf(GAN_LOSSES) },
     { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
   ),
+  latentTools: true,
+  temperature: 'Temperature scales the noise: z ~ N(0, T² I); below 1 the samples are more typical and less varied.',
+  exportNote: [
+    '- `generator/`: a layers model from z (latentDim values, drawn from N(0, I)) to a sample: 784 grey levels in [0, 1] for 28x28 images, or the 2 coordinates of a point.',
+    '- `discriminator/`: a layers model from a sample to one logit, the belief that it is real (apply a sigmoid). It is not a density.',
+  ].join('\n'),
   fields: [
     { key: 'latentDim', flag: 'latent-dim', label: 'Noise dimension', prompt: 'Size of the generator input z' },
     { key: 'loss', flag: 'loss', label: 'Loss', prompt: 'Generator loss: non-saturating (log D) or least-squares', choices: GAN_LOSSES },

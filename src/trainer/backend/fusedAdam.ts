@@ -170,3 +170,30 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 export function fusedAdam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number): FusedAdamOptimizer {
   return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
 }
+
+/**
+ * The learning rate at `step` of `total`: `peak`, decayed to zero along half a cosine, so that the
+ * late small steps settle a model where the noisy early ones only circle.
+ */
+export function cosineRate(peak: number, step: number, total: number): number {
+  return peak * 0.5 * (1 + Math.cos(Math.PI * Math.min(step / total, 1)));
+}
+
+/** Fused Adam on a cosine schedule: `advance()` before each update sets its rate and moves on. */
+export class CosineAdam extends FusedAdamOptimizer {
+  /** Updates made so far: the schedule's position, kept in checkpoints so a resumed run continues it. */
+  position = 0;
+
+  constructor(
+    readonly peak: number,
+    readonly totalSteps: number,
+    beta1 = 0.9,
+    beta2 = 0.999,
+  ) {
+    super(peak, beta1, beta2);
+  }
+
+  advance(): void {
+    this.learningRate = cosineRate(this.peak, this.position++, this.totalSteps);
+  }
+}

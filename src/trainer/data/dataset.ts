@@ -30,6 +30,11 @@ export async function loadDataset(name: DatasetName): Promise<Dataset> {
   return { kind: 'points', ...toy };
 }
 
+/** The run's length in steps: given, or its epochs of minibatches. */
+export function plannedSteps(config: { steps?: number; epochs?: number; batchSize: number }, data: Dataset): number {
+  return config.steps ?? Math.max(1, Math.round(config.epochs! * Math.ceil(data.train.count / config.batchSize)));
+}
+
 export function trainCount(data: Dataset): number {
   return data.train.count;
 }
@@ -42,6 +47,12 @@ export function exampleSize(data: Dataset): number {
 /** The whole training set as one tensor, for full-batch families (point data only). */
 export function wholeTrainingSet(data: PointDataset): tf.Tensor2D {
   return tf.tensor2d(data.train.points, [data.train.count, data.dim]);
+}
+
+/** Image `row` of `pixels` (0..255) as values in [0, 1], written into `out` at `at`. */
+export function greyLevels(pixels: Uint8Array, row: number, size: number, out: Float32Array, at = 0): Float32Array {
+  for (let j = 0; j < size; j++) out[at + j] = pixels[row * size + j] / 255;
+  return out;
 }
 
 /**
@@ -59,6 +70,8 @@ export class Batcher {
     private readonly data: Dataset,
     private readonly batchSize: number,
     private readonly rng: Rng,
+    /** Images as grey levels in [0, 1] instead of fresh binary draws. */
+    private readonly grayscale = false,
   ) {
     if (batchSize > data.train.count) {
       throw new UserError(`The batch size ${batchSize} is larger than the ${data.train.count} training examples.`, `Use a batch size of at most ${data.train.count}.`);
@@ -80,7 +93,8 @@ export class Batcher {
     const indices = this.order.subarray(this.cursor, this.cursor + this.batchSize);
     this.cursor += this.batchSize;
     const { data, size } = this;
-    if (data.kind === 'images') binarizeBatch(data.train.pixels, indices, this.rng, this.buffer);
+    if (data.kind === 'images' && this.grayscale) indices.forEach((row, i) => greyLevels(data.train.pixels, row, size, this.buffer, i * size));
+    else if (data.kind === 'images') binarizeBatch(data.train.pixels, indices, this.rng, this.buffer);
     else indices.forEach((row, i) => this.buffer.set(data.train.points.subarray(row * size, (row + 1) * size), i * size));
     return tf.tensor2d(this.buffer, [this.batchSize, this.size]);
   }

@@ -35,7 +35,7 @@ export interface TrainableModel {
   /** Image models: the grids to show and save at this point of training (same noise each time, so they evolve). */
   sample?(): SampleGrid[];
   /** Models on 1-D or 2-D data: what they say about the density on a grid, with samples and test points. */
-  density?(): DensityGrid;
+  density?(): DensityGrid | undefined;
   /**
    * After training: `count` new samples with noise from `rng`, scaled by `temperature` (1 = the
    * model's own distribution): a grid for image models, rows of points for the others.
@@ -56,6 +56,8 @@ export interface ModelFamily<F extends Family = Family> {
   family: F;
   /** Each step sees the whole training set (EM, closed-form fits) instead of a minibatch. */
   fullBatch?: boolean;
+  /** Image batches keep their grey levels in [0, 1] instead of being binarised (models of real-valued pixels). */
+  grayscale?: boolean;
   /** Builds the model for this data; throws a UserError naming the fix for data it cannot model. */
   create(config: TrainConfig<F>, data: Dataset, rng: Rng): TrainableModel;
 }

@@ -1,10 +1,231 @@
-// Placeholder until the family lands: registered so the protocol, CLI and palette know it.
+/**
+ * Generative adversarial network (Goodfellow et al. 2014): an implicit density model. A generator
+ * maps noise z ~ N(0, I) to data, and a discriminator learns to tell real data from generated;
+ * the generator has no log p(x). GenLab scores it by its samples instead: on 2-D data, the
+ * Jensen-Shannon and KL divergences between histograms of real and generated points, and the
+ * discriminator's output over the plane (which is not a density) as its view.
+ *
+ * On 2-D data both networks are MLPs. On images the GAN is DCGAN-style (Radford et al. 2016): a
+ * dense layer to 7x7 feature maps and two transposed convolutions up to 28x28 with a sigmoid (grey
+ * levels in [0, 1]); the discriminator mirrors it with two strided convolutions and LeakyReLU.
+ *
+ * Losses, on discriminator logits l: non-saturating, D minimises softplus(-l(x)) + softplus(l(G(z)))
+ * and G minimises softplus(-l(G(z))); least-squares (Mao et al. 2017), D minimises
+ * ((l(x) - 1)² + l(G(z))²) / 2 and G minimises (l(G(z)) - 1)² / 2.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as path from 'node:path';
+import type { TrainConfig } from '../../protocol/config';
+import type { DensityGrid } from '../../protocol/messages';
+import { CosineAdam } from '../backend/fusedAdam';
+import { type Dataset, type PointDataset, plannedSteps } from '../data/dataset';
+import type { ImageDataset } from '../data/imageDatasets';
 import { UserError } from '../errors';
-import type { ModelFamily } from './family';
+import type { Rng } from '../rng';
+import { saveLayersModel } from '../runs/layersFormat';
+import { densityView, gridPoints } from './densityGrid';
+import type { LatentTools, ModelFamily, SampleGrid, TrainableModel } from './family';
+import { histogramDivergence } from './histogramDivergence';
+import { latentTools } from './latentTools';
+import { mlp } from './networks';
+import { layersModelPart, numbersPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
+
+/** Points drawn for the density view, and for the histogram divergence at each evaluation. */
+const VIEW_SAMPLES = 600;
+const EVAL_SAMPLES = 10_000;
+const GRID = 8;
+/** Adam's β1 = 0.5, as DCGAN found steadier for the two-player game than 0.9. */
+const BETA1 = 0.5;
+
+type Loss = TrainConfig<'gan'>['model']['loss'];
+
+function discriminatorLoss(loss: Loss, real: tf.Tensor, fake: tf.Tensor): tf.Scalar {
+  return tf.tidy(() =>
+    loss === 'least-squares'
+      ? tf.mul(0.5, tf.add(tf.mean(tf.square(tf.sub(real, 1))), tf.mean(tf.square(fake))))
+      : tf.add(tf.mean(tf.softplus(tf.neg(real))), tf.mean(tf.softplus(fake))),
+  ) as tf.Scalar;
+}
+
+function generatorLoss(loss: Loss, fake: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => (loss === 'least-squares' ? tf.mul(0.5, tf.mean(tf.square(tf.sub(fake, 1)))) : tf.mean(tf.softplus(tf.neg(fake))))) as tf.Scalar;
+}
+
+function dcganGenerator(latentDim: number, channels: number, seed: number): tfl.Sequential {
+  const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed + k });
+  const half = Math.max(1, Math.round(channels / 2));
+  return tfl.sequential({
+    name: 'generator',
+    layers: [
+      tfl.layers.dense({ inputShape: [latentDim], units: 7 * 7 * channels, activation: 'relu', kernelInitializer: init(0) }),
+      tfl.layers.reshape({ targetShape: [7, 7, channels] }),
+      tfl.layers.conv2dTranspose({ filters: half, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1) }),
+      tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'sigmoid', kernelInitializer: init(2) }),
+      tfl.layers.flatten(),
+    ],
+  });
+}
+
+function dcganDiscriminator(width: number, height: number, channels: number, seed: number): tfl.Sequential {
+  const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed + k });
+  const half = Math.max(1, Math.round(channels / 2));
+  return tfl.sequential({
+    name: 'discriminator',
+    layers: [
+      tfl.layers.reshape({ inputShape: [width * height], targetShape: [height, width, 1] }),
+      tfl.layers.conv2d({ filters: half, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(0) }),
+      tfl.layers.leakyReLU({ alpha: 0.2 }),
+      tfl.layers.conv2d({ filters: channels, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(1) }),
+      tfl.layers.leakyReLU({ alpha: 0.2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 1, kernelInitializer: init(2) }),
+    ],
+  });
+}
+
+const variablesOf = (model: tfl.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+class Gan implements TrainableModel {
+  private readonly generator: tfl.Sequential;
+  private readonly discriminator: tfl.Sequential;
+  private readonly gOptimizer: CosineAdam;
+  private readonly dOptimizer: CosineAdam;
+  private readonly latentDim: number;
+  private readonly loss: Loss;
+  /** Fixed noise for the views, so they show the same draws as training goes on. */
+  private readonly viewZ: tf.Tensor2D;
+  readonly getState: TrainingState['getState'];
+  readonly setState: TrainingState['setState'];
+  readonly latentTools?: LatentTools;
+
+  constructor(
+    config: TrainConfig<'gan'>,
+    private readonly data: Dataset,
+    private readonly rng: Rng,
+  ) {
+    const { latentDim, loss, hiddenSizes, channels } = config.model;
+    this.latentDim = latentDim;
+    this.loss = loss;
+    const seed = Math.floor(rng.next() * 1e6);
+    if (data.kind === 'images') {
+      const width = channels ?? 64;
+      this.generator = dcganGenerator(latentDim, width, seed);
+      this.discriminator = dcganDiscriminator(data.width, data.height, width, seed + 1000);
+      this.latentTools = latentTools(latentDim, (z, n) => this.decode(z, n), data.width, data.height);
+    } else {
+      const hidden = hiddenSizes ?? [128, 128];
+      this.generator = mlp('generator', [latentDim, ...hidden, data.dim], seed);
+      this.discriminator = mlp('discriminator', [data.dim, ...hidden, 1], seed + 1000);
+    }
+    // Both rates decay to zero over the run: a GAN's generator otherwise keeps sharpening its modes
+    // against a discriminator that keeps adapting, and the histogram divergence drifts back up.
+    const steps = plannedSteps(config, data);
+    this.gOptimizer = new CosineAdam(config.learningRate, steps, BETA1);
+    this.dOptimizer = new CosineAdam(config.learningRate, steps, BETA1);
+    const views = data.kind === 'images' ? GRID * GRID : VIEW_SAMPLES;
+    this.viewZ = this.noise(views, rng.fork(1));
+    ({ getState: this.getState, setState: this.setState } = trainingState([
+      layersModelPart('generator', this.generator),
+      layersModelPart('discriminator', this.discriminator),
+      optimizerPart('adam-generator', this.gOptimizer),
+      optimizerPart('adam-discriminator', this.dOptimizer),
+      numbersPart('step', () => [this.gOptimizer.position], ([step]) => (this.gOptimizer.position = this.dOptimizer.position = step)),
+    ]));
+  }
+
+  private noise(rows: number, rng: Rng, scale = 1): tf.Tensor2D {
+    const z = rng.fillNormal(new Float32Array(rows * this.latentDim));
+    if (scale !== 1) for (let i = 0; i < z.length; i++) z[i] *= scale;
+    return tf.tensor2d(z, [rows, this.latentDim]);
+  }
+
+  private generate2d(z: tf.Tensor2D): Float32Array {
+    return tf.tidy(() => (this.generator.apply(z) as tf.Tensor).dataSync() as Float32Array);
+  }
+
+  private decode(z: Float32Array, count: number): Float32Array {
+    const t = tf.tensor2d(z, [count, this.latentDim]);
+    const out = this.generate2d(t);
+    t.dispose();
+    return out;
+  }
+
+  /** One discriminator step on real and generated data, then one generator step on fresh noise. */
+  trainStep(batch: tf.Tensor2D): Record<string, number> {
+    const rows = batch.shape[0];
+    const zD = this.noise(rows, this.rng);
+    const zG = this.noise(rows, this.rng);
+    this.dOptimizer.advance();
+    this.gOptimizer.advance();
+    const d = this.dOptimizer.minimize(
+      () => {
+        const fake = this.generator.apply(zD) as tf.Tensor;
+        return discriminatorLoss(this.loss, this.discriminator.apply(batch) as tf.Tensor, this.discriminator.apply(fake) as tf.Tensor);
+      },
+      true,
+      variablesOf(this.discriminator),
+    )!;
+    const g = this.gOptimizer.minimize(() => generatorLoss(this.loss, this.discriminator.apply(this.generator.apply(zG)) as tf.Tensor), true, variablesOf(this.generator))!;
+    const values = { discriminator: d.dataSync()[0], generator: g.dataSync()[0] };
+    tf.dispose([d, g, zD, zG]);
+    return values;
+  }
+
+  /** On points: how far the generated histogram is from the held-out one. Images have no such score here. */
+  evaluate(): Record<string, number> {
+    if (this.data.kind !== 'points') return {};
+    const z = this.noise(EVAL_SAMPLES, this.rng.fork(2));
+    const generated = this.generate2d(z);
+    z.dispose();
+    return histogramDivergence(this.data.test.points, generated, this.data);
+  }
+
+  sample(): SampleGrid[] {
+    const data = this.data;
+    if (data.kind !== 'images') return [];
+    return [{ kind: 'samples', pixels: this.generate2d(this.viewZ), count: GRID * GRID, cols: GRID, width: data.width, height: data.height }];
+  }
+
+  density(): DensityGrid | undefined {
+    if (this.data.kind !== 'points') return undefined;
+    const data: PointDataset = this.data;
+    const { points } = gridPoints(data);
+    const values = tf.tidy(() => tf.sigmoid(this.discriminator.apply(tf.tensor2d(points, [points.length / data.dim, data.dim])) as tf.Tensor).dataSync());
+    return densityView('discriminator', data, values, this.generate2d(this.viewZ));
+  }
+
+  /** Temperature scales the noise: z ~ N(0, T² I). */
+  generate(count: number, rng: Rng, temperature: number): SampleGrid | Float32Array {
+    const z = this.noise(count, rng, temperature);
+    const out = this.generate2d(z);
+    z.dispose();
+    const data = this.data;
+    if (data.kind !== 'images') return out;
+    return { kind: 'samples', pixels: out, count, cols: Math.ceil(Math.sqrt(count)), width: data.width, height: data.height };
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveLayersModel(this.generator, path.join(dir, 'generator'));
+    await saveLayersModel(this.discriminator, path.join(dir, 'discriminator'));
+  }
+
+  dispose(): void {
+    this.generator.dispose();
+    this.discriminator.dispose();
+    this.gOptimizer.dispose();
+    this.dOptimizer.dispose();
+    this.viewZ.dispose();
+  }
+}
 
 export const ganFamily: ModelFamily<'gan'> = {
   family: 'gan',
-  create: () => {
-    throw new UserError('This family is not implemented yet.', 'Choose another family.');
+  grayscale: true,
+  create: (config, data, rng) => {
+    if (data.kind === 'points' && data.dim !== 2) {
+      throw new UserError(`The GAN here generates 2-D points or images; ${config.dataset} is 1-D.`, 'Choose a 2-D dataset such as 8gaussians, or an image dataset.');
+    }
+    return new Gan(config, data as ImageDataset | PointDataset, rng);
   },
 };

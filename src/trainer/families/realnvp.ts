@@ -27,10 +27,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
-import type { PointDataset } from '../data/dataset';
+import { type PointDataset, plannedSteps } from '../data/dataset';
 import { UserError } from '../errors';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { FusedAdamOptimizer } from '../backend/fusedAdam';
+import { CosineAdam } from '../backend/fusedAdam';
 import { F32, forLoop, I32, V128, op, v, type WasmFunction, wasmFunctions } from '../backend/wasmAsm';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
@@ -682,26 +682,9 @@ export function pointMoments(points: ArrayLike<number>, n: number): { mean: [num
 }
 
 /** Adam (fused on wasm) whose learning rate the model sets each step. */
-class ScheduledAdam extends FusedAdamOptimizer {
-  setLearningRate(rate: number): void {
-    this.learningRate = rate;
-  }
-}
-
-/**
- * The learning rate at `step` of `total`: the configured rate, decayed to zero along half a cosine,
- * so that the late small steps settle the flow where the noisy early ones only circle.
- */
-export function cosineRate(peak: number, step: number, total: number): number {
-  return peak * 0.5 * (1 + Math.cos(Math.PI * Math.min(step / total, 1)));
-}
-
 class RealNvp implements TrainableModel {
   readonly flow: RealNvpFlow;
-  private readonly optimizer: ScheduledAdam;
-  private readonly peakRate: number;
-  private readonly totalSteps: number;
-  private step = 0;
+  private readonly optimizer: CosineAdam;
   /** Fixed base draws, so the density view's samples move smoothly as training goes on. */
   private readonly baseNoise: Float32Array;
   private readonly grid: Float32Array;
@@ -716,21 +699,19 @@ class RealNvp implements TrainableModel {
     const { couplings, hiddenSizes } = config.model;
     const moments = pointMoments(data.train.points, data.train.count);
     this.flow = new RealNvpFlow({ couplings, hiddenSizes, scaleBound: SCALE_BOUND, ...moments }, Math.floor(rng.next() * 1e6));
-    this.optimizer = new ScheduledAdam(config.learningRate, 0.9, 0.999);
-    this.peakRate = config.learningRate;
-    this.totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * Math.ceil(data.train.count / config.batchSize)));
+    this.optimizer = new CosineAdam(config.learningRate, plannedSteps(config, data));
     this.baseNoise = rng.fork(1).fillNormal(new Float32Array(SAMPLES * 2));
     this.grid = gridPoints(data).points;
     ({ getState: this.getState, setState: this.setState } = trainingState([
       ...this.flow.couplings.map((c, k) => layersModelPart(couplingName(k), c.net)),
       optimizerPart('adam', this.optimizer),
       // The cosine schedule's position.
-      numbersPart('step', () => [this.step], ([step]) => (this.step = step)),
+      numbersPart('step', () => [this.optimizer.position], ([step]) => (this.optimizer.position = step)),
     ]));
   }
 
   trainStep(batch: tf.Tensor2D): Record<string, number> {
-    this.optimizer.setLearningRate(cosineRate(this.peakRate, this.step++, this.totalSteps));
+    this.optimizer.advance();
     const { nll, grads } = this.flow.lossAndGradients(batch.dataSync(), batch.shape[0]);
     this.optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose(Object.values(grads));

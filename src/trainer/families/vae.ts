@@ -13,6 +13,7 @@ import { fusedAdam } from '../backend/fusedAdam';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import type { ModelFamily, SampleGrid, TrainableModel } from './family';
+import { mlp } from './networks';
 
 const EVAL_BATCH = 1000;
 const GRID = 8;
@@ -111,23 +112,6 @@ function latentStep(h: tf.Tensor2D, eps: tf.Tensor2D): { z: tf.Tensor2D; meanKl:
     };
   }) as Parameters<typeof tf.customGrad>[0])(h) as tf.Scalar;
   return { z, meanKl };
-}
-
-function mlp(name: string, sizes: number[], seed: number): tfl.Sequential {
-  const model = tfl.sequential({ name });
-  sizes.slice(1).forEach((units, i) => {
-    const last = i === sizes.length - 2;
-    model.add(
-      tfl.layers.dense({
-        units,
-        inputShape: i === 0 ? [sizes[0]] : undefined,
-        activation: last ? 'linear' : 'relu',
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
-        name: `${name}_dense${i}`,
-      }),
-    );
-  });
-  return model;
 }
 
 class Vae implements TrainableModel {
