@@ -16,12 +16,18 @@ export const ddpmSpec = familySpec({
   defaultDataset: '8gaussians',
   defaults: {
     points: { budget: { steps: 10000 }, batchSize: 256, learningRate: 1e-3, evalEvery: 1000, model: { timesteps: 100, hiddenSizes: [128, 128, 128] } },
-    images: { budget: { epochs: 3 }, batchSize: 64, learningRate: 2e-4, model: { timesteps: 1000, channels: 32 } },
+    // A small net and T = 100: on 2 cores a reverse process of 1,000 steps of a wider net takes minutes per grid.
+    images: { budget: { epochs: 2 }, batchSize: 64, learningRate: 1e-3, model: { timesteps: 100, channels: 16 } },
   },
   options: object(
     { timesteps: num({ int: true, min: 2, max: 4000 }) },
     { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
   ),
+  temperature: 'Temperature scales the starting noise and the noise added at each reverse step; below 1 the samples are smoother and less varied.',
+  exportNote: [
+    '- `denoiser/`: a layers model predicting the noise ε in x_t. For points its input is [x_t (standardised), a 16-value sinusoidal embedding of t]; for images, 28x28 maps of x_t in [-1, 1] with the embedding as 16 extra channels.',
+    '- Sampling needs the cosine noise schedule (Nichol & Dhariwal 2021) with the same number of steps T as in training (see the training configuration below).',
+  ].join('\n'),
   fields: [
     { key: 'timesteps', flag: 'timesteps', label: 'Diffusion steps', prompt: 'Noise levels T of the forward process' },
     { key: 'hiddenSizes', flag: 'hidden', label: 'Hidden layers', prompt: 'Hidden layer sizes of the denoiser, comma-separated', list: true, only: 'points' },
