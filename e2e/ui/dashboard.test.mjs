@@ -60,7 +60,7 @@ export default async function dashboard({ page, workspace, screenshot, runComman
   log(`chart points: ${first} → ${later}`);
   assert.ok(later > first, `the chart's point count grows (${first} → ${later})`);
 
-  const prior = frame.locator('img#sample-prior');
+  const prior = frame.locator('img#sample-samples');
   await until('a sample grid is shown', async () => prior.evaluate((img) => img.complete && img.naturalWidth > 0 && Number(img.dataset.step) > 0).catch(() => false));
   await sleep(2500);
   await screenshot('dashboard');

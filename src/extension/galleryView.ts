@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { decode } from '../protocol/decode';
 import { fromGallery, type ToGallery } from '../protocol/webview';
-import { listGenerated } from '../trainer/runs/runFolder';
+import { listGenerated, MAIN_SAMPLES } from '../trainer/runs/runFolder';
 import type { RunCatalog } from './runCatalog';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 
@@ -64,7 +64,7 @@ export class GalleryView implements vscode.WebviewViewProvider {
         state: run.state,
         createdAt: run.createdAt,
         grids: [
-          ...this.catalog.grids(run).map((g) => ({ step: g.step, kind: 'prior', uri: asUri(g.path) })),
+          ...this.catalog.grids(run).map((g) => ({ step: g.step, kind: MAIN_SAMPLES, uri: asUri(g.path) })),
           ...listGenerated(run.dir)
             .filter((g) => g.path.endsWith('.png'))
             .map((g) => ({ step: g.step, kind: 'generated', caption: g.caption, uri: asUri(g.path) })),

@@ -4,10 +4,9 @@
  */
 import * as vscode from 'vscode';
 import type { RunState } from '../protocol/webview';
-import { listSampleFiles } from '../trainer/runs/runFolder';
+import { listRuns, listSampleFiles, MAIN_SAMPLES } from '../trainer/runs/runFolder';
 import { RunHistory, runTitle } from './runHistory';
 import type { RunManager } from './runManager';
-import { listRuns } from '../trainer/runs/runFolder';
 import { runsRoot } from './runsFolder';
 
 export interface RunEntry {
@@ -76,8 +75,8 @@ export class RunCatalog {
     }
   }
 
-  /** The prior-sample grids of a run, oldest first. */
+  /** The main sample grids of a run, oldest first. */
   grids(entry: RunEntry): { step: number; path: string }[] {
-    return listSampleFiles(entry.dir).filter((s) => s.kind === 'prior');
+    return listSampleFiles(entry.dir).filter((s) => s.kind === MAIN_SAMPLES);
   }
 }

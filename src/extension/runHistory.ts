@@ -177,6 +177,7 @@ export class RunHistory {
       ...(this.error ? { error: this.error } : {}),
       ...(this.densityGrid ? { densityGrid: this.densityGrid } : {}),
       ...(this.warnings.length ? { warnings: this.warnings } : {}),
+      ...(info.grids ? { grids: info.grids } : {}),
     };
   }
 }

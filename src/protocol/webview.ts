@@ -45,6 +45,8 @@ const runView = object(
     error: object({ message: str(), hint: str() }),
     /** The newest density view, for models on 1-D or 2-D data. */
     densityGrid: object({ step, grid: densityGrid }),
+    /** The family's image grids with their captions, in the order shown. */
+    grids: arrayOf(object({ kind: str(), title: str(), note: str() })),
     /** Problems met reading the run folder (a damaged line, a rebuilt run.json); the rest is shown. */
     warnings: arrayOf(str()),
   },

@@ -79,9 +79,9 @@ test('a run trains to its step budget, then reports finished with eval, samples 
   assert.deepEqual(
     t.of('samples').map((s) => [s.step, s.kind]),
     [
-      [30, 'prior'],
+      [30, 'samples'],
       [30, 'reconstruction'],
-      [60, 'prior'],
+      [60, 'samples'],
       [60, 'reconstruction'],
     ],
   );

@@ -17,7 +17,7 @@ function makeRun() {
     folder.appendMetrics({ kind: 'train', step, epoch: step / 469, elapsedMs: step * 50, values: { negElbo: 500 - step, recon: 480 - step, kl: 20 } });
   }
   folder.appendMetrics({ kind: 'eval', step: 3, epoch: 3 / 469, elapsedMs: 160, values: { testNegElbo: 490 } });
-  folder.writeSample(3, 'prior', Buffer.from('png'));
+  folder.writeSample(3, 'samples', Buffer.from('png'));
   folder.writeSample(3, 'reconstruction', Buffer.from('png'));
   return { folder, config };
 }
@@ -33,7 +33,7 @@ test('a run read from disk has its whole history, and its view passes the dashbo
   assert.deepEqual(run.finalEval, { testNegElbo: 490 });
   assert.deepEqual(
     run.latestSamples().map((s) => s.kind),
-    ['prior', 'reconstruction'],
+    ['samples', 'reconstruction'],
   );
   const view = run.toView((f) => `uri:${path.basename(f)}`);
   const checked = decode(toDashboard, { type: 'init', run: view });

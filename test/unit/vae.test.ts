@@ -6,6 +6,8 @@ import { initBackend } from '../../src/trainer/backend/select';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from '../../src/trainer/data/imageDatasets';
 import { bernoulliNll, gaussianKl, vaeFamily } from '../../src/trainer/families/vae';
 import { Rng } from '../../src/trainer/rng';
+import { Batcher } from '../../src/trainer/data/dataset';
+import { eightGaussians, pointData } from './pointData';
 
 let data: ImageDataset;
 
@@ -78,11 +80,40 @@ test('the sample grids are 8x8 images in [0, 1]: prior samples and test reconstr
   assert.deepEqual(
     grids.map((g) => [g.kind, g.count, g.cols, g.pixels.length]),
     [
-      ['prior', 64, 8, 64 * 784],
+      ['samples', 64, 8, 64 * 784],
       ['reconstruction', 64, 8, 64 * 784],
     ],
   );
   for (const g of grids) assert.ok(g.pixels.every((v) => v >= 0 && v <= 1));
   // The reconstruction grid's first row holds test images themselves (binary).
   assert.ok(grids[1].pixels.subarray(0, 8 * 784).every((v) => v === 0 || v === 1));
+});
+
+test('a VAE on 2-D points trains (its test -ELBO falls clearly); its ELBO heatmap is a bound, higher on the data than far from it', () => {
+  const rng = new Rng(6);
+  const points = pointData(2, eightGaussians(20000, rng), eightGaussians(4000, rng), [-4, 4, -4, 4]);
+  const config = completeConfig({ family: 'vae', dataset: '8gaussians', steps: 800, model: { hiddenSizes: [64, 64] } });
+  const model = vaeFamily.create(config, points, new Rng(7));
+  const before = model.evaluate();
+  const batches = new Batcher(points, 256, new Rng(8));
+  for (let i = 0; i < 800; i++) {
+    const x = batches.next();
+    const v = model.trainStep(x);
+    x.dispose();
+    assert.ok(Math.abs(v.negElbo - (v.recon + v.kl)) < 1e-3, '-ELBO = reconstruction + KL');
+  }
+  const after = model.evaluate();
+  assert.ok(after.testNegElbo < before.testNegElbo - 1, `test -ELBO ${before.testNegElbo} → ${after.testNegElbo}`);
+  assert.ok(after.testNllIwae <= after.testNegElbo + 0.02, 'the importance-weighted bound is at least as tight');
+  const view = model.density!()!;
+  assert.equal(view.field, 'elbo');
+  const at = (x: number, y: number) => {
+    const c = Math.floor(((x + 4) / 8) * view.width);
+    const r = Math.floor(((4 - y) / 8) * view.height);
+    return view.values[r * view.width + c];
+  };
+  // A mode's centre (2.83, 0) against an empty corner of the plane.
+  assert.ok(at(2.83, 0) > at(-3.8, 3.8) + 3, `ELBO at a mode ${at(2.83, 0)}, in a corner ${at(-3.8, 3.8)}`);
+  assert.equal(view.samples.length % 2, 0);
+  model.dispose();
 });

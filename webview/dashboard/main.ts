@@ -150,6 +150,7 @@ function handle(msg: ToDashboard): void {
       view.setDataKind(isImageDataset(info.dataset));
       view.renderError(info.error);
       view.renderWarnings(info.warnings);
+      view.setGrids(info.grids ?? []);
       view.renderSamples(info.samples);
       view.renderEvals(info.evals, info.lossKey);
       view.densityView.render(info);

@@ -25,15 +25,7 @@ export interface ViewActions {
   resetZoom(): void;
 }
 
-/** Known sample kinds, in the order shown, with their captions. */
-const SAMPLE_KINDS: Record<string, { title: string; note?: string; alt: string }> = {
-  prior: { title: 'Samples from the prior', note: 'decoded from z ~ N(0, I), the same draws at every step', alt: 'Grid of images decoded from random draws of the prior' },
-  reconstruction: {
-    title: 'Reconstructions',
-    note: 'odd rows: test images; even rows: reconstructions',
-    alt: 'Grid of test images, each row followed by a row of their reconstructions',
-  },
-};
+type GridCaption = NonNullable<RunInfo['grids']>[number];
 
 type ButtonEl = HTMLElement & { disabled: boolean };
 type CheckboxEl = HTMLElement & { checked: boolean };
@@ -69,6 +61,7 @@ export class DashboardView {
   private readonly unitHint = h('span', {}, 'Values in nats per image.');
   private samplesCard!: HTMLElement;
   private readonly sampleFigures = new Map<string, { figure: HTMLElement; frame: HTMLElement; img: HTMLImageElement; step: HTMLElement; empty: HTMLElement }>();
+  private captions = new Map<string, GridCaption>();
   private readonly evalBody = h('tbody');
   private readonly evalHead = h('tr');
   private readonly evalEmpty = h('p', { class: 'empty-note' }, 'No evaluation yet: the test set is scored at the end of each epoch.');
@@ -122,7 +115,6 @@ export class DashboardView {
       h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom; double-click or Reset zoom to see the whole run. ', this.unitHint),
     );
 
-    for (const [kind, info] of Object.entries(SAMPLE_KINDS)) this.sampleFigure(kind, info);
     const samplesCard = (this.samplesCard = h(
       'section',
       { class: 'card', 'aria-labelledby': 'samples-heading' },
@@ -262,10 +254,23 @@ export class DashboardView {
     );
   }
 
-  private sampleFigure(kind: string, info: { title: string; note?: string; alt: string }) {
+  /** The family's grids, in its order, each waiting for its first image; any other figure goes. */
+  setGrids(grids: GridCaption[]): void {
+    this.captions = new Map(grids.map((g) => [g.kind, g]));
+    for (const [kind, f] of this.sampleFigures) {
+      if (!this.captions.has(kind)) {
+        f.figure.remove();
+        this.sampleFigures.delete(kind);
+      }
+    }
+    for (const g of grids) this.samples.append(this.sampleFigure(g.kind).figure);
+  }
+
+  private sampleFigure(kind: string) {
+    const info = this.captions.get(kind) ?? { kind, title: kind, note: '' };
     let entry = this.sampleFigures.get(kind);
     if (entry) return entry;
-    const img = h('img', { id: `sample-${kind}`, class: 'sample-img', alt: info.alt, hidden: true, decoding: 'async' });
+    const img = h('img', { id: `sample-${kind}`, class: 'sample-img', alt: info.note ? `${info.title}: ${info.note}` : info.title, hidden: true, decoding: 'async' });
     const step = h('span', { class: 'sample-step' });
     const empty = h('div', { class: 'sample-empty' }, icon('file-media'), h('span', {}, 'No samples yet'));
     const frame = h('div', { class: 'sample-frame', 'data-empty': '' }, img, empty);
@@ -284,7 +289,7 @@ export class DashboardView {
 
   renderSamples(samples: SampleImage[]): void {
     for (const s of samples) {
-      const f = this.sampleFigure(s.kind, SAMPLE_KINDS[s.kind] ?? { title: s.kind, alt: `Sample grid: ${s.kind}` });
+      const f = this.sampleFigure(s.kind);
       if (f.img.getAttribute('src') !== s.uri) f.img.src = s.uri;
       f.img.hidden = false;
       f.img.dataset.step = String(s.step);

@@ -23,6 +23,10 @@ export const ddpmSpec = familySpec({
     { timesteps: num({ int: true, min: 2, max: 4000 }) },
     { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
   ),
+  grids: [
+    { kind: 'samples', title: 'Samples', note: 'the reverse process from fixed noise, the same draws at every step' },
+    { kind: 'reverse', title: 'Reverse process', note: 'each row one sample, from pure noise (left) to the image (right)' },
+  ],
   temperature: 'Temperature scales the starting noise and the noise added at each reverse step; below 1 the samples are smoother and less varied.',
   exportNote: [
     '- `denoiser/`: a layers model predicting the noise ε in x_t. For points its input is [x_t (standardised), a 16-value sinusoidal embedding of t]; for images, 28x28 maps of x_t in [-1, 1] with the embedding as 16 extra channels.',

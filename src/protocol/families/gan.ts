@@ -26,6 +26,7 @@ export const ganSpec = familySpec({
     { latentDim: num({ int: true, min: 1, max: 1024 }), loss: oneOf(GAN_LOSSES) },
     { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
   ),
+  grids: [{ kind: 'samples', title: 'Samples', note: 'the generator on fixed noise z ~ N(0, I), the same draws at every step' }],
   latentTools: true,
   temperature: 'Temperature scales the noise: z ~ N(0, T² I); below 1 the samples are more typical and less varied.',
   exportNote: [

@@ -66,12 +66,21 @@ export interface FamilySpec<O extends object = object> {
   without?: ('learningRate' | 'batchSize')[];
   /** What one step is called when it is not an optimiser step, e.g. "EM iterations". */
   stepsLabel?: string;
+  /** The grids an image model draws at each evaluation, in the order shown, with their captions. */
+  grids?: GridCaption[];
   /** Latent-variable image models: interpolations and traversals after training (Explore Latent Space). */
   latentTools?: boolean;
   /** What "temperature" means when sampling after training, if the family has one. */
   temperature?: string;
   /** Markdown for the README of an exported model: which files hold what, and what goes in and out. */
   exportNote?: string;
+}
+
+export interface GridCaption {
+  kind: string;
+  title: string;
+  /** How the grid is made, shown under it. */
+  note: string;
 }
 
 /** Keeps each spec's option type while checking it against the interface. */

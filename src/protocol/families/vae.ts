@@ -22,6 +22,12 @@ export const vaeSpec = familySpec({
     latentDim: num({ int: true, min: 1, max: 1024 }),
     hiddenSizes: arrayOf(num({ int: true, min: 1, max: 8192 }), { minLength: 1 }),
   }),
+  grids: [
+    { kind: 'samples', title: 'Samples from the prior', note: 'decoded from z ~ N(0, I), the same draws at every step' },
+    { kind: 'reconstruction', title: 'Reconstructions', note: 'odd rows: test images; even rows: their reconstructions' },
+  ],
+  latentTools: true,
+  temperature: 'Temperature scales the prior: z ~ N(0, T² I); below 1 the samples are more typical and less varied.',
   exportNote: [
     '- `encoder/`: a layers model from x (784 pixels in [0, 1] for 28x28 images, or the 2 coordinates of a point) to `[mu | logVar]`, 2 x latentDim values.',
     '- `decoder/`: a layers model from z (latentDim values) to the decoder\'s output: 784 Bernoulli logits for images (apply a sigmoid for pixel probabilities), or `[mean | logVar]` of a Gaussian for points.',

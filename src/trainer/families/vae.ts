@@ -8,12 +8,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { ImageDataset } from '../data/imageDatasets';
-import { UserError } from '../errors';
 import { fusedAdam } from '../backend/fusedAdam';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
-import type { ModelFamily, SampleGrid, TrainableModel } from './family';
+import type { LatentTools, ModelFamily, SampleGrid, TrainableModel } from './family';
+import { latentTools } from './latentTools';
 import { mlp } from './networks';
+import { layersModelPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
+import { PointVae } from './vaePoints';
 
 const EVAL_BATCH = 1000;
 const GRID = 8;
@@ -123,6 +125,9 @@ class Vae implements TrainableModel {
   /** Fixed prior draws, so the sample grid shows the same latent points as training goes on. */
   private readonly priorZ: tf.Tensor2D;
   private readonly reconInputs: tf.Tensor2D;
+  readonly getState: TrainingState['getState'];
+  readonly setState: TrainingState['setState'];
+  readonly latentTools: LatentTools;
 
   constructor(
     config: TrainConfig<'vae'>,
@@ -142,6 +147,27 @@ class Vae implements TrainableModel {
     // Reconstructions are shown as pairs of rows: originals above, reconstructions below.
     const originals = data.testBinary.subarray(0, (GRID * GRID * this.dims) / 2);
     this.reconInputs = tf.tensor2d(originals, [(GRID * GRID) / 2, this.dims]);
+    ({ getState: this.getState, setState: this.setState } = trainingState([
+      layersModelPart('encoder', this.encoder),
+      layersModelPart('decoder', this.decoder),
+      optimizerPart('adam', this.optimizer),
+    ]));
+    this.latentTools = latentTools(latentDim, (z, n) => this.decodeMeans(tf.tensor2d(z, [n, latentDim])), data.width, data.height);
+  }
+
+  /** Pixel probabilities sigmoid(decoder(z)) for latent rows z, which it disposes. */
+  private decodeMeans(z: tf.Tensor2D): Float32Array {
+    const out = tf.tidy(() => tf.sigmoid(this.decoder.apply(z) as tf.Tensor).dataSync() as Float32Array);
+    z.dispose();
+    return out;
+  }
+
+  /** Temperature scales the prior: z ~ N(0, T² I); images show pixel probabilities. */
+  generate(count: number, rng: Rng, temperature: number): SampleGrid {
+    const z = this.noise(count, rng);
+    const pixels = this.decodeMeans(tf.tidy(() => tf.mul(z, temperature) as tf.Tensor2D));
+    z.dispose();
+    return { kind: 'samples', pixels, count, cols: Math.ceil(Math.sqrt(count)), width: this.data.width, height: this.data.height };
   }
 
   private encode(x: tf.Tensor2D): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
@@ -214,7 +240,7 @@ class Vae implements TrainableModel {
       width: this.data.width,
       height: this.data.height,
     });
-    const grids = [grid('prior', prior), grid('reconstruction', pairs)];
+    const grids = [grid('samples', prior), grid('reconstruction', pairs)];
     tf.dispose([prior, pairs]);
     return grids;
   }
@@ -234,10 +260,5 @@ class Vae implements TrainableModel {
 
 export const vaeFamily: ModelFamily<'vae'> = {
   family: 'vae',
-  create: (config, data, rng) => {
-    if (data.kind !== 'images') {
-      throw new UserError(`The VAE trains on images; ${config.dataset} is ${data.dim}-D point data.`, 'Choose mnist or fashion-mnist as the dataset.');
-    }
-    return new Vae(config, data, rng);
-  },
+  create: (config, data, rng) => (data.kind === 'images' ? new Vae(config, data, rng) : new PointVae(config, data, rng)),
 };

@@ -2,7 +2,7 @@
  * One training run on disk:
  *   run.json          config, seed, backend, versions, status, timestamps, final metrics (atomic)
  *   metrics.jsonl     one JSON record per line, append-only
- *   samples/          step-NNNNNN.png (prior samples) and step-NNNNNN-<kind>.png
+ *   samples/          step-NNNNNN.png (the family's main sample grid) and step-NNNNNN-<kind>.png
  *   density/          step-NNNNNN.json: the density view of a model on 1-D or 2-D data
  *   checkpoints/      step-NNNNNN/: the model in TensorFlow.js layers format, and training-state.json
  *                     + .bin (weights, optimiser moments, counters) to resume from; the newest few are kept
@@ -139,7 +139,7 @@ export class RunFolder {
   }
 
   writeSample(step: number, kind: string, png: Uint8Array): string {
-    const file = path.join(this.samplesDir, kind === 'prior' ? `${stepName(step)}.png` : `${stepName(step)}-${kind}.png`);
+    const file = path.join(this.samplesDir, kind === MAIN_SAMPLES ? `${stepName(step)}.png` : `${stepName(step)}-${kind}.png`);
     writeFileAtomic(file, png);
     return file;
   }
@@ -183,18 +183,20 @@ export interface SampleFile {
   path: string;
 }
 
+/** The kind of a family's main grid of samples, saved as step-NNNNNN.png; other kinds add their name. */
+export const MAIN_SAMPLES = 'samples';
 const SAMPLE_FILE = /^step-(\d{6})(?:-([a-z-]+))?\.png$/;
 
-/** The sample grids a run folder holds (as `writeSample` names them) by step; prior samples first within a step. */
+/** The sample grids a run folder holds (as `writeSample` names them) by step; the main grid first within a step. */
 export function listSampleFiles(runDir: string): SampleFile[] {
   const dir = path.join(runDir, 'samples');
   if (!fs.existsSync(dir)) return [];
-  const rank = (kind: string) => (kind === 'prior' ? '' : kind);
+  const rank = (kind: string) => (kind === MAIN_SAMPLES ? '' : kind);
   return fs
     .readdirSync(dir)
     .flatMap((name) => {
       const m = SAMPLE_FILE.exec(name);
-      return m ? [{ step: Number(m[1]), kind: m[2] ?? 'prior', path: path.join(dir, name) }] : [];
+      return m ? [{ step: Number(m[1]), kind: m[2] ?? MAIN_SAMPLES, path: path.join(dir, name) }] : [];
     })
     .sort((a, b) => a.step - b.step || rank(a.kind).localeCompare(rank(b.kind)));
 }
