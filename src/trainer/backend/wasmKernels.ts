@@ -243,9 +243,45 @@ function conv2DInfo(
 }
 
 /**
- * Missing from the stock wasm backend. dW[a,b,c,o] = Σ x[n, i·s+a-top, j·s+b-left, c]·dy[n,i,j,o]
- * is itself a stride-1 convolution: of x with its channels as the batch and its batch as the
- * channels, by dy used as a filter dilated by the stride. The result is [ci, kh, kw, co].
+ * A stride-1 'same' tap's gather for one channel of one image: output pixel (i, j) takes input
+ * pixel (i + dh, j + dw). Input and output rows have the same width, so the whole valid band of
+ * rows is one contiguous copy; the columns that fell outside the image (which that copy filled
+ * from the neighbouring row) are zeroed after.
+ */
+function gatherShifted(from: Float32Array, to: Float32Array, image: number, imageSize: number, dst: number, height: number, width: number, dh: number, dw: number, jFirst: number, jEnd: number): void {
+  const iFirst = Math.max(0, -dh);
+  const iEnd = Math.min(height, height - dh);
+  if (iEnd <= iFirst) return;
+  let src = image + (iFirst + dh) * width + dw;
+  let at = dst + iFirst * width;
+  let length = (iEnd - iFirst) * width;
+  // The band's first or last value may lie just outside this image: those outputs stay zero.
+  if (src < image) {
+    at += image - src;
+    length -= image - src;
+    src = image;
+  }
+  length = Math.min(length, image + imageSize - src);
+  to.set(from.subarray(src, src + length), at);
+  for (let i = iFirst; i < iEnd; i++) {
+    const row = dst + i * width;
+    for (let j = 0; j < jFirst; j++) to[row + j] = 0;
+    for (let j = jEnd; j < width; j++) to[row + j] = 0;
+  }
+}
+
+/** Values gathered per product in the filter gradient (32 MB): enough taps at once to keep the product wide. */
+const GATHER_LIMIT = 8 << 20;
+
+/**
+ * Missing from the stock wasm backend. dW[a,b,c,o] = Σ_{n,i,j} x[n, i·s+a-top, j·s+b-left, c]·dy[n,i,j,o]
+ * is one matrix product G [taps·ci × N] · dy [N × co], where N counts the output positions and row
+ * (tap, c) of G gathers, for each position, the input pixel of channel c under that tap (zero in
+ * the padding): its result is dW in its own [kh, kw, ci, co] order. x is transposed once to
+ * channels-first so the gathers read runs of a row; G is built for as many taps at a time as fit
+ * GATHER_LIMIT, and dy, the right operand of every such product, is packed by XNNPACK once.
+ * (Expressing dW as one convolution of x by dy instead runs XNNPACK with a filter as large as the
+ * image: several times slower.)
  */
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const x = input(inputs, 'x');
@@ -253,26 +289,52 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if (a.dataFormat !== 'NHWC') throw new Error(`the wasm filter gradient supports NHWC only, got ${a.dataFormat}`);
   const info = conv2DInfo(x.shape, a.filterShape, a);
-  const { inHeight, inWidth, outHeight, outWidth } = info;
+  const { batchSize: n, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  // Pads that make the dilated convolution's output exactly kh x kw. A negative one means the last
-  // rows (or columns) of x fall in no window ('valid' with leftovers): drop them instead.
-  const bottom = info.filterHeight + (outHeight - 1) * info.strideHeight - inHeight - top;
-  const right = info.filterWidth + (outWidth - 1) * info.strideWidth - inWidth - left;
-  const cropped =
-    bottom < 0 || right < 0
-      ? cropSpatial(backend, x, 0, 0, inHeight + Math.min(bottom, 0), inWidth + Math.min(right, 0))
-      : undefined;
-  const xT = transpose(backend, cropped ?? x, [3, 1, 2, 0]);
-  const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const dW = run('Conv2D', backend, { x: xT, filter: dyT }, {
-    strides: 1,
-    dilations: [info.strideHeight, info.strideWidth],
-    pad: [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]],
-    dataFormat: 'NHWC',
-  });
-  const out = transpose(backend, dW, [1, 2, 0, 3]);
-  free(backend, xT, dyT, dW, ...(cropped ? [cropped] : []));
+  const positions = n * outHeight * outWidth;
+  const xT = transpose(backend, x, [3, 0, 1, 2]);
+  // dy as [1, N, co]: a view of the same data, which the product only reads.
+  const dyView = { ...dy, shape: [1, positions, co] };
+  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
+  const taps = kh * kw;
+  const perProduct = Math.max(1, Math.min(taps, Math.floor(GATHER_LIMIT / (ci * positions))));
+  for (let first = 0; first < taps; first += perProduct) {
+    const count = Math.min(perProduct, taps - first);
+    const gathered = backend.makeOutput([1, count * ci, positions], 'float32');
+    // Heap views after every allocation: one may grow (and so move) the heap.
+    const from = backend.typedArrayFromHeap(xT) as Float32Array;
+    const to = (backend.typedArrayFromHeap(gathered) as Float32Array).fill(0);
+    for (let k = 0; k < count; k++) {
+      const ta = Math.floor((first + k) / kw);
+      const tb = (first + k) % kw;
+      // Output columns j whose input column j·sw + tb - left lies inside the image.
+      const jFirst = Math.max(0, Math.ceil((left - tb) / sw));
+      const jEnd = Math.min(outWidth, Math.floor((inWidth - 1 + left - tb) / sw) + 1);
+      const rows = sh === 1 && sw === 1 && inWidth === outWidth;
+      for (let c = 0; c < ci; c++) {
+        for (let b = 0; b < n; b++) {
+          const image = (c * n + b) * inHeight * inWidth;
+          const dst = (k * ci + c) * positions + b * outHeight * outWidth;
+          if (rows) {
+            gatherShifted(from, to, image, inHeight * inWidth, dst, outHeight, outWidth, ta - top, tb - left, jFirst, jEnd);
+            continue;
+          }
+          for (let i = 0; i < outHeight; i++) {
+            const h = i * sh + ta - top;
+            if (h < 0 || h >= inHeight) continue;
+            const rowIn = image + h * inWidth + tb - left;
+            const rowOut = dst + i * outWidth;
+            // A plain loop: runs are short (a row), where a subarray per run costs more than the copy.
+            for (let j = jFirst; j < jEnd; j++) to[rowOut + j] = from[rowIn + j * sw];
+          }
+        }
+      }
+    }
+    const part = batchMatMul({ inputs: { a: gathered, b: dyView }, backend, attrs: { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap });
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part), first * ci * co);
+    free(backend, part, gathered);
+  }
+  free(backend, xT);
   return out;
 }
 
