@@ -20,6 +20,7 @@ import { TrainerClient } from '../src/trainer/client';
 import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatasets';
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
+import { familyStepTimes, taxonomyQuality } from './families';
 import { torchVaeStep } from './torchReference';
 import { measureChartFrames } from './webviewFrames';
 
@@ -169,6 +170,9 @@ async function main(): Promise<void> {
   process.stdout.write('Dashboard chart: frame times with 50k points while 2,000 more stream in…\n');
   results.dashboardFrames = await measureChartFrames({ points: 50000 });
 
+  process.stdout.write('Every family\'s training step, with PyTorch references for the conv families…\n');
+  results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')));
+
   if (!quick && !args.has('--no-quality')) {
     process.stdout.write('Quality: density models on toy data, defaults…\n');
     const toy = async (family: 'mixture' | 'realnvp', dataset: '8gaussians' | 'checkerboard', target: number) => {
@@ -183,8 +187,11 @@ async function main(): Promise<void> {
     };
     process.stdout.write('Quality: VAE, defaults, 10 epochs on MNIST…\n');
     const q = await trainerRun(completeConfig({ family: 'vae', epochs: 10, runsDir }));
+    process.stdout.write('Quality: GAN, diffusion, VAE on 2-D data and PixelCNN, defaults…\n');
+    const taxonomy = await taxonomyQuality(runsDir);
     results.quality = {
       ...densities,
+      ...taxonomy,
       vaeMnist10Epochs: {
         testNegElbo: round(q.summary.finalEval.testNegElbo),
         target: 105,
@@ -227,6 +234,14 @@ function printTable(results: Record<string, unknown>): void {
   for (const [name, r] of Object.entries((results.quality ?? {}) as Record<string, { testNll?: number; target: number; wallSeconds: number }>)) {
     if (r.testNll !== undefined) rows.push([`${name}, test NLL`, `${r.testNll} nats in ${r.wallSeconds} s (target <= ${r.target})`]);
   }
+  for (const [name, r] of Object.entries((results.familySteps ?? {}) as Record<string, { msPerStep: number; overPyTorch?: number | null; pytorchOneThread?: { msPerStep?: number } }>)) {
+    const torch = r.pytorchOneThread?.msPerStep;
+    rows.push([`step: ${name}`, `${r.msPerStep} ms${torch ? ` (PyTorch ${round(torch)} ms, ${r.overPyTorch}x)` : ''}`]);
+  }
+  const q = (results.quality ?? {}) as Record<string, Record<string, unknown>>;
+  if (q.gan8gaussians) rows.push(['GAN 8gaussians (seeds 0-2)', (q.gan8gaussians.runs as { js: number; modesCovered: number; wallSeconds: number }[]).map((g) => `JS ${g.js}, ${g.modesCovered}/8 modes, ${g.wallSeconds} s`).join('; ')]);
+  for (const k of ['ddpm8gaussians', 'ddpmCheckerboard']) if (q[k]) rows.push([`${k}, histogram JS`, `${q[k].js} in ${q[k].wallSeconds} s (target < 0.1)`]);
+  if (q.vae8gaussians) rows.push(['VAE 8gaussians, test -ELBO / IWAE', `${q.vae8gaussians.testNegElbo} / ${q.vae8gaussians.testNllIwae} nats in ${q.vae8gaussians.wallSeconds} s`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
 }

@@ -1,6 +1,7 @@
 /**
- * Runs bench/torch_vae.py: the same VAE training step in PyTorch, the yardstick that GenLab's
- * own step time is compared against. Missing Python or torch is an expected state on most
+ * Runs the PyTorch reference scripts in bench/ (torch_vae.py; torch_conv.py for the DCGAN and the
+ * PixelCNN): the same training steps in PyTorch, the yardstick GenLab's own step times are
+ * compared against. Missing Python or torch is an expected state on most
  * machines, so it is reported as `unavailable` with the fix rather than thrown.
  */
 import { execFile } from 'node:child_process';
@@ -27,17 +28,27 @@ const TIMEOUT_MS = 10 * 60 * 1000;
 
 // From bench/ (run from source) and from dist/ (bundled into dist/bench.js) alike, the script
 // sits in the repository's bench folder.
-const SCRIPT = resolve(__dirname, '..', 'bench', 'torch_vae.py');
+const BENCH = resolve(__dirname, '..', 'bench');
 
-export async function torchVaeStep(opts: { batch: number; threads: number }): Promise<TorchResult | { unavailable: string }> {
+export function torchVaeStep(opts: { batch: number; threads: number }): Promise<TorchResult | { unavailable: string }> {
+  return torchStep('torch_vae.py', ['--batch', String(opts.batch)], opts.threads);
+}
+
+/** One step of torch_conv.py's `model` with GenLab's default architecture, on one thread. */
+export function torchConvStep(model: 'dcgan' | 'pixelcnn'): Promise<TorchResult | { unavailable: string }> {
+  return torchStep('torch_conv.py', [model], 1);
+}
+
+async function torchStep(script: string, scriptArgs: string[], threads: number): Promise<TorchResult | { unavailable: string }> {
+  const SCRIPT = resolve(BENCH, script);
   const python = process.env.GENLAB_TORCH_PYTHON || DEFAULT_PYTHON;
   if (!existsSync(SCRIPT)) throw new Error(`The PyTorch reference script is missing: expected it at ${SCRIPT}`);
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(opts.threads), OPENBLAS_NUM_THREADS: String(opts.threads) };
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   // A core type or cache size forced for another CPU makes OpenBLAS pick slower kernels; let it
   // detect this one, as it would on a user's machine.
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const args = [SCRIPT, '--batch', String(opts.batch), '--threads', String(opts.threads)];
+  const args = [SCRIPT, ...scriptArgs, '--threads', String(threads)];
 
   return new Promise((done, fail) => {
     execFile(python, args, { env, timeout: TIMEOUT_MS }, (err, stdout, stderr) => {
@@ -56,7 +67,7 @@ export async function torchVaeStep(opts: { batch: number; threads: number }): Pr
       try {
         done(parseResult(stdout));
       } catch (parseErr) {
-        fail(new Error(`${SCRIPT} printed an unexpected result (${(parseErr as Error).message}): ${stdout.trim()}`));
+        fail(new Error(`${script} printed an unexpected result (${(parseErr as Error).message}): ${stdout.trim()}`));
       }
     });
   });
