@@ -35,7 +35,7 @@ const builds = [
     sourcemap: !production,
     minify: production,
     logLevel: 'info',
-    entryPoints: { dashboard: 'webview/dashboard/main.ts', gallery: 'webview/gallery/main.ts' },
+    entryPoints: { dashboard: 'webview/dashboard/main.ts', gallery: 'webview/gallery/main.ts', compare: 'webview/compare/main.ts' },
     outdir: 'dist/webview',
     // CSS imported by the entries (uPlot's, codicons') is emitted beside them with its font.
     loader: { '.ttf': 'file' },

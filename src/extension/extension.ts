@@ -15,6 +15,8 @@ import { RunsTree } from './runsTree';
 import { TrainingStatusBar } from './statusBar';
 import { pickTrainConfig } from './trainQuickPick';
 import { pickRun, registerRunCommands, requireTrust } from './runCommands';
+import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
+import { fitDensityToCsv, fitHeightsExample } from './csvCommand';
 import { FAMILY_SPECS } from '../protocol/families';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const tree = new RunsTree(catalog);
   const gallery = new GalleryView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
   const statusBar = new TrainingStatusBar(runs);
+  const compare = new CompareView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
   /** Asks for settings (unless given), starts the run and opens its dashboard; resolves with the run id. */
   const train = async (family: Family, overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
     if (!(await requireTrust())) return undefined;
@@ -73,7 +76,10 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     tree,
     gallery,
     statusBar,
-    vscode.window.registerTreeDataProvider('genlab.runs', tree),
+    // Several runs can be selected, to compare them.
+    vscode.window.createTreeView('genlab.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false }),
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, compare),
+    compare,
     vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, gallery),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboards),
     runs.onMessage((event) => {
@@ -144,6 +150,9 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
     ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
+    vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: string[], family?: Family) => fitDensityToCsv((f, o) => train(f, o), target, columns, family)),
+    vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
+    vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) => compareRuns(catalog, compare, first, selected)),
   );
 
   void vscode.commands.executeCommand('setContext', 'genlab.training', false);
@@ -159,6 +168,32 @@ function watchRunsFolder(root: string, onChange: () => void): vscode.Disposable 
   watcher.onDidChange(onChange);
   watcher.onDidDelete(onChange);
   return watcher;
+}
+
+/**
+ * Compares the runs selected in the Runs tree, the run ids given (tests, CodeLens), or those
+ * picked from a list (grouped by dataset, since only runs on the same data compare).
+ */
+async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEntry | string[], selected?: RunEntry[]): Promise<string[] | undefined> {
+  let ids = Array.isArray(first) ? first : (selected?.length ? selected : first ? [first] : []).map((r) => r.runId);
+  if (ids.length < 2) {
+    const done = catalog.list().filter((r) => r.state !== 'training' && r.state !== 'loading-data');
+    const datasets = [...new Set(done.map((r) => r.dataset))];
+    const picks = await vscode.window.showQuickPick(
+      datasets.flatMap((dataset) => [
+        { label: dataset, kind: vscode.QuickPickItemKind.Separator },
+        ...done.filter((r) => r.dataset === dataset).map((r) => ({ label: r.title, description: r.state, detail: r.runId, runId: r.runId, picked: ids.includes(r.runId) })),
+      ]),
+      { title: 'GenLab: Compare Runs', placeHolder: 'Pick two or more runs, ideally on the same dataset', canPickMany: true },
+    );
+    ids = (picks ?? []).flatMap((p) => ('runId' in p && p.runId ? [p.runId] : []));
+    if (ids.length < 2) {
+      if (picks) void vscode.window.showInformationMessage('Pick at least two runs to compare.');
+      return undefined;
+    }
+  }
+  view.show(ids);
+  return ids;
 }
 
 /** Closing the window or disabling the extension ends every trainer: none may be left running. */

@@ -1,5 +1,5 @@
 /**
- * The HTML shell of the two webviews (dashboard panel, gallery view): one bundled script and its
+ * The HTML shell of the webviews (dashboard and compare panels, gallery view): one bundled script and its
  * stylesheet from dist/webview, under a strict Content Security Policy. Scripts run only with this
  * load's nonce; styles come only from the extension's files (no inline <style> and no style=
  * attributes; scripts set sizes through the CSSOM, which the policy allows, and the web components
@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
-export type WebviewPage = 'dashboard' | 'gallery';
+export type WebviewPage = 'dashboard' | 'gallery' | 'compare';
 
 /** A fresh random value for the script nonce, one per page load. */
 export function nonce(): string {

@@ -4,7 +4,7 @@
  * (re)loads, because VS Code discards a hidden webview's page; after that, live updates follow.
  * Webview → host messages are decoded by the host before use (a webview is untrusted input).
  */
-import { arrayOf, type Infer, nullable, num, object, oneOf, recordOf, str, tagged } from './decode';
+import { arrayOf, type Decoder, type Infer, nullable, num, object, oneOf, plainObject, recordOf, str, tagged } from './decode';
 import { densityGrid, densityStory, TRAINER_STATES } from './messages';
 
 const step = num({ int: true, min: 0 });
@@ -100,3 +100,20 @@ export const fromGallery = tagged({
   openRun: object({ runId: str() }),
 });
 export type FromGallery = Infer<typeof fromGallery>;
+
+/** Any JSON object: a run's settings as recorded, shown as they are (a damaged run's may not decode as a config). */
+const settings: Decoder<Record<string, unknown>> = (input, path) => plainObject(input, path);
+
+/** Host → compare view. */
+export const toCompare = tagged({
+  /** The runs to compare, in the order picked, each with everything its dashboard would show. */
+  init: object({ runs: arrayOf(object({ view: runView, config: settings })) }),
+});
+export type ToCompare = Infer<typeof toCompare>;
+
+/** Compare view → host. */
+export const fromCompare = tagged({
+  ready: object({}),
+  openRun: object({ runId: str() }),
+});
+export type FromCompare = Infer<typeof fromCompare>;

@@ -26,6 +26,8 @@ const OPTIONS = {
   'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
   out: { field: 'runsDir', help: 'folder that receives the run folder (default runs/)' },
   name: { field: 'runName', help: 'a name for the run, kept in run.json' },
+  data: { field: 'data.path', help: 'your own data: a CSV file (its dataset is then csv)' },
+  columns: { field: 'data.columns', help: 'with --data: one or two columns, by header name or number, e.g. height or x,y' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -87,6 +89,17 @@ function numberOption(flag: string, value: string): number {
   return n;
 }
 
+/** --data and --columns as the config's csv source (and dataset), checked for each other. */
+function csvSource(file: string | undefined, columns: string | undefined, dataset: string | undefined): Pick<ConfigInput, 'dataset' | 'data'> {
+  if (file === undefined) {
+    if (columns !== undefined) fail('--columns goes with --data (a CSV file).');
+    return {};
+  }
+  if (dataset !== undefined && dataset !== 'csv') fail(`--data reads a CSV file; leave out --dataset ${dataset}.`);
+  if (columns === undefined) fail('--data needs --columns: one or two of its columns, by header name or number, e.g. --columns height or --columns x,y.');
+  return { dataset: 'csv', data: { type: 'csv', path: path.resolve(file), columns: columns.split(',').map((c) => c.trim()) } };
+}
+
 export function parseCommandLine(argv: string[]): { config: TrainConfig; json: boolean } | 'help' {
   let parsed;
   try {
@@ -133,6 +146,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     evalEvery: num('eval-every'),
     runsDir: v.out,
     runName: v.name,
+    ...csvSource(v.data, v.columns, v.dataset),
     model,
   };
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;

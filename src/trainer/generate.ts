@@ -25,7 +25,7 @@ export async function loadTrainedModel(runDir: string): Promise<{ config: TrainC
   const config = decoded.value;
   const checkpoint = latestResumableCheckpoint(runDir);
   if (!checkpoint) throw new UserError('This run has no checkpoint with a training state yet.', 'Checkpoints are written every evalEvery steps and at the end; wait for one, or train a new run.');
-  const data = await loadDataset(config.dataset);
+  const data = await loadDataset(config.dataset, config.data);
   const model = familyOf(config.family).create(config, data, new Rng(config.seed).fork(1));
   await restoreCheckpoint(model, checkpoint.dir);
   return { config, model, step: checkpoint.step };

@@ -66,7 +66,10 @@ export class TrainingSession {
     const { config } = this;
     const family = familyOf(config.family);
     this.setState('loading-data', config.dataset);
-    const data = await loadDataset(config.dataset);
+    const data = await loadDataset(config.dataset, config.data);
+    for (const warning of (data.kind === 'points' && data.warnings) || []) {
+      this.emit({ type: 'error', message: warning, hint: 'Those rows are left out; fix them in the file to include them.', fatal: false });
+    }
     const rng = new Rng(config.seed);
     const checkpoint = this.resumeFrom === undefined ? undefined : latestResumableCheckpoint(this.resumeFrom);
     if (this.resumeFrom !== undefined && !checkpoint) {

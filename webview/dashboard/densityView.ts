@@ -142,13 +142,13 @@ interface Drawn {
 export class DensityView {
   readonly element: HTMLElement;
   private readonly stepLabel = h('span', { class: 'density-step' });
-  private readonly kind = h('p', { id: 'density-kind', class: 'density-kind' });
+  private readonly kind: HTMLElement;
   private readonly title = h('span', { class: 'density-title' });
   private readonly metric = h('span', { class: 'density-score' });
   private readonly plot = h('div', { class: 'density-plot' });
-  private readonly canvas = h('canvas', { id: 'density-canvas', role: 'img' });
+  private readonly canvas: HTMLCanvasElement;
   private readonly legend = h('div', { class: 'density-legend' });
-  private readonly readout = h('span', { id: 'density-readout', class: 'density-readout', 'aria-hidden': 'true' });
+  private readonly readout: HTMLElement;
   private readonly reverse = h('div', { class: 'density-reverse', hidden: true });
   private readonly strip = h('div', { class: 'density-strip' });
   private readonly stripFrames: { figure: HTMLElement; canvas: HTMLCanvasElement; caption: HTMLElement }[] = [];
@@ -158,11 +158,16 @@ export class DensityView {
   private frameRequest = 0;
   private width = 0;
 
-  constructor() {
+  /** `idSuffix` keeps element ids unique when a page shows several views (the comparison). */
+  constructor(idSuffix = '') {
+    const id = (name: string) => `${name}${idSuffix}`;
+    this.kind = h('p', { id: id('density-kind'), class: 'density-kind' });
+    this.canvas = h('canvas', { id: id('density-canvas'), role: 'img' });
+    this.readout = h('span', { id: id('density-readout'), class: 'density-readout', 'aria-hidden': 'true' });
     this.element = h(
       'section',
-      { id: 'density-view', class: 'card density-card', 'aria-labelledby': 'density-heading', hidden: true },
-      h('div', { class: 'card-header' }, h('h2', { id: 'density-heading' }, 'Density'), this.stepLabel),
+      { id: id('density-view'), class: 'card density-card', 'aria-labelledby': id('density-heading'), hidden: true },
+      h('div', { class: 'card-header' }, h('h2', { id: id('density-heading') }, 'Density'), this.stepLabel),
       this.kind,
       h(
         'figure',

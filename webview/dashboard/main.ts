@@ -7,7 +7,7 @@
 import '@vscode/codicons/dist/codicon.css';
 import '../shared/base.css';
 import './dashboard.css';
-import { isImageDataset } from '../../src/protocol/datasets';
+import { dataKindOf } from '../../src/protocol/datasets';
 import { decode } from '../../src/protocol/decode';
 import { type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
 import { byId } from '../shared/dom';
@@ -147,7 +147,7 @@ function handle(msg: ToDashboard): void {
       chart.setLossKey(info.lossKey);
       chart.refresh();
       view.renderHeader(info);
-      view.setDataKind(isImageDataset(info.dataset));
+      view.setDataKind(dataKindOf(info.dataset) === 'images', info.density.kind);
       view.renderError(info.error);
       view.renderWarnings(info.warnings);
       view.setGrids(info.grids ?? []);

@@ -178,10 +178,18 @@ export class DashboardView {
     this.smoothingInput.style.setProperty('--fill', `${(w / SMOOTHING_MAX) * 100}%`);
   }
 
-  /** Image models show sample grids; models on points show the density view instead. */
-  setDataKind(images: boolean): void {
+  /**
+   * Image models show sample grids; models on points show the density view instead. Only the
+   * explicit families' losses are (bounds on) negative log-likelihoods, in nats.
+   */
+  setDataKind(images: boolean, kind: RunInfo['density']['kind']): void {
     this.samplesCard.hidden = !images;
-    setText(this.unitHint, `Values in nats per ${images ? 'image' : 'point'}.`);
+    const hint = kind.startsWith('explicit')
+      ? `Values in nats per ${images ? 'image' : 'point'}.`
+      : kind === 'implicit'
+        ? 'The two players\' losses: not likelihoods, and a falling generator loss does not by itself mean better samples.'
+        : 'The loss is the error of the predicted noise, not a likelihood.';
+    setText(this.unitHint, hint);
   }
 
   renderHeader(run: RunInfo): void {

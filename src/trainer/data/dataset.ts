@@ -4,7 +4,9 @@
  * through `Batcher` without knowing which it is.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { DataSource } from '../../protocol/config';
 import { type DatasetName, isImageDataset } from '../../protocol/datasets';
+import { csvDataset, describeSkipped, readCsvColumns } from './csv';
 import { UserError } from '../errors';
 import type { Rng } from '../rng';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from './imageDatasets';
@@ -19,13 +21,22 @@ export interface PointDataset {
   /** [xMin, xMax, yMin, yMax]: where nearly all the mass lies; density grids cover it. */
   extent: [number, number, number, number];
   description: string;
+  /** Problems met loading it that did not stop it (rows of a CSV file skipped). */
+  warnings?: string[];
 }
 
 export type Dataset = ImageDataset | PointDataset;
 
-export async function loadDataset(name: DatasetName): Promise<Dataset> {
+/** A built-in dataset by name, or the person's own data that `data` describes. */
+export async function loadDataset(name: DatasetName, data?: DataSource): Promise<Dataset> {
   if (isImageDataset(name)) return loadImageDataset(name);
-  if (name === 'csv' || name === 'image-folder') throw new UserError(`Training on your own data (${name}) is not wired up yet.`, 'Choose a built-in dataset.');
+  if (name === 'csv') {
+    if (data?.type !== 'csv') throw new UserError('The dataset csv needs the file and its columns.', 'Give them as data: { "type": "csv", "path": ..., "columns": [...] }, or --data and --columns in the CLI.');
+    const rows = await readCsvColumns(data.path, data.columns);
+    const skipped = describeSkipped(rows.skipped);
+    return { ...csvDataset(data.path, rows), ...(skipped ? { warnings: [skipped] } : {}) };
+  }
+  if (name === 'image-folder') throw new UserError('Training on a folder of images is not available yet.', 'Choose mnist or fashion-mnist, or a CSV file of numbers.');
   const toy = loadToyDataset(name);
   return { kind: 'points', ...toy };
 }

@@ -1,0 +1,76 @@
+/**
+ * "GenLab: Compare Runs": one panel with several runs side by side: their density or sample views
+ * with each family's score in the terms of its kind of density, their loss curves on one chart, and
+ * a table of their settings and final metrics with the differences marked. The panel keeps its run
+ * ids in its webview state, so it comes back after a window reload.
+ */
+import * as vscode from 'vscode';
+import { decode } from '../protocol/decode';
+import { fromCompare, type ToCompare } from '../protocol/webview';
+import type { RunCatalog } from './runCatalog';
+import { localResourceRoots, webviewHtml } from './webviewHtml';
+
+export const COMPARE_VIEW_TYPE = 'genlab.compare';
+
+export class CompareView implements vscode.WebviewPanelSerializer {
+  private panel?: vscode.WebviewPanel;
+  private runIds: string[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly catalog: RunCatalog,
+    private readonly openRun: (runId: string) => void,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Shows these runs, in the panel already open if there is one. */
+  show(runIds: string[]): void {
+    this.runIds = runIds;
+    if (this.panel) {
+      this.panel.reveal(vscode.ViewColumn.Active);
+      this.sendInit();
+      return;
+    }
+    this.adopt(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'GenLab: Compare Runs', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }));
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const ids = (state as { runIds?: unknown } | undefined)?.runIds;
+    this.runIds = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string' && Boolean(this.catalog.find(id))) : [];
+    if (!this.runIds.length) {
+      panel.dispose();
+      return;
+    }
+    this.adopt(panel);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'genlab.svg');
+    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri, [vscode.Uri.file(this.catalog.root())]) };
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'compare', 'GenLab: Compare Runs');
+    panel.webview.onDidReceiveMessage((raw) => {
+      const result = decode(fromCompare, raw, 'message');
+      if (!result.ok) return this.log.warn(`Compare view sent an invalid message, dropped: ${result.error}`);
+      if (result.value.type === 'ready') this.sendInit();
+      else if (this.runIds.includes(result.value.runId)) this.openRun(result.value.runId);
+    });
+    panel.onDidDispose(() => (this.panel = undefined));
+  }
+
+  private sendInit(): void {
+    const panel = this.panel;
+    if (!panel) return;
+    const asUri = (file: string) => panel.webview.asWebviewUri(vscode.Uri.file(file)).toString();
+    const runs = this.runIds.flatMap((id) => {
+      const history = this.catalog.history(id);
+      return history ? [{ view: history.toView(asUri), config: history.config as unknown as Record<string, unknown> }] : [];
+    });
+    const message: ToCompare = { type: 'init', runs };
+    void panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}
