@@ -113,11 +113,11 @@ export function modesCovered(points: ArrayLike<number>): number {
   return counts.filter((c) => c >= 0.02 * n).length;
 }
 
-/** 10,000 points drawn from a finished run's last checkpoint (Sample from Run, headless). */
+/** 4,000 points drawn from a finished run's last checkpoint (Sample from Run, headless). */
 function drawPoints(runDir: string): Promise<Float32Array> {
   return new Promise((resolve, reject) => {
     let file: string | undefined;
-    const client = TrainerClient.generate(runDir, { type: 'samples', count: 10000, seed: 1 }, { onMessage: (m) => m.type === 'generated' && (file = m.path), onLog: () => {}, onInvalid: () => {} }, TRAINER);
+    const client = TrainerClient.generate(runDir, { type: 'samples', count: 4000, seed: 1 }, { onMessage: (m) => m.type === 'generated' && (file = m.path), onLog: () => {}, onInvalid: () => {} }, TRAINER);
     void client.exited.then(() => {
       if (!file) return reject(new Error(`drawing from ${runDir} failed`));
       const rows = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1);

@@ -17,6 +17,7 @@ import { pickTrainConfig } from './trainQuickPick';
 import { pickRun, registerRunCommands, requireTrust } from './runCommands';
 import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
 import { fitDensityToCsv, fitHeightsExample } from './csvCommand';
+import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 
@@ -53,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     const base = { backend: settings.get<BackendChoice>('backend', 'auto'), evalEvery: settings.get('evalEvery', 500), runsDir: catalog.root() };
     let config: TrainConfig | undefined;
     try {
-      config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base);
+      config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, (draft) => saveExperiment(context, draft));
     } catch (err) {
       void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
@@ -150,6 +151,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
     ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
+    ...registerExperiments(context, catalog, (f, o) => train(f, o)),
     vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: string[], family?: Family) => fitDensityToCsv((f, o) => train(f, o), target, columns, family)),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) => compareRuns(catalog, compare, first, selected)),

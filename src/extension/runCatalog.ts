@@ -21,6 +21,8 @@ export interface RunEntry {
   totalSteps: number;
   finalMetrics: Record<string, number>;
   error?: { message: string; hint: string };
+  /** The experiment file the run was trained from, if any. */
+  experiment?: string;
   /** What is wrong with the run folder (a damaged or missing run.json); it is still shown. */
   warnings?: string[];
 }
@@ -46,6 +48,7 @@ export class RunCatalog {
         title: runTitle(r.config),
         family: r.config.family,
         dataset: r.config.dataset,
+        ...(r.config.experiment ? { experiment: r.config.experiment } : {}),
         state: running?.state ?? (r.interrupted ? 'interrupted' : r.status === 'running' ? 'training' : r.status),
         createdAt: r.createdAt,
         step: running?.step ?? r.progress.step,

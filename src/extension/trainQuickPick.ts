@@ -63,10 +63,13 @@ function summary(config: TrainConfig): string {
   return [DATASET_LABELS[config.dataset].title, budget, ...model].join(' · ');
 }
 
-type Item = vscode.QuickPickItem & { action: 'start' | 'dataset' | FieldSpec };
+type Item = vscode.QuickPickItem & { action: 'start' | 'save' | 'dataset' | FieldSpec };
 
-/** Shows the picker; resolves with a complete, validated config, or undefined if dismissed. */
-export async function pickTrainConfig(family: Family, base: BaseSettings): Promise<TrainConfig | undefined> {
+/**
+ * Shows the picker; resolves with a complete, validated config, or undefined if dismissed or if
+ * the person chose to save the settings as an experiment file instead (`save`).
+ */
+export async function pickTrainConfig(family: Family, base: BaseSettings, save?: (draft: TrainConfig) => Promise<unknown>): Promise<TrainConfig | undefined> {
   const title = `GenLab: ${FAMILY_SPECS[family].title}`;
   let draft: TrainConfig = completeConfig({ family, ...base });
   for (;;) {
@@ -75,10 +78,15 @@ export async function pickTrainConfig(family: Family, base: BaseSettings): Promi
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
       { action: 'dataset', label: '$(database) Dataset', description: datasetLabel(draft.dataset) },
       ...fieldsOf(family, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
+      ...(save ? [{ action: 'save' as const, label: '$(save) Save as experiment file…', description: 'a *.genlab.json to train from the editor' }] : []),
     ];
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter starts training with these settings; pick a setting to change it' });
     if (!picked) return undefined;
     if (picked.action === 'start') return draft;
+    if (picked.action === 'save') {
+      await save?.(draft);
+      return undefined;
+    }
     if (picked.action === 'dataset') {
       const choice = await vscode.window.showQuickPick(
         FAMILY_SPECS[family].datasets.map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),

@@ -47,12 +47,13 @@ const budget = {
   steps: num({ int: true, min: 1 }),
 };
 
-type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource };
+type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource; experiment?: string };
 type Budget = { epochs: number; steps?: undefined } | { steps: number; epochs?: undefined };
 /** Distributes over families, so that checking `config.family` narrows `config.model`. */
 export type TrainConfig<F extends Family = Family> = F extends Family ? Common & Budget & { family: F; model: FamilyOptions[F] } : never;
 
-const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource }), (c) => {
+/** `experiment`: the *.genlab.json file a run was started from, so the file's CodeLens finds its runs. */
+const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }) }), (c) => {
   if ((c.epochs === undefined) === (c.steps === undefined)) {
     return { field: c.epochs === undefined ? 'steps' : 'epochs', problem: 'give exactly one of epochs or steps' };
   }
@@ -110,6 +111,8 @@ export function familyDefaults<F extends Family>(family: F, dataset?: DatasetNam
 
 /** Fills the family's defaults (for the kind of data chosen) where the input is silent, and validates the result. */
 export function completeConfig<F extends Family>(input: ConfigInput<F>): TrainConfig<F> {
+  // The family picks the defaults, so it is checked before they are looked up.
+  oneOf(FAMILIES)(input.family, 'config.family');
   const dataset = input.dataset ?? FAMILY_SPECS[input.family].defaultDataset;
   const { model, budget, ...defaults } = familyDefaults(input.family, dataset);
   const budgetGiven = input.epochs !== undefined || input.steps !== undefined;

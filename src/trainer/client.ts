@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { TrainConfig } from '../protocol/config';
 import { decode } from '../protocol/decode';
-import { type GenerateRequest, type HostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
+import { type GenerateRequest, type HostMessage, hostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
 
 export interface TrainerHandlers {
   onMessage(message: TrainerMessage): void;
@@ -54,6 +54,10 @@ export class TrainerClient {
   }
 
   private static fork(handlers: TrainerHandlers, trainerPath: string, first: HostMessage): TrainerClient {
+    // Checked here too: the trainer would only answer an invalid first message with an error and
+    // wait; a bug in the host is better caught where it is made.
+    const checked = decode(hostMessage, first, 'message');
+    if (!checked.ok) throw new Error(`Invalid message for the trainer: ${checked.error}`);
     // execArgv: [] so that a debugger flag of the host (the extension host under F5) is not inherited.
     const child = fork(trainerPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', execArgv: [] });
     const client = new TrainerClient(child, handlers);

@@ -1,0 +1,142 @@
+/**
+ * Experiment files (`*.genlab.json`) in the editor: a CodeLens above each ("Train", and once it
+ * has runs "Open last run" and "Compare runs"), a hover on the family naming its kind of density,
+ * and diagnostics for settings that cannot work (the JSON schema covers types and names; these
+ * cover what needs the decoders: a family that cannot model the data, a path leaving the
+ * workspace, a missing data file).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findNodeAtLocation, getLocation, type Node, parseTree } from 'jsonc-parser';
+import * as vscode from 'vscode';
+import type { ConfigInput, Family, TrainConfig } from '../protocol/config';
+import { DecodeError } from '../protocol/decode';
+import { experimentConfig, familyHover } from '../protocol/experiment';
+import type { RunCatalog } from './runCatalog';
+
+const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.genlab.json' };
+
+type Train = (family: Family, overrides: Partial<ConfigInput>) => Promise<string | undefined>;
+
+const workspaceRoots = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+
+/** The config a document describes, or the DecodeError that says what is wrong. */
+function parse(document: vscode.TextDocument, runsDir: string): TrainConfig | DecodeError {
+  try {
+    return experimentConfig(document.getText(), document.uri.fsPath, workspaceRoots(), runsDir);
+  } catch (err) {
+    if (err instanceof DecodeError) return err;
+    throw err;
+  }
+}
+
+/** The range of the JSON value at a decoder path such as `model.latentDim` or `data.columns[0]`. */
+function rangeOf(document: vscode.TextDocument, decoderPath: string): vscode.Range {
+  const root = parseTree(document.getText());
+  const segments = decoderPath.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  let node: Node | undefined;
+  for (let n = segments.length; n > 0 && !node; n--) node = root && findNodeAtLocation(root, segments.slice(0, n));
+  // A missing field (e.g. required) marks the whole object.
+  node ??= root;
+  if (!node) return new vscode.Range(0, 0, 0, 0);
+  const target = node.parent?.type === 'property' ? node.parent : node;
+  return new vscode.Range(document.positionAt(target.offset), document.positionAt(target.offset + target.length));
+}
+
+export function registerExperiments(context: vscode.ExtensionContext, catalog: RunCatalog, train: Train): vscode.Disposable[] {
+  const diagnostics = vscode.languages.createDiagnosticCollection('genlab');
+  const changed = new vscode.EventEmitter<void>();
+  const runsOf = (file: string) => catalog.list().filter((r) => r.experiment === file);
+
+  const check = (document: vscode.TextDocument) => {
+    if (!document.uri.fsPath.endsWith('.genlab.json')) return;
+    const result = parse(document, catalog.root());
+    const problems: vscode.Diagnostic[] = [];
+    if (result instanceof DecodeError) {
+      problems.push(new vscode.Diagnostic(rangeOf(document, result.path), result.path ? `${result.path}: ${result.problem}` : `The file ${result.problem}`, vscode.DiagnosticSeverity.Error));
+    } else if (result.data && !fs.existsSync(result.data.path)) {
+      problems.push(new vscode.Diagnostic(rangeOf(document, 'data.path'), `data.path: ${result.data.path} does not exist`, vscode.DiagnosticSeverity.Error));
+    }
+    for (const d of problems) d.source = 'GenLab';
+    diagnostics.set(document.uri, problems);
+  };
+
+  const codeLens: vscode.CodeLensProvider = {
+    onDidChangeCodeLenses: changed.event,
+    provideCodeLenses(document) {
+      const top = new vscode.Range(0, 0, 0, 0);
+      const runs = runsOf(document.uri.fsPath);
+      const lenses = [new vscode.CodeLens(top, { title: '$(play) Train', command: 'genlab.trainExperiment', arguments: [document.uri] })];
+      if (runs.length) {
+        lenses.push(new vscode.CodeLens(top, { title: `Open last run (${runs[0].state})`, command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
+        if (runs.length > 1) lenses.push(new vscode.CodeLens(top, { title: `Compare runs (${runs.length})`, command: 'genlab.compareRuns', arguments: [runs.map((r) => r.runId)] }));
+      }
+      return lenses;
+    },
+  };
+
+  const hover: vscode.HoverProvider = {
+    provideHover(document, position) {
+      const location = getLocation(document.getText(), document.offsetAt(position));
+      if (location.isAtPropertyKey || location.path.length !== 1 || location.path[0] !== 'family' || location.previousNode?.type !== 'string') return undefined;
+      const text = familyHover(String(location.previousNode.value));
+      const node = location.previousNode;
+      return text ? new vscode.Hover(new vscode.MarkdownString(text), new vscode.Range(document.positionAt(node.offset), document.positionAt(node.offset + node.length))) : undefined;
+    },
+  };
+
+  /** Trains the experiment in `target` (or the active editor), saving the file first. */
+  const trainExperiment = async (target?: vscode.Uri): Promise<string | undefined> => {
+    const uri = target ?? vscode.window.activeTextEditor?.document.uri;
+    if (!uri?.fsPath.endsWith('.genlab.json')) {
+      void vscode.window.showInformationMessage('Open a *.genlab.json experiment file to train it.');
+      return undefined;
+    }
+    const document = await vscode.workspace.openTextDocument(uri);
+    if (document.isDirty) await document.save();
+    const result = parse(document, catalog.root());
+    if (result instanceof DecodeError) {
+      check(document);
+      void vscode.window.showErrorMessage(`GenLab: ${path.basename(uri.fsPath)} cannot train: ${result.path ? `${result.path}: ` : ''}${result.problem}.`);
+      return undefined;
+    }
+    const { family, ...overrides } = result;
+    const runId = await train(family, overrides as Partial<ConfigInput>);
+    changed.fire();
+    return runId;
+  };
+
+  for (const document of vscode.workspace.textDocuments) check(document);
+  return [
+    diagnostics,
+    changed,
+    vscode.languages.registerCodeLensProvider(SELECTOR, codeLens),
+    vscode.languages.registerHoverProvider(SELECTOR, hover),
+    vscode.workspace.onDidOpenTextDocument(check),
+    vscode.workspace.onDidChangeTextDocument((e) => check(e.document)),
+    vscode.workspace.onDidCloseTextDocument((d) => diagnostics.delete(d.uri)),
+    vscode.commands.registerCommand('genlab.trainExperiment', trainExperiment),
+    vscode.commands.registerCommand('genlab.newExperiment', () => saveExperiment(context, { family: 'realnvp' })),
+  ];
+}
+
+/**
+ * Writes an experiment file for `config` (the settings a quick pick ended with, or a starting
+ * point) where the person chooses, and opens it.
+ */
+export async function saveExperiment(context: vscode.ExtensionContext, config: Partial<TrainConfig> & { family: Family }): Promise<vscode.Uri | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const to = await vscode.window.showSaveDialog({
+    defaultUri: folder && vscode.Uri.joinPath(folder, `${config.family}-${config.dataset ?? 'default'}.genlab.json`),
+    filters: { 'GenLab experiment': ['genlab.json'] },
+    saveLabel: 'Save Experiment',
+  });
+  if (!to) return undefined;
+  const schema = path.relative(path.dirname(to.fsPath), context.asAbsolutePath(path.join('media', 'schemas', 'experiment.schema.json')));
+  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, runName, data, ...settings } = config;
+  const relativeData = data && { ...data, path: path.relative(path.dirname(to.fsPath), data.path) || '.' };
+  const file = { $schema: schema.split(path.sep).join('/'), ...(runName ? { name: runName } : {}), ...settings, ...(relativeData ? { data: relativeData } : {}) };
+  await vscode.workspace.fs.writeFile(to, Buffer.from(`${JSON.stringify(file, null, 2)}\n`));
+  await vscode.window.showTextDocument(to);
+  return to;
+}
