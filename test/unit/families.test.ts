@@ -7,13 +7,11 @@ import { DecodeError } from '../../src/protocol/decode';
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: { command: string; category: string }[] } };
 
-test('every family has its train command in package.json, and every train command has a family', () => {
+test('every family has its train command in package.json, in the GenLab category', () => {
   const familyCommands = FAMILIES.map((f) => FAMILY_SPECS[f].command);
   const declared = manifest.contributes.commands.filter((c) => familyCommands.includes(c.command));
   assert.deepEqual(declared.map((c) => c.command).sort(), [...familyCommands].sort());
   for (const c of declared) assert.equal(c.category, 'GenLab');
-  const trainCommands = manifest.contributes.commands.filter((c) => /^genlab\.train[A-Z]/.test(c.command)).map((c) => c.command);
-  assert.deepEqual(trainCommands.filter((c) => !familyCommands.includes(c)), [], 'a Train command without a family');
 });
 
 for (const family of FAMILIES) {
