@@ -51,7 +51,13 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const train = async (family: Family, overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
     if (!(await requireTrust())) return undefined;
     const settings = vscode.workspace.getConfiguration('genlab');
-    const base = { backend: settings.get<BackendChoice>('backend', 'auto'), evalEvery: settings.get('evalEvery', 500), runsDir: catalog.root() };
+    // A setting the person left alone yields to the family's own default (a GAN evaluates more often than a PixelCNN).
+    const chosen = <T>(key: string): T | undefined => {
+      const i = settings.inspect<T>(key);
+      return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+    };
+    const evalEvery = chosen<number>('evalEvery');
+    const base = { backend: settings.get<BackendChoice>('backend', 'auto'), runsDir: catalog.root(), keepCheckpoints: settings.get('keepCheckpoints', 2), ...(evalEvery ? { evalEvery } : {}) };
     let config: TrainConfig | undefined;
     try {
       config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, (draft) => saveExperiment(context, draft));

@@ -9,7 +9,7 @@ import { DATASET_LABELS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import { FAMILY_SPECS } from '../protocol/families';
 
-export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir'>;
+export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir' | 'keepCheckpoints'>;
 
 interface FieldSpec {
   label: string;

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { completeConfig, FAMILIES, trainConfig, type TrainConfig } from '../../protocol/config';
+import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, trainConfig, type TrainConfig } from '../../protocol/config';
 import { DATASETS } from '../../protocol/datasets';
 import { decode } from '../../protocol/decode';
 import type { DensityGrid, TrainerState } from '../../protocol/messages';
@@ -44,7 +44,6 @@ export type MetricsRecord =
   | { kind: 'train'; step: number; epoch: number; elapsedMs: number; values: Record<string, number> }
   | { kind: 'eval'; step: number; epoch: number; elapsedMs: number; values: Record<string, number> };
 
-const KEEP_CHECKPOINTS = 2;
 
 export function stepName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
@@ -168,7 +167,7 @@ export class RunFolder {
       .readdirSync(root)
       .filter((n) => /^step-\d{6}$/.test(n))
       .sort();
-    for (const old of kept.slice(0, -KEEP_CHECKPOINTS)) fs.rmSync(path.join(root, old), { recursive: true, force: true });
+    for (const old of kept.slice(0, -(this.record.config.keepCheckpoints ?? KEEP_CHECKPOINTS))) fs.rmSync(path.join(root, old), { recursive: true, force: true });
     return final;
   }
 
