@@ -17,7 +17,9 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  // jsonc-parser's default (UMD) build loads its parts with require() calls a bundle cannot follow:
+  // take its ES module build.
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'], mainFields: ['module', 'main'] },
   {
     ...node,
     entryPoints: { trainer: 'src/trainer/main.ts', cli: 'src/trainer/cli.ts', bench: 'bench/bench.ts' },
