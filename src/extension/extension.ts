@@ -185,7 +185,8 @@ function watchRunsFolder(root: string, onChange: () => void): vscode.Disposable 
 async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEntry | string[], selected?: RunEntry[]): Promise<string[] | undefined> {
   let ids = Array.isArray(first) ? first : (selected?.length ? selected : first ? [first] : []).map((r) => r.runId);
   if (ids.length < 2) {
-    const done = catalog.list().filter((r) => r.state !== 'training' && r.state !== 'loading-data');
+    // Runs still training compare too: the view is a snapshot of where each one is.
+    const done = catalog.list();
     const datasets = [...new Set(done.map((r) => r.dataset))];
     const picks = await vscode.window.showQuickPick(
       datasets.flatMap((dataset) => [

@@ -117,7 +117,11 @@ test('live messages keep the history current, and a late metric key stays aligne
 test('a run keeps its newest checkpoints, as many as keepCheckpoints says', async () => {
   const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-keep-'));
   const folder = RunFolder.create(completeConfig({ family: 'gaussian', runsDir, keepCheckpoints: 3 }), 'cpu', {}, 10);
-  for (const step of [2, 4, 6, 8, 10]) await folder.writeCheckpoint(step, async (dir) => fs.mkdirSync(dir, { recursive: true }));
+  for (const step of [2, 4, 6, 8, 10]) {
+    await folder.writeCheckpoint(step, async (dir) => {
+      fs.mkdirSync(dir, { recursive: true });
+    });
+  }
   folder.close();
   assert.deepEqual(fs.readdirSync(path.join(folder.dir, 'checkpoints')).sort(), ['step-000006', 'step-000008', 'step-000010']);
 });

@@ -51,7 +51,8 @@ function card(view: RunView, index: number): HTMLElement {
     'section',
     { class: 'card compare-card', 'data-run-id': view.runId, 'data-kind': view.density.kind },
     h('div', { class: 'card-header' }, h('h2', {}, view.title), open),
-    h('p', { class: 'compare-kind' }, h('strong', {}, densityKindLabel(view.density.kind))),
+    // A density view says its kind itself; a grid of samples does not.
+    view.densityGrid ? '' : h('p', { class: 'compare-kind' }, h('strong', {}, densityKindLabel(view.density.kind))),
     h('p', { class: 'compare-score' }, h('span', { class: 'score' }, score), note ? h('span', { class: 'score-note' }, ` (${note})`) : ''),
     ...body,
   );
