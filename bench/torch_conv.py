@@ -11,15 +11,8 @@ ReLU, 1x1 conv C→C] added to their input, ReLU, 1x1 C→C, ReLU, 1x1 C→1; Be
 pixels, mean over the batch; Adam 1e-3.
 """
 import argparse
-import json
-import os
-import platform
-import re
-import statistics
-import sys
-import time
 
-from torch_vae import EXIT_NO_TORCH, loaded_blas
+from torch_vae import import_torch, print_result, time_steps
 
 
 def parse_args():
@@ -36,17 +29,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    try:
-        import torch
-        import torch.nn.functional as F
-        from torch import nn
-    except ImportError as err:
-        print(f"{sys.executable} cannot import torch ({err})", file=sys.stderr)
-        sys.exit(EXIT_NO_TORCH)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    torch = import_torch(args.threads)
+    import torch.nn.functional as F
+    from torch import nn
     b = args.batch
 
     if args.model == "dcgan":
@@ -112,23 +97,7 @@ def main():
 
         architecture = f"PixelCNN C={c}, {args.blocks} residual blocks"
 
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.steps):
-        t = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t) * 1000)
-    blas_info = re.search(r"BLAS_INFO=[^,\s]*", torch.__config__.show())
-    print(json.dumps({
-        "msPerStep": statistics.median(times),
-        "stepsTimed": len(times),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "blas": f"torch {blas_info.group(0) if blas_info else 'BLAS_INFO unknown'}; libblas: {loaded_blas()}",
-        "python": platform.python_version(),
-        "architecture": architecture,
-    }))
+    print_result(torch, time_steps(step, args.warmup, args.steps), architecture=architecture)
 
 
 if __name__ == "__main__":

@@ -46,21 +46,52 @@ def loaded_blas():
         return path
 
 
-def main():
-    args = parse_args()
+def import_torch(threads):
+    """torch on `threads` threads, or exit with EXIT_NO_TORCH when it cannot be imported."""
     # OpenBLAS and OpenMP read these once, when torch loads them: set before the import.
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
     try:
         import torch
-        import torch.nn.functional as F
-        from torch import nn
     except ImportError as err:
         print(f"{sys.executable} cannot import torch ({err})", file=sys.stderr)
         sys.exit(EXIT_NO_TORCH)
-
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
+    return torch
+
+
+def time_steps(step, warmup, steps):
+    """Wall times of `steps` calls of step() in ms, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def print_result(torch, times, **extra):
+    """The one JSON line the benchmark reads (bench/torchReference.ts)."""
+    blas_info = re.search(r"BLAS_INFO=[^,\s]*", torch.__config__.show())
+    print(json.dumps({
+        "msPerStep": statistics.median(times),
+        "stepsTimed": len(times),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "blas": f"torch {blas_info.group(0) if blas_info else 'BLAS_INFO unknown'}; libblas: {loaded_blas()}",
+        "python": platform.python_version(),
+        **extra,
+    }))
+
+
+def main():
+    args = parse_args()
+    torch = import_torch(args.threads)
+    import torch.nn.functional as F
+    from torch import nn
 
     class Vae(nn.Module):
         def __init__(self):
@@ -89,27 +120,7 @@ def main():
         ((rec + kl) / args.batch).backward()
         opt.step()
 
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.steps):
-        t = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t) * 1000)
-
-    blas_info = re.search(r"BLAS_INFO=[^,\s]*", torch.__config__.show())
-    print(
-        json.dumps(
-            {
-                "msPerStep": statistics.median(times),
-                "stepsTimed": len(times),
-                "torch": torch.__version__,
-                "threads": torch.get_num_threads(),
-                "blas": f"torch {blas_info.group(0) if blas_info else 'BLAS_INFO unknown'}; libblas: {loaded_blas()}",
-                "python": platform.python_version(),
-            }
-        )
-    )
+    print_result(torch, time_steps(step, args.warmup, args.steps))
 
 
 if __name__ == "__main__":

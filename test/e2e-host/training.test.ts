@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { alive, until } from './helpers';
 
 interface Record {
   status: string;
@@ -16,23 +17,6 @@ interface Record {
 }
 
 const small = { steps: 100000, batchSize: 32, evalEvery: 25, backend: 'wasm' };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, check: () => boolean, ms = 60000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Training from the extension host', () => {
   let root = '';
