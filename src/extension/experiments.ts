@@ -9,9 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findNodeAtLocation, getLocation, type Node, parseTree } from 'jsonc-parser';
 import * as vscode from 'vscode';
-import type { ConfigInput, Family, TrainConfig } from '../protocol/config';
+import { type ConfigInput, completeConfig, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from '../protocol/config';
 import { DecodeError } from '../protocol/decode';
-import { experimentConfig, familyHover } from '../protocol/experiment';
+import { experimentConfig, experimentFile, experimentInput, familyHover } from '../protocol/experiment';
+import { DENSITY_KIND_LABELS } from '../protocol/families/spec';
 import type { RunCatalog } from './runCatalog';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.genlab.json' };
@@ -43,7 +44,7 @@ function rangeOf(document: vscode.TextDocument, decoderPath: string): vscode.Ran
   return new vscode.Range(document.positionAt(target.offset), document.positionAt(target.offset + target.length));
 }
 
-export function registerExperiments(context: vscode.ExtensionContext, catalog: RunCatalog, train: Train): vscode.Disposable[] {
+export function registerExperiments(catalog: RunCatalog, train: Train): vscode.Disposable[] {
   const diagnostics = vscode.languages.createDiagnosticCollection('genlab');
   const changed = new vscode.EventEmitter<void>();
   const runsOf = (file: string) => catalog.list().filter((r) => r.experiment === file);
@@ -100,42 +101,57 @@ export function registerExperiments(context: vscode.ExtensionContext, catalog: R
       void vscode.window.showErrorMessage(`GenLab: ${path.basename(uri.fsPath)} cannot train: ${result.path ? `${result.path}: ` : ''}${result.problem}.`);
       return undefined;
     }
-    const { family, ...overrides } = result;
-    const runId = await train(family, overrides as Partial<ConfigInput>);
-    changed.fire();
-    return runId;
+    // The file's own settings only: where it is silent, the person's settings (backend, evaluation
+    // interval, checkpoints kept) come before the family's defaults, as for any other run.
+    const { family, ...overrides } = experimentInput(document.getText(), uri.fsPath, workspaceRoots());
+    return train(family, overrides);
   };
 
   for (const document of vscode.workspace.textDocuments) check(document);
   return [
     diagnostics,
     changed,
+    // A run.json written (a run starts, evaluates, ends) or deleted changes what the CodeLens offers.
+    watchRuns(catalog.root(), () => changed.fire()),
     vscode.languages.registerCodeLensProvider(SELECTOR, codeLens),
     vscode.languages.registerHoverProvider(SELECTOR, hover),
     vscode.workspace.onDidOpenTextDocument(check),
     vscode.workspace.onDidChangeTextDocument((e) => check(e.document)),
     vscode.workspace.onDidCloseTextDocument((d) => diagnostics.delete(d.uri)),
     vscode.commands.registerCommand('genlab.trainExperiment', trainExperiment),
-    vscode.commands.registerCommand('genlab.newExperiment', () => saveExperiment(context, { family: 'realnvp' })),
+    vscode.commands.registerCommand('genlab.newExperiment', newExperiment),
   ];
 }
 
+function watchRuns(root: string, onChange: () => void): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '*/run.json'));
+  return vscode.Disposable.from(watcher, watcher.onDidCreate(onChange), watcher.onDidChange(onChange), watcher.onDidDelete(onChange));
+}
+
+/** Asks for a family and writes a file with all of its defaults, for the person to edit. */
+async function newExperiment(): Promise<vscode.Uri | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    FAMILIES.map((family) => ({ label: FAMILY_SPECS[family].title, description: DENSITY_KIND_LABELS[FAMILY_SPECS[family].density.kind], family })),
+    { title: 'GenLab: New Experiment File', placeHolder: 'Which kind of generative model?' },
+  );
+  return pick && saveExperiment(completeConfig({ family: pick.family }));
+}
+
 /**
- * Writes an experiment file for `config` (the settings a quick pick ended with, or a starting
- * point) where the person chooses, and opens it.
+ * Writes an experiment file for `config` (the settings a quick pick ended with, or a family's
+ * defaults) where the person chooses, and opens it. No `$schema`: the extension associates the
+ * schema with every *.genlab.json, and a path into this machine's extension folder would break
+ * the file for everyone else.
  */
-export async function saveExperiment(context: vscode.ExtensionContext, config: Partial<TrainConfig> & { family: Family }): Promise<vscode.Uri | undefined> {
+export async function saveExperiment(config: TrainConfig): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const to = await vscode.window.showSaveDialog({
-    defaultUri: folder && vscode.Uri.joinPath(folder, `${config.family}-${config.dataset ?? 'default'}.genlab.json`),
+    defaultUri: folder && vscode.Uri.joinPath(folder, `${config.family}-${config.dataset}.genlab.json`),
     filters: { 'GenLab experiment': ['genlab.json'] },
     saveLabel: 'Save Experiment',
   });
   if (!to) return undefined;
-  const schema = path.relative(path.dirname(to.fsPath), context.asAbsolutePath(path.join('media', 'schemas', 'experiment.schema.json')));
-  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, runName, data, ...settings } = config;
-  const relativeData = data && { ...data, path: path.relative(path.dirname(to.fsPath), data.path) || '.' };
-  const file = { $schema: schema.split(path.sep).join('/'), ...(runName ? { name: runName } : {}), ...settings, ...(relativeData ? { data: relativeData } : {}) };
+  const file = experimentFile(config, path.dirname(to.fsPath));
   await vscode.workspace.fs.writeFile(to, Buffer.from(`${JSON.stringify(file, null, 2)}\n`));
   await vscode.window.showTextDocument(to);
   return to;

@@ -60,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     const base = { backend: settings.get<BackendChoice>('backend', 'auto'), runsDir: catalog.root(), keepCheckpoints: settings.get('keepCheckpoints', 2), ...(evalEvery ? { evalEvery } : {}) };
     let config: TrainConfig | undefined;
     try {
-      config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, (draft) => saveExperiment(context, draft));
+      config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, saveExperiment);
     } catch (err) {
       void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
@@ -157,7 +157,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
     ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
-    ...registerExperiments(context, catalog, (f, o) => train(f, o)),
+    ...registerExperiments(catalog, (f, o) => train(f, o)),
     vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: string[], family?: Family) => fitDensityToCsv((f, o) => train(f, o), target, columns, family)),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) => compareRuns(catalog, compare, first, selected)),

@@ -52,9 +52,9 @@ type Budget = { epochs: number; steps?: undefined } | { steps: number; epochs?: 
 /** Distributes over families, so that checking `config.family` narrows `config.model`. */
 export type TrainConfig<F extends Family = Family> = F extends Family ? Common & Budget & { family: F; model: FamilyOptions[F] } : never;
 
-/** `experiment`: the *.genlab.json file a run was started from, so the file's CodeLens finds its runs. */
 /** Checkpoints kept per run (the newest; KEEP_CHECKPOINTS when unset, as in runs older than the setting). */
 export const KEEP_CHECKPOINTS = 2;
+/** `experiment`: the *.genlab.json file a run was started from, so the file's CodeLens finds its runs. */
 const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }) }), (c) => {
   if ((c.epochs === undefined) === (c.steps === undefined)) {
     return { field: c.epochs === undefined ? 'steps' : 'epochs', problem: 'give exactly one of epochs or steps' };

@@ -1,33 +1,85 @@
 /**
  * Experiments as files: a `*.genlab.json` holds a family, its data, hyperparameters, seed and
- * length, and trains from the editor. Its fields are the config's (unset ones take the family's
- * defaults); a data path is relative to the file's folder and may not leave the workspace. The
- * JSON schema the editor validates and completes with is built here from the family specs, so it
- * cannot drift from the decoders.
+ * length, and trains from the editor. Its fields are the config's (unset ones take the person's
+ * settings, then the family's defaults); a data path is relative to the file's folder and may not
+ * leave the workspace. The JSON schema the editor validates and completes with is built here from
+ * the family specs and the same list of fields the decoder accepts, so it cannot drift from them.
  */
 import * as path from 'node:path';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
-import { DATASETS, dataKindOf, SOURCE_DATASETS } from './datasets';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, familyDefaults, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
+import { DATASET_LABELS, DATASETS, type DataKind, dataKindOf, SOURCE_DATASETS } from './datasets';
 import { DecodeError, plainObject } from './decode';
-import { DENSITY_KIND_LABELS } from './families/spec';
+import { DENSITY_KIND_LABELS, type OptionField } from './families/spec';
 
-export const EXPERIMENT_GLOB = '**/*.genlab.json';
+type Schema = Record<string, unknown>;
 
-/** Where a relative data path points, or why it may not be used. */
+/**
+ * The fields an experiment file may hold, with their schema. Where runs go, how many checkpoints
+ * they keep and the file's own path are the workspace's business, not the experiment's.
+ */
+const FILE_FIELDS = {
+  $schema: { type: 'string' },
+  name: { type: 'string', minLength: 1, description: 'A name for the runs of this experiment (their title in the views).' },
+  // Short here: hovering the value shows the full explanation (familyHover), which the schema's own hover would repeat.
+  family: { enum: [...FAMILIES], description: 'The model family.', enumDescriptions: FAMILIES.map((f) => `${FAMILY_SPECS[f].title}: ${DENSITY_KIND_LABELS[FAMILY_SPECS[f].density.kind]}`) },
+  dataset: {
+    enum: [...DATASETS],
+    enumDescriptions: DATASETS.map((d) => `${DATASET_LABELS[d].title} (${DATASET_LABELS[d].detail})`),
+    description: "Built-in data, or csv / image-folder with `data`. Default: the family's.",
+  },
+  data: {
+    description: "Your own data, with the dataset csv (or image-folder). A relative path resolves against this file's folder and must stay in the workspace.",
+    oneOf: [
+      {
+        type: 'object',
+        required: ['type', 'path', 'columns'],
+        additionalProperties: false,
+        properties: {
+          type: { const: 'csv' },
+          path: { type: 'string', minLength: 1, description: "The CSV file, relative to this file's folder." },
+          columns: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 2, description: 'One column (1-D data) or two (2-D), by header name, or 1-based number as a string without a header.' },
+        },
+      },
+      {
+        type: 'object',
+        required: ['type', 'path', 'size', 'color'],
+        additionalProperties: false,
+        properties: {
+          type: { const: 'image-folder' },
+          path: { type: 'string', minLength: 1, description: "The folder of PNG and JPEG files, relative to this file's folder." },
+          size: { type: 'integer', minimum: 4, maximum: 128 },
+          color: { enum: ['grayscale', 'rgb'] },
+        },
+      },
+    ],
+  },
+  steps: { type: 'integer', minimum: 1, description: 'Training length in steps (or give epochs).' },
+  epochs: { type: 'number', exclusiveMinimum: 0, maximum: 100000, description: 'Training length in passes over the training set (or give steps).' },
+  batchSize: { type: 'integer', minimum: 1, maximum: 4096 },
+  learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+  seed: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1, description: 'Random seed (initialisation, data order, noise): the same seed and settings give the same run.' },
+  evalEvery: { type: 'integer', minimum: 1, description: 'Steps between test evaluations, sample grids and checkpoints. Default: the setting genlab.evalEvery if set, else the family\'s.' },
+  backend: { enum: [...BACKEND_CHOICES], description: 'TensorFlow.js backend. Default: the setting genlab.backend.' },
+  model: { type: 'object', description: "The family's own options; unset ones take the family's defaults." },
+} satisfies Record<string, Schema>;
+
+/** Where a relative data path points, or why it may not be used (compared as paths, symlinks not followed). */
 export function resolveDataPath(experimentFile: string, dataPath: string, workspaceFolders: string[]): { path: string } | { problem: string } {
   const resolved = path.resolve(path.dirname(experimentFile), dataPath);
   const inside = workspaceFolders.some((root) => {
     const rel = path.relative(root, resolved);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
   });
   return inside ? { path: resolved } : { problem: `${dataPath} resolves to ${resolved}, outside the workspace; keep experiment data inside the workspace folder` };
 }
 
 /**
- * The config an experiment file describes, with the family's defaults where it is silent.
- * Throws a DecodeError whose path names the file's field (e.g. `model.latentDim`).
+ * The settings an experiment file gives, as training input: its data path made absolute, its name
+ * as the run name, the file recorded so its CodeLens finds its runs. Unset fields stay unset, for
+ * the person's settings and then the family's defaults to fill. Throws a DecodeError whose path
+ * names the file's field (e.g. `data.path`); values are checked by `experimentConfig`.
  */
-export function experimentConfig(text: string, file: string, workspaceFolders: string[], runsDir: string): TrainConfig {
+export function experimentInput(text: string, file: string, workspaceFolders: string[]): ConfigInput {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -35,91 +87,92 @@ export function experimentConfig(text: string, file: string, workspaceFolders: s
     throw new DecodeError('', `is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   const { $schema: _schema, name, data, ...rest } = plainObject(raw, '');
+  for (const key of Object.keys(rest)) {
+    if (!(key in FILE_FIELDS)) throw new DecodeError(key, `is not a known field (known: ${Object.keys(FILE_FIELDS).join(', ')})`);
+  }
   let source = data;
   if (data && typeof data === 'object' && typeof (data as { path?: unknown }).path === 'string') {
     const resolved = resolveDataPath(file, (data as { path: string }).path, workspaceFolders);
     if ('problem' in resolved) throw new DecodeError('data.path', resolved.problem);
     source = { ...data, path: resolved.path };
   }
-  const input = { ...rest, ...(name === undefined ? {} : { runName: name }), ...(source === undefined ? {} : { data: source }), runsDir, experiment: file } as ConfigInput;
+  return { ...rest, ...(name === undefined ? {} : { runName: name }), ...(source === undefined ? {} : { data: source }), experiment: file } as ConfigInput;
+}
+
+/**
+ * The complete config an experiment file describes (defaults where it is silent), to check it.
+ * Throws a DecodeError whose path names the file's field (e.g. `model.latentDim`).
+ */
+export function experimentConfig(text: string, file: string, workspaceFolders: string[], runsDir: string): TrainConfig {
+  const input = experimentInput(text, file, workspaceFolders);
   try {
-    return completeConfig(input);
+    return completeConfig({ ...input, runsDir });
   } catch (err) {
     if (err instanceof DecodeError) throw new DecodeError(err.path.replace(/^config\.?/, '').replace(/^runName$/, 'name'), err.problem);
     throw err;
   }
 }
 
+/**
+ * The file that gives `config` again from `folder` (where it is saved): its name, family, data
+ * (the path relative to the folder), length and hyperparameters, without the workspace's settings.
+ */
+export function experimentFile(config: TrainConfig, folder: string): Record<string, unknown> {
+  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, keepCheckpoints: _keep, runName, data, ...settings } = config;
+  return {
+    ...(runName ? { name: runName } : {}),
+    ...settings,
+    ...(data ? { data: { ...data, path: (path.relative(folder, data.path) || '.').split(path.sep).join('/') } } : {}),
+  };
+}
+
 /** One line on what the family's model says about density, for the hover on `family`. */
 export function familyHover(family: string): string | undefined {
   if (!(FAMILIES as readonly string[]).includes(family)) return undefined;
   const spec = FAMILY_SPECS[family as Family];
-  return `**${spec.title}**: ${DENSITY_KIND_LABELS[spec.density.kind]}. ${spec.density.summary}`;
+  // Each summary opens with its kind ("Implicit density: ..."); the label says it once, in full.
+  return `**${spec.title}** · ${DENSITY_KIND_LABELS[spec.density.kind]}: ${spec.density.summary.replace(/^[^:]*:\s*/, '')}`;
 }
 
-type Schema = Record<string, unknown>;
-
-function fieldSchema(field: { list?: boolean; choices?: readonly string[]; prompt: string; only?: string }): Schema {
-  const description = field.only ? `${field.prompt} (${field.only} only)` : field.prompt;
+/** A model option's schema: its prompt, the kinds of data it applies to, and its defaults for each. */
+function fieldSchema(family: Family, field: OptionField): Schema {
+  const byKind = (Object.entries(FAMILY_SPECS[family].defaults) as [DataKind, { model: Record<string, unknown> }][])
+    .filter(([kind]) => !field.only || field.only === kind)
+    .map(([kind, d]) => [kind, JSON.stringify(d.model[field.key])]);
+  const defaults = new Set(byKind.map(([, value]) => value)).size === 1 ? byKind[0][1] : byKind.map(([kind, value]) => `${value} for ${kind}`).join(', ');
+  const description = `${field.prompt.replace(', comma-separated', '')}${field.only ? ` (${field.only} only)` : ''}. Default: ${defaults}.`;
   if (field.choices) return { enum: [...field.choices], description };
   if (field.list) return { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, description };
   return { type: 'number', description };
 }
 
-/** The JSON schema of experiment files: per family, its datasets and its model options. */
+/** The JSON schema of experiment files: per family, its datasets, its model options, and the settings it has no use for. */
 export function experimentSchema(): Schema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'GenLab experiment',
-    description: 'A GenLab training run as a file: train it from the CodeLens above it. Unset fields take the family\'s defaults.',
+    description: "A GenLab training run as a file: train it from the CodeLens above it. Unset fields take the family's defaults.",
     type: 'object',
     required: ['family'],
     additionalProperties: false,
-    properties: {
-      $schema: { type: 'string' },
-      name: { type: 'string', description: 'A name for the runs of this experiment (their title in the views).' },
-      family: {
-        enum: [...FAMILIES],
-        description: 'The model family.',
-        markdownEnumDescriptions: FAMILIES.map((f) => familyHover(f)),
-      },
-      dataset: { enum: [...DATASETS], description: 'Built-in data, or csv / image-folder with `data`. Default: the family\'s.' },
-      data: {
-        description: 'Your own data, with dataset csv (or image-folder). A relative path resolves against this file\'s folder and must stay in the workspace.',
-        oneOf: [
-          {
-            type: 'object',
-            required: ['type', 'path', 'columns'],
-            additionalProperties: false,
-            properties: { type: { const: 'csv' }, path: { type: 'string' }, columns: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 2, description: 'One column (1-D data) or two (2-D), by header name or number.' } },
-          },
-          {
-            type: 'object',
-            required: ['type', 'path', 'size', 'color'],
-            additionalProperties: false,
-            properties: { type: { const: 'image-folder' }, path: { type: 'string' }, size: { type: 'integer', minimum: 4, maximum: 128 }, color: { enum: ['grayscale', 'rgb'] } },
-          },
-        ],
-      },
-      steps: { type: 'integer', minimum: 1, description: 'Training length in steps (or give epochs).' },
-      epochs: { type: 'number', exclusiveMinimum: 0, description: 'Training length in passes over the training set (or give steps).' },
-      batchSize: { type: 'integer', minimum: 1, maximum: 4096 },
-      learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
-      seed: { type: 'integer', minimum: 0 },
-      evalEvery: { type: 'integer', minimum: 1, description: 'Steps between test evaluations, sample grids and checkpoints.' },
-      backend: { enum: [...BACKEND_CHOICES] },
-      model: { type: 'object', description: "The family's own options." },
-    },
+    properties: FILE_FIELDS,
     not: { required: ['steps', 'epochs'] },
+    // An empty file completes to a starting point for any family.
+    defaultSnippets: FAMILIES.map((family) => {
+      const spec = FAMILY_SPECS[family];
+      return { label: `GenLab: ${spec.title}`, body: { family, dataset: spec.defaultDataset, ...familyDefaults(family).budget, seed: 0 } };
+    }),
     allOf: FAMILIES.map((family) => {
       const spec = FAMILY_SPECS[family];
       const accepted = [...spec.datasets, ...SOURCE_DATASETS.filter((d) => spec.defaults[dataKindOf(d)])];
+      const unused = Object.fromEntries((spec.without ?? []).map((key) => [key, { deprecationMessage: `${spec.shortTitle} has no use for ${key}: it is ignored.` }]));
       return {
-        if: { properties: { family: { const: family } } },
+        if: { properties: { family: { const: family } }, required: ['family'] },
         then: {
           properties: {
-            dataset: { enum: accepted, description: `${family} models ${accepted.join(', ')}` },
-            model: { type: 'object', additionalProperties: false, properties: Object.fromEntries(spec.fields.map((f) => [f.key, fieldSchema(f)])) },
+            dataset: { enum: accepted },
+            model: { type: 'object', additionalProperties: false, properties: Object.fromEntries(spec.fields.map((f) => [f.key, fieldSchema(family, f)])) },
+            ...unused,
           },
         },
       };
