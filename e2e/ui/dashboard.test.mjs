@@ -102,6 +102,13 @@ export default async function dashboard({ page, workspace, screenshot, runComman
   const thumb = card.locator('img.thumb');
   await until('the gallery thumbnail loads', async () => thumb.evaluate((img) => img.complete && img.naturalWidth > 0).catch(() => false));
   await screenshot('gallery');
+  // The step slider moves through the run's grids: Home shows the first one, an earlier step.
+  const newest = Number(await thumb.getAttribute('data-step'));
+  const slider = card.locator('.step-slider');
+  await slider.focus();
+  await page.keyboard.press('Home');
+  await until('the slider shows the first grid', async () => Number(await thumb.getAttribute('data-step')) < newest);
+  assert.match((await card.locator('.step-caption').textContent()) ?? '', /^step \d+/);
 
   // Reload the window: the dashboard comes back (panel serializer) with the whole history.
   const stoppedPoints = Number((await chartAgain.getAttribute('data-points')) ?? 0);

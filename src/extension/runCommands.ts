@@ -266,19 +266,23 @@ async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | stri
   if (!entry) return undefined;
   if (request) return generateAndShow(deps, entry, request);
   const title = `GenLab: Explore the latent space of ${entry.title}`;
+  const { config } = readRunRecord(entry.dir);
+  const scatter = config.family === 'vae' && config.model.latentDim === 2;
   const tool = await vscode.window.showQuickPick(
     [
       { label: '$(arrow-both) Interpolation', detail: 'Strips decoded along the way from one prior draw to another', type: 'interpolation' as const },
       { label: '$(layout) Traversal', detail: 'A grid decoded over two latent dimensions, the others held at 0', type: 'traversal' as const },
+      ...(scatter ? [{ label: '$(graph-scatter) Encoded test set', detail: 'The 2-D latent means of 5,000 test images, coloured by their label', type: 'latentScatter' as const }] : []),
     ],
     { title },
   );
   if (!tool) return undefined;
+  if (tool.type === 'latentScatter') return generateAndShow(deps, entry, { type: 'latentScatter', count: 5000 });
   if (tool.type === 'interpolation') {
     const seed = await askNumber(title, 'Random seed for the end points', Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1));
     return seed === undefined ? undefined : generateAndShow(deps, entry, { type: 'interpolation', seed, steps: 10, rows: 8 });
   }
-  const latent = readRunRecord(entry.dir).config.model as { latentDim?: number };
+  const latent = config.model as { latentDim?: number };
   const top = (latent.latentDim ?? 2) - 1;
   const across = await askNumber(title, `Latent dimension across (0 to ${top})`, 0, wholeIn(0, top));
   const down = across === undefined ? undefined : await askNumber(title, `Latent dimension down (0 to ${top}, not ${across})`, across === 0 ? 1 : 0, (n) => wholeIn(0, top)(n) ?? (n === across ? 'Pick another dimension.' : undefined));

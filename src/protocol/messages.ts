@@ -18,6 +18,8 @@ export const generateRequest = tagged({
   interpolation: object({ seed, steps: num({ int: true, min: 3, max: 32 }), rows: num({ int: true, min: 1, max: 16 }) }),
   /** A steps × steps grid over two latent dimensions, from -range to range, the others at 0. */
   traversal: object({ dims: arrayOf(num({ int: true, min: 0 }), { minLength: 2 }), steps: num({ int: true, min: 3, max: 32 }), range: num({ above: 0, max: 10 }) }),
+  /** A VAE with a 2-D latent space: the encoded test images as a scatter coloured by label. */
+  latentScatter: object({ count: num({ int: true, min: 10, max: 10000 }) }),
 });
 export type GenerateRequest = Infer<typeof generateRequest>;
 

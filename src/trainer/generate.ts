@@ -8,18 +8,19 @@ import * as path from 'node:path';
 import { trainConfig, type TrainConfig } from '../protocol/config';
 import { decode } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
-import { loadDataset } from './data/dataset';
+import { type Dataset, loadDataset } from './data/dataset';
 import { UserError } from './errors';
 import type { SampleGrid, TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
 import { restoreCheckpoint } from './families/trainingState';
 import { gridToPng } from './image/png';
+import { latentScatterPng } from './image/scatter';
 import { Rng } from './rng';
 import { writeFileAtomic } from './runs/atomicFile';
 import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, latestResumableCheckpoint, readRunRecord } from './runs/runFolder';
 
 /** The run's model as its last checkpoint left it. */
-export async function loadTrainedModel(runDir: string): Promise<{ config: TrainConfig; model: TrainableModel; step: number }> {
+export async function loadTrainedModel(runDir: string): Promise<{ config: TrainConfig; model: TrainableModel; step: number; data: Dataset }> {
   const decoded = decode(trainConfig, readRunRecord(runDir).config, 'run.json config');
   if (!decoded.ok) throw new UserError(`This run's settings cannot be read: ${decoded.error}.`, 'It was written by another version of GenLab; train a new run.');
   const config = decoded.value;
@@ -28,14 +29,14 @@ export async function loadTrainedModel(runDir: string): Promise<{ config: TrainC
   const data = await loadDataset(config.dataset, config.data);
   const model = familyOf(config.family).create(config, data, new Rng(config.seed).fork(1));
   await restoreCheckpoint(model, checkpoint.dir);
-  return { config, model, step: checkpoint.step };
+  return { config, model, step: checkpoint.step, data };
 }
 
 function cannot(config: TrainConfig, what: string): never {
   throw new UserError(`${config.family} models cannot draw ${what}.`, what === 'samples' ? 'Only the families that generate data can.' : 'Latent tools work with the VAE and the GAN on images.');
 }
 
-function render(model: TrainableModel, config: TrainConfig, request: GenerateRequest): { grid?: SampleGrid; points?: { values: Float32Array; dim: number }; caption: string } {
+function render(model: TrainableModel, config: TrainConfig, request: GenerateRequest, data: Dataset): { grid?: SampleGrid; png?: Buffer; points?: { values: Float32Array; dim: number }; caption: string } {
   switch (request.type) {
     case 'samples': {
       if (!model.generate) cannot(config, 'samples');
@@ -56,6 +57,19 @@ function render(model: TrainableModel, config: TrainConfig, request: GenerateReq
       }
       return { grid: tools.traverse([i, j], request.steps, request.range), caption: `Traversal of z${i} (across) and z${j} (down), ±${request.range}` };
     }
+    case 'latentScatter': {
+      const encode = model.latentTools?.encodeTest;
+      if (!encode || model.latentTools?.latentDim !== 2 || data.kind !== 'images') {
+        throw new UserError('Only a VAE on images with a 2-D latent space can draw its encoded test set as a scatter.', 'Train a VAE with latentDim 2 (the Latent dimension setting, or --latent-dim 2).');
+      }
+      const { points, labels } = encode(request.count);
+      // The legend: the first test image of each label.
+      const glyphs = Array.from({ length: 10 }, (_, k) => {
+        const i = data.test.labels.indexOf(k);
+        return Float32Array.from(data.test.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+      });
+      return { png: latentScatterPng(points, labels, glyphs), caption: `Latent space: ${request.count} test images encoded (their means), coloured by label` };
+    }
   }
 }
 
@@ -67,17 +81,17 @@ function pointsCsv(points: Float32Array, dim: number): string {
 
 /** Draws what `request` asks from the run in `runDir` and returns where it went. */
 export async function generateFromRun(runDir: string, request: GenerateRequest): Promise<GeneratedRecord> {
-  const { config, model, step } = await loadTrainedModel(runDir);
+  const { config, model, step, data } = await loadTrainedModel(runDir);
   try {
-    const out = render(model, config, request);
+    const out = render(model, config, request, data);
     const dir = path.join(runDir, GENERATED_DIR);
     fs.mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const base = `${stamp}-${request.type}-${Math.random().toString(36).slice(2, 6)}`;
     let file: string;
-    if (out.grid) {
+    if (out.grid || out.png) {
       file = `${base}.png`;
-      writeFileAtomic(path.join(dir, file), gridToPng(out.grid).png);
+      writeFileAtomic(path.join(dir, file), out.png ?? gridToPng(out.grid!).png);
     } else {
       file = `${base}.csv`;
       writeFileAtomic(path.join(dir, file), pointsCsv(out.points!.values, out.points!.dim));

@@ -25,6 +25,8 @@ export interface LatentTools {
   interpolate(rng: Rng, steps: number, rows: number): SampleGrid;
   /** A steps × steps grid decoded over latent dimensions dims[0] (across) and dims[1] (down), from -range to range, the others 0. */
   traverse(dims: [number, number], steps: number, range: number): SampleGrid;
+  /** Models with an encoder (the VAE): the latent means of the first `count` test images, with their labels. */
+  encodeTest?(count: number): { points: Float32Array; labels: Uint8Array };
 }
 
 export interface TrainableModel {

@@ -152,7 +152,17 @@ class Vae implements TrainableModel {
       layersModelPart('decoder', this.decoder),
       optimizerPart('adam', this.optimizer),
     ]));
-    this.latentTools = latentTools(latentDim, (z, n) => this.decodeMeans(tf.tensor2d(z, [n, latentDim])), data.width, data.height);
+    this.latentTools = {
+      ...latentTools(latentDim, (z, n) => this.decodeMeans(tf.tensor2d(z, [n, latentDim])), data.width, data.height),
+      encodeTest: (count) => this.encodeTest(count),
+    };
+  }
+
+  /** The latent means of the first `count` test images (binarised as for the test -ELBO), with their labels. */
+  private encodeTest(count: number): { points: Float32Array; labels: Uint8Array } {
+    const n = Math.min(count, this.data.test.count);
+    const points = tf.tidy(() => this.encode(tf.tensor2d(this.data.testBinary.subarray(0, n * this.dims), [n, this.dims])).mu.dataSync() as Float32Array);
+    return { points, labels: this.data.test.labels.subarray(0, n) };
   }
 
   /** Pixel probabilities sigmoid(decoder(z)) for latent rows z, which it disposes. */

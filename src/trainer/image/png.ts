@@ -1,5 +1,5 @@
 /**
- * A minimal PNG encoder (8-bit grayscale) on node:zlib, and the tiling of sample images into a
+ * A minimal PNG encoder (8-bit grayscale or RGB) on node:zlib, and the tiling of sample images into a
  * grid. Enough for sample grids; no image library needed in the trainer.
  */
 import * as zlib from 'node:zlib';
@@ -30,20 +30,32 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
-/** Encodes a width*height grayscale image (bytes 0..255, row-major) as PNG. */
-export function encodeGrayPng(gray: Uint8Array, width: number, height: number): Buffer {
+/** Encodes a width*height image of `channels` bytes per pixel (1: grayscale, 3: RGB), row-major, as PNG. */
+function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8); // bit depth 8, colour type 0 (grayscale), default methods
-  const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) raw.set(gray.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  header.set([8, channels === 1 ? 0 : 2, 0, 0, 0], 8); // bit depth 8, colour type 0 (grey) or 2 (RGB), default methods
+  const row = width * channels;
+  // Each row starts with its filter type, 0 (none).
+  const raw = Buffer.alloc((row + 1) * height);
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
     chunk('IDAT', zlib.deflateSync(raw)),
     chunk('IEND', new Uint8Array(0)),
   ]);
+}
+
+/** Encodes a width*height grayscale image (bytes 0..255, row-major) as PNG. */
+export function encodeGrayPng(gray: Uint8Array, width: number, height: number): Buffer {
+  return encodePng(gray, width, height, 1);
+}
+
+/** Encodes a width*height RGB image (3 bytes per pixel, row-major) as PNG. */
+export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Buffer {
+  return encodePng(rgb, width, height, 3);
 }
 
 const GAP = 2;
