@@ -15,8 +15,9 @@ export const pixelcnnSpec = familySpec({
   datasets: IMAGE_DATASETS,
   defaultDataset: 'mnist',
   // One epoch is about 12 minutes of training on 2 cores (~0.77 s per step); each evaluation (the
-  // whole test set, and a 6x6 grid drawn pixel by pixel) takes about a minute more.
-  defaults: { images: { budget: { epochs: 1 }, batchSize: 64, evalEvery: 500, model: { channels: 32, residualBlocks: 5 } } },
+  // whole test set, and a 6x6 grid drawn pixel by pixel) takes about a minute more. The learning
+  // rate is the peak of a cosine decay to zero over the run.
+  defaults: { images: { budget: { epochs: 1 }, batchSize: 64, learningRate: 1e-3, evalEvery: 500, model: { channels: 32, residualBlocks: 5 } } },
   grids: [{ kind: 'samples', title: 'Samples', note: 'drawn pixel by pixel in raster order, 784 steps for the whole grid at once' }],
   temperature: 'Temperature divides the logits of each pixel: below 1 the pixels are more certain, the strokes cleaner and the digits less varied.',
   exportNote: [
