@@ -12,6 +12,7 @@ const file = (name: string, text: string | Buffer) => {
   fs.writeFileSync(p, text);
   return p;
 };
+const userError = (message: RegExp, hint?: RegExp) => (e: unknown) => e instanceof UserError && message.test(e.message) && (!hint || hint.test(e.hint));
 
 function parse(text: string, chunks = [text.length]): { fields: string[]; line: number }[] {
   const out: { fields: string[]; line: number }[] = [];
@@ -27,11 +28,14 @@ function parse(text: string, chunks = [text.length]): { fields: string[]; line: 
 }
 
 test('the parser: quoted fields with delimiters, "" escapes and line breaks; CR, LF and CRLF; a BOM; any chunking', () => {
-  const text = '\ufeffname,"note, with comma",x\r\n"a ""quoted"" word","two\nlines",1.5\rlast,,2\n';
+  const text = '\ufeffname,"note, with comma",x\r\n"a ""quoted"" word","two\r\nlines",1.5\rlast,,2\n"",""""\nno newline at the end,3';
   const expected = [
     { fields: ['name', 'note, with comma', 'x'], line: 1 },
-    { fields: ['a "quoted" word', 'two\nlines', '1.5'], line: 2 },
+    // The CRLF inside the quotes is kept and counts as one line break.
+    { fields: ['a "quoted" word', 'two\r\nlines', '1.5'], line: 2 },
     { fields: ['last', '', '2'], line: 4 },
+    { fields: ['', '"'], line: 5 },
+    { fields: ['no newline at the end', '3'], line: 6 },
   ];
   assert.deepEqual(parse(text), expected);
   // Every split point, including inside "" and between \r and \n, gives the same records.
@@ -42,36 +46,111 @@ test('sniffing finds the delimiter, the header and which columns are numbers', (
   const shape = sniffCsv(file('semi.csv', 'height;sex;weight\n170.5;f;60\n182;m;81\n165;f;\n'));
   assert.equal(shape.delimiter, ';');
   assert.equal(shape.hasHeader, true);
-  assert.deepEqual(shape.columns.map((c) => [c.name, c.numericShare]), [['height', 1], ['sex', 0], ['weight', 2 / 3]]);
+  assert.deepEqual(shape.columns.map((c) => [c.name, c.index, c.numericShare]), [['height', 1, 1], ['sex', 2, 0], ['weight', 3, 2 / 3]]);
   const bare = sniffCsv(file('bare.tsv', '1\t2\n3\t4\n5\t6\n'));
-  assert.equal(bare.delimiter, '\t');
-  assert.equal(bare.hasHeader, false);
+  assert.deepEqual([bare.delimiter, bare.hasHeader], ['\t', false]);
   assert.deepEqual(bare.columns.map((c) => c.name), ['column 1', 'column 2']);
+  // Tab wins over commas that sit inside a text column.
+  assert.equal(sniffCsv(file('names.tsv', 'name\tx\nSmith, J\t1\nDoe, A\t2\n')).delimiter, '\t');
+  assert.equal(sniffCsv(file('pipe.csv', 'a|b\n1|2\n3|4\n')).delimiter, '|');
+  // Ragged rows (a trailing delimiter on one): the most common width still decides.
+  assert.equal(sniffCsv(file('ragged.csv', 'x,y\n1,2\n3,4,\n5,6\n7,8\n')).delimiter, ',');
+  // A single column: no delimiter splits it, and the header still shows.
+  assert.deepEqual(sniffCsv(file('single.csv', 'h\n170\n180\n')).columns.map((c) => c.name), ['h']);
 });
 
-test('reading columns: missing, text and non-finite values are skipped and reported by line; huge finite numbers are kept', async () => {
-  const p = file('mixed.csv', 'x,y,label\n1,2,a\n,3,b\n4,abc,c\n5,1e400,d\n6,1e300,e\n\n7,8,f\n');
-  const r = await readCsvColumns(p, ['x', 'y']);
-  assert.equal(r.count, 3);
-  assert.deepEqual(Array.from(r.points.subarray(0, 2)), [1, 2]);
-  assert.equal(r.points[3], Infinity, '1e300 is finite as a double; in float32 it overflows: values beyond ±3.4e38 cannot train anyway');
+test('sniffing: the header of a file with no data rows yet, of a file with only text, and overrides', () => {
+  assert.equal(sniffCsv(file('only-header.csv', 'height,weight\n')).hasHeader, true);
+  const words = sniffCsv(file('words.csv', 'name,city\nann,oslo\nbob,rome\n'));
+  assert.equal(words.hasHeader, true);
+  assert.deepEqual(words.columns.map((c) => [c.name, c.numericShare]), [['name', 0], ['city', 0]]);
+  const forced = sniffCsv(file('forced.csv', 'a;b\n1;2\n'), { delimiter: ',', hasHeader: false });
+  assert.deepEqual([forced.delimiter, forced.hasHeader, forced.columns.length], [',', false, 1]);
+});
+
+test('semicolon files with decimal commas, as European spreadsheets save them, read as numbers', async () => {
+  // Every value has a decimal comma, so commas split every row evenly too: the semicolon must still win.
+  const headed = file('euro.csv', 'Größe;Gewicht\r\n170,5;60,2\r\n182,0;81,4\r\n-1,5e2;,5\r\n');
+  const shape = sniffCsv(headed);
+  assert.deepEqual([shape.delimiter, shape.hasHeader], [';', true]);
+  const r = await readCsvColumns(headed, ['Größe', 'gewicht']);
+  assert.deepEqual(Array.from(r.points), [170.5, 60.2, 182, 81.4, -150, 0.5].map(Math.fround));
+  assert.equal(sniffCsv(file('euro-bare.csv', '170,5;60,2\n182,1;81,4\n')).delimiter, ';');
+  // With commas as delimiters, a quoted "1,5" is text, not one and a half.
+  const us = await readCsvColumns(file('us.csv', 'x\n"1,5"\n2\n3\n'), ['x']);
+  assert.deepEqual(us.skipped.examples, [{ line: 2, reason: "x: not a number: '1,5'" }]);
+});
+
+test('reading columns: BOM, CRLF, quotes, missing and text values, huge numbers; skipped rows reported by line', async () => {
+  const text = [
+    '\ufeffx,y,label',
+    '1,2,a',
+    ',3,b', // missing x
+    '4,abc,c', // text in y
+    '5,1e400,d', // overflows a double
+    '6,1e308,e', // a finite double, but infinite as float32
+    '"7","3e38","quoted numbers are numbers"',
+    '', // empty row
+    '  8 , -2.5e-3 ,spaces around',
+    '9,0x1A,hex is not decimal',
+    '10,NaN,x',
+    '11,12,"multi',
+    'line"',
+    '13,Infinity,z',
+    '14,15,',
+  ].join('\r\n');
+  const r = await readCsvColumns(file('mixed.csv', `${text}\r\n`), ['x', 'y']);
+  assert.deepEqual(r.columns, ['x', 'y']);
+  assert.equal(r.dim, 2);
+  assert.deepEqual(Array.from(r.points), [1, 2, 7, 3e38, 8, -2.5e-3, 11, 12, 14, 15].map(Math.fround));
+  assert.equal(r.count, 5);
+  assert.ok(r.points.every(Number.isFinite));
   assert.deepEqual(r.skipped.examples, [
     { line: 3, reason: 'x: empty' },
     { line: 4, reason: "y: not a number: 'abc'" },
     { line: 5, reason: "y: not a finite number: '1e400'" },
-    { line: 7, reason: 'empty row' },
+    { line: 6, reason: "y: too large for 32-bit floats (over 3.4e38): '1e308'" },
+    { line: 8, reason: 'empty row' },
+    { line: 10, reason: "y: not a number: '0x1A'" },
+    { line: 11, reason: "y: not a number: 'NaN'" },
+    // Line 12 starts a record that runs over two lines, so the next one is on line 14.
+    { line: 14, reason: "y: not a number: 'Infinity'" },
   ]);
-  assert.equal(describeSkipped(r.skipped), "Skipped 4 rows: line 3 (x: empty), line 4 (y: not a number: 'abc'), line 5 (y: not a finite number: '1e400'), and 1 more.");
+  assert.equal(r.skipped.count, 8);
+  assert.equal(describeSkipped(r.skipped), "Skipped 8 rows: line 3 (x: empty), line 4 (y: not a number: 'abc'), line 5 (y: not a finite number: '1e400'), and 5 more.");
+  assert.equal(describeSkipped({ count: 0, examples: [] }), undefined);
 });
 
-test('bad choices get errors naming the fix: an unknown column, a column of text, too few rows, a missing file', async () => {
+test('only the first ten skipped rows are kept as examples; the count covers all', async () => {
+  const rows = Array.from({ length: 30 }, (_, i) => (i % 2 ? `${i}` : 'n/a'));
+  const r = await readCsvColumns(file('many-bad.csv', `v\n${rows.join('\n')}\n`), ['v']);
+  assert.equal(r.count, 15);
+  assert.equal(r.skipped.count, 15);
+  assert.equal(r.skipped.examples.length, 10);
+  assert.deepEqual(r.skipped.examples[9], { line: 20, reason: "v: not a number: 'n/a'" });
+});
+
+test('columns by number when there is no header; blank lines before the header are not data', async () => {
+  const bare = await readCsvColumns(file('bare.csv', '1.5,10\n2.5,20\n3.5,30\n'), ['2', '1']);
+  assert.deepEqual(Array.from(bare.points), [10, 1.5, 20, 2.5, 30, 3.5]);
+  assert.deepEqual(bare.columns, ['column 2', 'column 1']);
+  const late = await readCsvColumns(file('late-header.csv', '\n\nh\n1\n2\n'), ['h']);
+  assert.deepEqual([late.count, late.skipped.count], [2, 0]);
+});
+
+test('bad choices and bad files get errors naming the fix', async () => {
   const p = file('heights.csv', 'height,sex\n170,f\n180,m\n');
-  await assert.rejects(readCsvColumns(p, ['weight']), (e: unknown) => e instanceof UserError && /has no column "weight"/.test(e.message) && /height, sex/.test(e.hint));
-  await assert.rejects(readCsvColumns(p, ['sex']), (e: unknown) => e instanceof UserError && /0 usable rows/.test(e.message) && /not a number: 'f'/.test(e.message));
-  await assert.rejects(readCsvColumns(file('one.csv', 'h\n170\n'), ['h']), (e: unknown) => e instanceof UserError && /1 usable row /.test(e.message));
-  await assert.rejects(readCsvColumns(path.join(dir, 'nope.csv'), ['h']), (e: unknown) => e instanceof UserError && /Cannot read/.test(e.message));
-  const byNumber = await readCsvColumns(p, ['1']);
-  assert.deepEqual(Array.from(byNumber.points), [170, 180]);
+  await assert.rejects(readCsvColumns(p, ['weight']), userError(/has no column "weight"/, /height, sex/));
+  await assert.rejects(readCsvColumns(p, ['3']), userError(/has no column "3"/, /1 to 2/));
+  await assert.rejects(readCsvColumns(p, []), userError(/No columns/, /one column/));
+  await assert.rejects(readCsvColumns(p, ['sex']), userError(/0 usable rows in sex \(2 skipped, e\.g\. line 2: sex: not a number: 'f'\)/, /at least two rows/));
+  await assert.rejects(readCsvColumns(file('one.csv', 'h\n170\n'), ['h']), userError(/1 usable row in h\./));
+  await assert.rejects(readCsvColumns(path.join(dir, 'nope.csv'), ['h']), userError(/Cannot read .*nope\.csv \(ENOENT\)/));
+  await assert.rejects(readCsvColumns(dir, ['h']), userError(/Cannot read .* \(EISDIR\)/));
+  assert.throws(() => sniffCsv(file('empty.csv', '\n\n')), userError(/empty/));
+  // A spreadsheet workbook (a zip) and a UTF-16 export both hold zero bytes.
+  assert.throws(() => sniffCsv(file('book.xlsx', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 6, 0]))), userError(/not a UTF-8 text file/, /Save it as CSV/));
+  assert.throws(() => sniffCsv(file('utf16.csv', Buffer.from('\ufeffh\n1\n2\n', 'utf16le'))), userError(/not a UTF-8 text file/));
 });
 
 test('a dataset from CSV rows: a fixed tenth held out, an extent around the data', async () => {
@@ -83,23 +162,36 @@ test('a dataset from CSV rows: a fixed tenth held out, an extent around the data
   assert.equal(data.train.count, 90);
   const all = [...data.train.points, ...data.test.points].sort((a, b) => a - b);
   assert.deepEqual(all, Array.from(r.points).sort((a, b) => a - b), 'the split loses and repeats nothing');
-  assert.ok(data.extent[0] < 150 && data.extent[1] > 199.5);
+  // The range is 49.5: a tenth of it on each side, and the unused y range of 1-D data as toy.ts has it.
+  assert.deepEqual(data.extent.map((v) => Math.round(v * 100) / 100), [145.05, 204.45, 0, 1]);
   assert.deepEqual(csvDataset('h100.csv', r).test.points, data.test.points, 'the same file splits the same way');
+
+  const two = csvDataset('xy.csv', await readCsvColumns(file('xy.csv', 'x,y\n0,10\n1,30\n'), ['x', 'y']));
+  assert.deepEqual([two.dim, two.train.count, two.test.count], [2, 1, 1]);
+  assert.deepEqual(two.extent, [-0.1, 1.1, 8, 32]);
+  const constant = csvDataset('c.csv', await readCsvColumns(file('c.csv', 'v\n5\n5\n5\n'), ['v']));
+  assert.ok(constant.extent[0] < 5 && constant.extent[1] > 5, 'a column of one value still gets a range');
+  assert.throws(() => csvDataset('xyz.csv', { points: new Float32Array(6), count: 2, dim: 3, columns: ['a', 'b', 'c'], skipped: { count: 0, examples: [] } }), userError(/one or two columns, not 3/));
 });
 
-test('large files stream: memory stays far below the file size', async () => {
+test('large files stream: the heap stays far below the file size', async () => {
   const p = path.join(dir, 'big.csv');
   const fd = fs.openSync(p, 'w');
   fs.writeSync(fd, 'x,y,comment\n');
-  const block = Array.from({ length: 10000 }, (_, i) => `${i % 97}.25,${i % 13}.5,"some text, quoted"`).join('\n') + '\n';
-  for (let i = 0; i < 70; i++) fs.writeSync(fd, block);
+  const block = Array.from({ length: 10000 }, (_, i) => `${(i % 97) * 1.37},${i % 13}.5,"some text, quoted, to make the file bigger"`).join('\n') + '\n';
+  for (let i = 0; i < 90; i++) fs.writeSync(fd, block);
   fs.closeSync(fd);
   const size = fs.statSync(p).size;
-  global.gc?.();
   const before = process.memoryUsage().heapUsed;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
   const r = await readCsvColumns(p, ['x', 'y']);
-  const grown = process.memoryUsage().heapUsed - before;
-  assert.equal(r.count, 700000);
-  assert.ok(size > 20e6, `the file is ${size} bytes`);
-  assert.ok(grown < size / 2, `heap grew ${grown} bytes reading a ${size}-byte file`);
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+  fs.rmSync(p);
+  assert.equal(r.count, 900000);
+  assert.deepEqual(Array.from(r.points.subarray(2, 4)), [1.37, 1.5].map(Math.fround));
+  assert.ok(size > 50e6, `the file is ${size} bytes`);
+  // The file as one string would take its size in heap (one byte per character) on top of the records.
+  assert.ok(peak - before < size / 4, `heap grew ${peak - before} bytes reading a ${size}-byte file`);
 });

@@ -3,6 +3,9 @@
  * one string): an incremental RFC 4180 parser (quoted fields, "" escapes, CR, LF or CRLF line ends,
  * a UTF-8 byte-order mark) feeds records to a column reader that keeps only the chosen columns as
  * numbers. Rows that are empty, non-numeric or non-finite there are skipped and reported by line.
+ * Numbers are plain decimals (`-1.5`, `2e-3`); in semicolon-separated files, as spreadsheets in
+ * many European locales save them, a decimal comma (`170,5`) is read too. Thousands separators,
+ * units and hexadecimal are not numbers. Files must be UTF-8 (or ASCII).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +15,8 @@ import { Rng } from '../rng';
 import type { PointDataset } from './dataset';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+const EVEN_PREFERENCE: readonly Delimiter[] = ['\t', ';', '|', ','];
 const SNIFF_BYTES = 64 * 1024;
 const EXAMPLES = 10;
 /** Share of rows held out as the test split (at least one row). */
@@ -28,7 +33,7 @@ export interface CsvColumn {
 }
 
 export interface CsvShape {
-  delimiter: (typeof DELIMITERS)[number];
+  delimiter: Delimiter;
   hasHeader: boolean;
   columns: CsvColumn[];
 }
@@ -61,7 +66,11 @@ export class CsvParser {
       const ch = text[i];
       if (this.afterCr) {
         this.afterCr = false;
-        if (ch === '\n') continue;
+        if (ch === '\n') {
+          // The LF of a CRLF: the line was counted at the CR.
+          if (this.quoted) this.field += ch;
+          continue;
+        }
       }
       if (this.pendingQuote) {
         this.pendingQuote = false;
@@ -74,8 +83,11 @@ export class CsvParser {
       if (this.quoted) {
         if (ch === '"') this.pendingQuote = true;
         else {
-          if (ch === '\n' || ch === '\r') this.line++;
           this.field += ch;
+          if (ch === '\n' || ch === '\r') {
+            this.line++;
+            this.afterCr = ch === '\r';
+          }
         }
         continue;
       }
@@ -105,30 +117,50 @@ export class CsvParser {
   }
 }
 
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DECIMAL_COMMA_NUMBER = /^[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?$/;
+/** Points are float32: a finite double beyond this would become infinite there. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+const quoted = (t: string) => `'${t.length > 24 ? `${t.slice(0, 24)}…` : t}'`;
+
 /** A field as a number, or why it is not one. */
-function toNumber(text: string): number | string {
+function toNumber(text: string, decimalComma: boolean): number | string {
   const t = text.trim();
   if (t === '') return 'empty';
-  const v = Number(t);
-  if (Number.isNaN(v)) return `not a number: '${t.length > 24 ? `${t.slice(0, 24)}…` : t}'`;
-  return Number.isFinite(v) ? v : `not a finite number: '${t}'`;
+  let v: number;
+  if (PLAIN_NUMBER.test(t)) v = Number(t);
+  else if (decimalComma && DECIMAL_COMMA_NUMBER.test(t)) v = Number(t.replace(',', '.'));
+  else return `not a number: ${quoted(t)}`;
+  if (!Number.isFinite(v)) return `not a finite number: ${quoted(t)}`;
+  return Math.abs(v) > FLOAT32_MAX ? `too large for 32-bit floats (over 3.4e38): ${quoted(t)}` : v;
+}
+
+/** Spreadsheets that save semicolon-separated files do so where the comma is the decimal mark. */
+const decimalCommaWith = (delimiter: string) => delimiter === ';';
+
+function cannotRead(file: string, err: unknown): UserError {
+  return new UserError(`Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, 'Check that the file exists and that you may read it.');
 }
 
 /** The file's first SNIFF_BYTES as text, and whether that is all of it. */
 function readStart(file: string): { text: string; whole: boolean } {
-  let fd: number;
+  const buffer = Buffer.alloc(SNIFF_BYTES);
+  let fd: number | undefined;
+  let n: number;
   try {
     fd = fs.openSync(file, 'r');
+    n = fs.readSync(fd, buffer, 0, SNIFF_BYTES, 0);
   } catch (err) {
-    throw new UserError(`Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, 'Check that the file exists and that you may read it.');
-  }
-  try {
-    const buffer = Buffer.alloc(SNIFF_BYTES);
-    const n = fs.readSync(fd, buffer, 0, SNIFF_BYTES, 0);
-    return { text: new StringDecoder('utf8').write(buffer.subarray(0, n)), whole: n < SNIFF_BYTES };
+    throw cannotRead(file, err);
   } finally {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
+  // Zero bytes mean a binary file (a spreadsheet workbook, say) or UTF-16 text, not UTF-8 CSV.
+  if (buffer.subarray(0, n).includes(0)) {
+    throw new UserError(`${path.basename(file)} is not a UTF-8 text file.`, 'Save it as CSV (comma-separated values, UTF-8), for example with "Save As" in a spreadsheet.');
+  }
+  return { text: new StringDecoder('utf8').write(buffer.subarray(0, n)), whole: n < SNIFF_BYTES };
 }
 
 /** The records of the file's start; when that is not the whole file, the last one may be cut, and is dropped. */
@@ -140,39 +172,72 @@ function sampleRecords({ text, whole }: { text: string; whole: boolean }, delimi
   return !whole && records.length > 1 ? records.slice(0, -1) : records;
 }
 
+const isBlank = (record: string[]) => record.every((f) => f.trim() === '');
+
+interface Split {
+  delimiter: Delimiter;
+  records: string[][];
+  /** The most common number of fields in a record (the wider one on a tie). */
+  width: number;
+  /** The share of records with that many fields. */
+  consistency: number;
+}
+
+function split(start: { text: string; whole: boolean }, delimiter: Delimiter): Split {
+  const records = sampleRecords(start, delimiter).filter((r) => !isBlank(r));
+  const counts = new Map<number, number>();
+  for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  const [width, n] = [...counts].reduce((a, b) => (b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a), [1, 0]);
+  return { delimiter, records, width, consistency: records.length ? n / records.length : 0 };
+}
+
 /**
- * Guesses the delimiter (the one that splits the sampled rows into the same number of fields, more
- * than one), whether the first row is a header (it has a non-numeric field where the next rows are
- * numeric), and each column's name and share of numbers.
+ * The delimiter that splits every sampled row into the same number of fields (more than one); when
+ * several do, tab, semicolon or pipe before comma, since commas also serve as decimal marks
+ * ("170,5;60,2") while the others rarely appear inside values. Failing that (ragged rows), the one
+ * whose most common width is widest and most common.
  */
-export function sniffCsv(file: string): CsvShape {
+function chooseSplit(splits: Split[]): Split {
+  const even = splits.filter((s) => s.width > 1 && s.consistency === 1);
+  if (even.length) return EVEN_PREFERENCE.map((d) => even.find((s) => s.delimiter === d)).find((s) => s !== undefined)!;
+  const score = (s: Split) => (s.width > 1 ? s.consistency * Math.min(s.width, 20) : 0);
+  return splits.reduce((a, b) => (score(b) > score(a) ? b : a));
+}
+
+export interface SniffOptions {
+  /** Overrides the guessed delimiter. */
+  delimiter?: Delimiter;
+  /** Overrides the guess of whether the first row names the columns. */
+  hasHeader?: boolean;
+}
+
+/**
+ * Guesses the delimiter (see chooseSplit), whether the first row is a header (it has text where
+ * the next rows have numbers, or, in a file without numbers, only text), and each column's name
+ * and share of numbers, from the file's first 64 KB.
+ */
+export function sniffCsv(file: string, options: SniffOptions = {}): CsvShape {
   const start = readStart(file);
-  let best: { delimiter: CsvShape['delimiter']; records: string[][]; score: number } | undefined;
-  for (const delimiter of DELIMITERS) {
-    const records = sampleRecords(start, delimiter).filter((r) => r.some((f) => f.trim() !== ''));
-    if (!records.length) continue;
-    const widths = records.map((r) => r.length);
-    const common = widths.sort((a, b) => widths.filter((w) => w === b).length - widths.filter((w) => w === a).length)[0];
-    const consistent = records.filter((r) => r.length === common).length / records.length;
-    const score = common > 1 ? consistent * Math.min(common, 20) : 0;
-    if (!best || score > best.score) best = { delimiter, records, score };
-  }
-  if (!best) throw new UserError(`${file} is empty.`, 'Choose a CSV file with a header row and rows of numbers.');
-  const { delimiter, records } = best;
+  const { delimiter, records } = options.delimiter ? split(start, options.delimiter) : chooseSplit(DELIMITERS.map((d) => split(start, d)));
+  if (!records.length) throw new UserError(`${path.basename(file)} is empty.`, 'Choose a CSV file with a header row and rows of numbers.');
+  const decimalComma = decimalCommaWith(delimiter);
+  const isNumber = (f: string | undefined) => typeof toNumber(f ?? '', decimalComma) === 'number';
+  const [first, ...rest] = records;
   const width = Math.max(...records.map((r) => r.length));
-  const numeric = (r: string[], i: number) => typeof toNumber(r[i] ?? '') === 'number';
-  const rest = records.slice(1);
-  const hasHeader = records[0].some((f, i) => !numeric(records[0], i) && f.trim() !== '' && rest.some((r) => numeric(r, i)));
+  const columnsWithNumbers = Array.from({ length: width }, (_, i) => i).filter((i) => rest.some((r) => isNumber(r[i])));
+  const isText = (f: string | undefined) => f !== undefined && f.trim() !== '' && !isNumber(f);
+  const hasHeader = options.hasHeader ?? (columnsWithNumbers.length ? columnsWithNumbers.some((i) => isText(first[i])) : first.every(isText));
   const body = hasHeader ? rest : records;
   const columns = Array.from({ length: width }, (_, i) => ({
-    name: hasHeader ? (records[0][i]?.trim() || `column ${i + 1}`) : `column ${i + 1}`,
+    name: (hasHeader && first[i]?.trim()) || `column ${i + 1}`,
     index: i + 1,
-    numericShare: body.length ? body.filter((r) => numeric(r, i)).length / body.length : 0,
+    numericShare: body.length ? body.filter((r) => isNumber(r[i])).length / body.length : 0,
   }));
   return { delimiter, hasHeader, columns };
 }
 
 export interface CsvPoints {
+  /** count*dim values, row by row, in the file's order. */
   points: Float32Array;
   count: number;
   dim: number;
@@ -190,9 +255,14 @@ function columnIndex(shape: CsvShape, wanted: string, file: string): number {
   throw new UserError(`${path.basename(file)} has no column "${wanted}".`, `Its columns: ${shape.columns.map((c) => c.name).join(', ')} (or their numbers, 1 to ${shape.columns.length}).`);
 }
 
-/** Streams `file` and keeps the chosen columns (names or 1-based numbers) as rows of numbers. */
-export async function readCsvColumns(file: string, wanted: string[]): Promise<CsvPoints> {
-  const shape = sniffCsv(file);
+/**
+ * Streams `file` and keeps the chosen columns (header names or 1-based numbers) as rows of
+ * numbers. Memory holds the numbers kept, not the file.
+ */
+export async function readCsvColumns(file: string, wanted: string[], options: SniffOptions = {}): Promise<CsvPoints> {
+  if (!wanted.length) throw new UserError(`No columns of ${path.basename(file)} were chosen.`, 'Choose one column (1-D data) or two (2-D), by header name or number.');
+  const shape = sniffCsv(file, options);
+  const decimalComma = decimalCommaWith(shape.delimiter);
   const indices = wanted.map((w) => columnIndex(shape, w, file));
   const dim = indices.length;
   let values = new Float32Array(1024 * dim);
@@ -202,18 +272,17 @@ export async function readCsvColumns(file: string, wanted: string[]): Promise<Cs
     skipped.count++;
     if (skipped.examples.length < EXAMPLES) skipped.examples.push({ line, reason });
   };
-  let first = true;
+  let headerPending = shape.hasHeader;
+  const row = new Float64Array(dim);
   const parser = new CsvParser(shape.delimiter, (fields, line) => {
-    if (first && shape.hasHeader) {
-      first = false;
+    if (isBlank(fields)) return headerPending ? undefined : skip(line, 'empty row');
+    if (headerPending) {
+      headerPending = false;
       return;
     }
-    first = false;
-    if (fields.every((f) => f.trim() === '')) return skip(line, 'empty row');
-    const row: number[] = [];
     for (const [k, i] of indices.entries()) {
-      const v = toNumber(fields[i] ?? '');
-      if (typeof v === 'string') return skip(line, `${shape.columns[i]?.name ?? `column ${i + 1}`}: ${v}`);
+      const v = toNumber(fields[i] ?? '', decimalComma);
+      if (typeof v === 'string') return skip(line, `${shape.columns[i].name}: ${v}`);
       row[k] = v;
     }
     if (count * dim + dim > values.length) {
@@ -225,7 +294,11 @@ export async function readCsvColumns(file: string, wanted: string[]): Promise<Cs
     count++;
   });
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of fs.createReadStream(file)) parser.push(decoder.write(chunk as Buffer));
+  try {
+    for await (const chunk of fs.createReadStream(file)) parser.push(decoder.write(chunk as Buffer));
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
   parser.push(decoder.end());
   parser.end();
   if (count < 2) {
