@@ -52,8 +52,9 @@ test('2-D closed form: sample mean, biased covariance and NLL match values compu
   const testNll = Math.log(2 * Math.PI) + 0.5 * Math.log(0.64) + 0.5 * 2.5;
   close(closedForm.testNll, testNll, 1e-12, 'test NLL');
   close(model.evaluate().closedFormTestNll, testNll, 1e-12, 'evaluate().closedFormTestNll');
-  // Before training the model is N(0, I): its test NLL is log 2pi + mean |x|^2 / 2 = log 2pi + (8 + 13) / 4.
-  close(model.evaluate().testNll, Math.log(2 * Math.PI) + 21 / 4, 1e-6, 'N(0, I) test NLL');
+  // Before training the model is N(median, I) = N((2, 1), I): the test points lie 1 and √2 from
+  // it, so its test NLL is log 2pi + mean |x - m|^2 / 2 = log 2pi + (1 + 2) / 4.
+  close(model.evaluate().testNll, Math.log(2 * Math.PI) + 3 / 4, 1e-6, 'N(median, I) test NLL');
   model.dispose();
 });
 
