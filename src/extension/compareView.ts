@@ -36,7 +36,9 @@ export class CompareView implements vscode.WebviewPanelSerializer {
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const ids = (state as { runIds?: unknown } | undefined)?.runIds;
-    this.runIds = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string' && Boolean(this.catalog.find(id))) : [];
+    const known = new Set(this.catalog.list().map((r) => r.runId));
+    // Runs deleted since are left out.
+    this.runIds = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string' && known.has(id)) : [];
     if (!this.runIds.length) {
       panel.dispose();
       return;

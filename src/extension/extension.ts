@@ -19,6 +19,7 @@ import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
 import { fitDensityToCsv, fitHeightsExample } from './csvCommand';
 import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
+import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 
 export interface GenLabApi {
@@ -47,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const gallery = new GalleryView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
   const statusBar = new TrainingStatusBar(runs);
   const compare = new CompareView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
+  // Several runs can be selected, to compare them.
+  const runsView = vscode.window.createTreeView('genlab.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
   /** Asks for settings (unless given), starts the run and opens its dashboard; resolves with the run id. */
   const train = async (family: Family, overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
     if (!(await requireTrust())) return undefined;
@@ -83,8 +86,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     tree,
     gallery,
     statusBar,
-    // Several runs can be selected, to compare them.
-    vscode.window.createTreeView('genlab.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false }),
+    runsView,
     vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, compare),
     compare,
     vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, gallery),
@@ -160,7 +162,9 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     ...registerExperiments(catalog, (f, o) => train(f, o)),
     vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: string[], family?: Family) => fitDensityToCsv((f, o) => train(f, o), target, columns, family)),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
-    vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) => compareRuns(catalog, compare, first, selected)),
+    vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) =>
+      compareRuns(catalog, compare, first, selected, runsView.selection.map((r) => r.runId)),
+    ),
   );
 
   void vscode.commands.executeCommand('setContext', 'genlab.training', false);
@@ -179,10 +183,11 @@ function watchRunsFolder(root: string, onChange: () => void): vscode.Disposable 
 }
 
 /**
- * Compares the runs selected in the Runs tree, the run ids given (tests, CodeLens), or those
- * picked from a list (grouped by dataset, since only runs on the same data compare).
+ * Compares the runs selected in the Runs tree (its context menu), the run ids given (tests,
+ * CodeLens), or those picked from a list (grouped by dataset, since only runs on the same data
+ * compare), where the runs selected in the tree start out ticked (the view's title button).
  */
-async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEntry | string[], selected?: RunEntry[]): Promise<string[] | undefined> {
+async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEntry | string[], selected?: RunEntry[], inTree: string[] = []): Promise<string[] | undefined> {
   let ids = Array.isArray(first) ? first : (selected?.length ? selected : first ? [first] : []).map((r) => r.runId);
   if (ids.length < 2) {
     // Runs still training compare too: the view is a snapshot of where each one is.
@@ -190,8 +195,8 @@ async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEn
     const datasets = [...new Set(done.map((r) => r.dataset))];
     const picks = await vscode.window.showQuickPick(
       datasets.flatMap((dataset) => [
-        { label: dataset, kind: vscode.QuickPickItemKind.Separator },
-        ...done.filter((r) => r.dataset === dataset).map((r) => ({ label: r.title, description: r.state, detail: r.runId, runId: r.runId, picked: ids.includes(r.runId) })),
+        { label: DATASET_LABELS[dataset as DatasetName]?.title ?? dataset, kind: vscode.QuickPickItemKind.Separator },
+        ...done.filter((r) => r.dataset === dataset).map((r) => ({ label: r.title, description: r.state, detail: r.runId, runId: r.runId, picked: ids.includes(r.runId) || inTree.includes(r.runId) })),
       ]),
       { title: 'GenLab: Compare Runs', placeHolder: 'Pick two or more runs, ideally on the same dataset', canPickMany: true },
     );

@@ -15,6 +15,8 @@ const LABELS: Record<string, string> = {
   generator: 'generator loss',
   js: 'histogram JS',
   mse: 'noise MSE',
+  testNllIwae: 'test NLL bound (IWAE)',
+  bitsPerDim: 'bits/dim',
 };
 
 export function metricLabel(key: string): string {

@@ -1,27 +1,105 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alignSeries, scoreText, settingsRows } from '../../webview/compare/model';
+import { FAMILY_SPECS } from '../../src/protocol/families';
+import { DENSITY_KIND_LABELS } from '../../src/protocol/families/spec';
+import { alignSeries, differingCells, finalEval, groupByDataset, metricRows, scoreText, settingsRows, summaryAfterKind } from '../../webview/compare/model';
 
 test('each kind of density states its score in its own terms', () => {
   assert.deepEqual(scoreText('explicit-tractable', { testNll: 2.8241 }), { score: 'test NLL 2.824 nats', note: 'exact' });
+  assert.deepEqual(scoreText('explicit-tractable', { testNll: 81.234, testBitsPerDim: 0.1497 }), { score: 'test NLL 81.234 nats', note: 'exact; 0.150 bits/dim' });
   assert.deepEqual(scoreText('explicit-approximate', { testNegElbo: 3.28, testNllIwae: 3.11 }), { score: 'test -ELBO 3.280 nats', note: 'an upper bound on the NLL; importance-weighted 3.110' });
   assert.deepEqual(scoreText('implicit', { js: 0.071, kl: 0.3 }), { score: 'NLL not available: implicit model', note: 'histogram JS 0.071 nats' });
-  assert.deepEqual(scoreText('diffusion', {}), { score: 'NLL not computed here' });
+  assert.deepEqual(scoreText('implicit', {}), { score: 'NLL not available: implicit model' }, 'an image GAN has no histogram');
+  assert.deepEqual(scoreText('diffusion', { js: 0.0123 }), { score: 'NLL not computed here', note: 'histogram JS 0.012 nats' });
   assert.deepEqual(scoreText('explicit-tractable', {}), { score: 'no evaluation yet' });
+  assert.deepEqual(scoreText('explicit-approximate', { js: 0.2 }), { score: 'no evaluation yet' }, 'a VAE is not scored by its samples');
 });
 
-test('the settings table flattens nested options, marks what differs and leaves out where runs are kept', () => {
+test('every family is scored by the metric it declares', () => {
+  const values: Record<string, number> = { testNll: 1, testNegElbo: 1, js: 1 };
+  for (const [family, spec] of Object.entries(FAMILY_SPECS)) {
+    const { score, note } = scoreText(spec.density.kind, values);
+    const metric = spec.density.metric;
+    // The NLL and the -ELBO are in the score itself; the histogram JS of samples-only models in its note.
+    const said = metric === 'js' ? note : score;
+    assert.match(said ?? '', metric === 'js' ? /histogram JS/ : metric === 'testNll' ? /^test NLL/ : /^test -ELBO/, family);
+  }
+});
+
+test('runs are grouped by dataset in the order the datasets first appear, each group keeping the runs\' order', () => {
+  const runs = [
+    { id: 'a', dataset: 'moons' },
+    { id: 'b', dataset: 'mnist' },
+    { id: 'c', dataset: 'moons' },
+    { id: 'd', dataset: '8gaussians' },
+    { id: 'e', dataset: 'mnist' },
+  ];
+  assert.deepEqual(
+    groupByDataset(runs).map((g) => [g.dataset, g.runs.map((r) => r.id)]),
+    [
+      ['moons', ['a', 'c']],
+      ['mnist', ['b', 'e']],
+      ['8gaussians', ['d']],
+    ],
+  );
+  assert.equal(groupByDataset([{ dataset: 'moons' }, { dataset: 'moons' }]).length, 1, 'one dataset, one group: no warning');
+});
+
+test('the cells that differ are those apart from the value most runs share, or all when none is shared by more', () => {
+  assert.deepEqual(differingCells(['8', '8', '8']), [false, false, false]);
+  assert.deepEqual(differingCells(['8', '8', '16']), [false, false, true]);
+  assert.deepEqual(differingCells(['16', '8', '8', '8']), [true, false, false, false]);
+  assert.deepEqual(differingCells(['mixture', 'gaussian']), [true, true]);
+  assert.deepEqual(differingCells(['a', 'a', 'b', 'b']), [true, true, true, true]);
+  assert.deepEqual(differingCells(['a', 'b', 'c']), [true, true, true]);
+  assert.deepEqual(differingCells(['x']), [false]);
+});
+
+test('the settings table flattens nested options, marks the differing cells and leaves out where runs are kept', () => {
   const rows = settingsRows([
-    { family: 'mixture', dataset: '8gaussians', seed: 0, runsDir: '/a', model: { components: 8 } },
-    { family: 'gan', dataset: '8gaussians', seed: 0, runsDir: '/b', model: { hiddenSizes: [128, 128] } },
+    { config: { family: 'mixture', dataset: '8gaussians', seed: 0, runsDir: '/a', runName: 'mine', model: { components: 8 } } },
+    { config: { family: 'gan', dataset: '8gaussians', seed: 0, runsDir: '/b', model: { hiddenSizes: [128, 128] } } },
+    { config: { family: 'gan', dataset: '8gaussians', seed: 1, runsDir: '/c', model: { hiddenSizes: [128, 128] } } },
   ]);
   assert.deepEqual(rows, [
-    { key: 'family', values: ['mixture', 'gan'], differs: true },
-    { key: 'dataset', values: ['8gaussians', '8gaussians'], differs: false },
-    { key: 'seed', values: ['0', '0'], differs: false },
-    { key: 'model.components', values: ['8', '—'], differs: true },
-    { key: 'model.hiddenSizes', values: ['—', '128, 128'], differs: true },
+    { key: 'family', values: ['mixture', 'gan', 'gan'], differs: [true, false, false] },
+    { key: 'dataset', values: ['8gaussians', '8gaussians', '8gaussians'], differs: [false, false, false] },
+    { key: 'seed', values: ['0', '0', '1'], differs: [false, false, true] },
+    { key: 'model.components', values: ['8', '—', '—'], differs: [true, false, false] },
+    { key: 'model.hiddenSizes', values: ['—', '128, 128', '128, 128'], differs: [true, false, false] },
   ]);
+});
+
+test('a setting the family has no use for is not shown as its value', () => {
+  // The mixture fits by EM on the whole set (no learning rate, no batches); the Gaussian by full-batch gradient ascent.
+  const rows = settingsRows([
+    { config: { family: 'mixture', learningRate: 0.001, batchSize: 128 }, without: FAMILY_SPECS.mixture.without },
+    { config: { family: 'gaussian', learningRate: 0.05, batchSize: 128 }, without: FAMILY_SPECS.gaussian.without },
+  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.key, r.values, r.differs]),
+    [
+      ['family', ['mixture', 'gaussian'], [true, true]],
+      ['learningRate', ['—', '0.05'], [true, true]],
+    ],
+    'batchSize applies to neither: no row',
+  );
+});
+
+test('final metrics: each run\'s last value of every metric any run has, a dash where a run has none', () => {
+  const finals = [finalEval([{ values: { testNll: 3.5 } }, { values: { testNll: 2.8241, gapToClosedForm: 0.5 } }]), finalEval([{ values: { testNll: 2.8241 } }])];
+  assert.deepEqual(finals[0], { testNll: 2.8241, gapToClosedForm: 0.5 }, 'the newest value wins');
+  assert.deepEqual(metricRows(finals), [
+    { key: 'final test NLL', values: ['2.824', '2.824'], differs: [false, false] },
+    { key: 'final gap to closed form', values: ['0.5', '—'], differs: [true, true] },
+  ]);
+});
+
+test('the taxonomy line does not say the kind twice when the summary opens with it', () => {
+  const lead = DENSITY_KIND_LABELS['explicit-approximate'];
+  assert.equal(summaryAfterKind(lead, FAMILY_SPECS.vae.density.summary), 'the ELBO is a lower bound on log p(x), so the test -ELBO bounds the NLL from above.');
+  const diffusion = FAMILY_SPECS.ddpm.density.summary;
+  assert.equal(summaryAfterKind(DENSITY_KIND_LABELS.diffusion, diffusion), diffusion, 'a summary that opens otherwise is kept whole');
 });
 
 test('loss curves share one x axis: every run\'s steps, gaps where a run has none', () => {
@@ -32,4 +110,5 @@ test('loss curves share one x axis: every run\'s steps, gaps where a run has non
       [null, 9, null, null],
     ],
   });
+  assert.deepEqual(alignSeries([{ steps: [1, 2, 3], values: [0.5, -0.2, 0] }], true).columns, [[0.5, null, null]], 'a log scale has no place for values ≤ 0');
 });

@@ -1,10 +1,13 @@
 /**
  * The comparison page (a webview panel, browser, no Node). Posts `ready`; the host answers with
- * `init`: the runs picked, each with its whole history. It shows one card per run (its density
- * view, or its newest sample grid for images, and its score in the terms of its kind of density),
- * the loss curves on one chart, and the settings table with the differences marked. The run ids
- * are kept in the webview state, from which the host restores the panel after a reload.
+ * `init`: the runs picked, each with its whole history and settings. It shows one card per run,
+ * grouped by dataset (its density view, or its newest sample grid for images, and its score in
+ * the terms of its kind of density), the loss curves on one chart, and the table of settings and
+ * final metrics with the differing cells marked. The run ids are kept in the webview state, from
+ * which the host restores the panel after a reload.
  */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode/codicons/dist/codicon.css';
 import 'uplot/dist/uPlot.min.css';
 import '../shared/base.css';
@@ -13,117 +16,224 @@ import './compare.css';
 import uPlot from 'uplot';
 import { DATASET_LABELS, type DatasetName } from '../../src/protocol/datasets';
 import { decode } from '../../src/protocol/decode';
+import { FAMILY_SPECS, type Family } from '../../src/protocol/families';
 import { metricLabel } from '../../src/protocol/metricLabels';
 import { type FromCompare, type RunView, type ToCompare, toCompare } from '../../src/protocol/webview';
 import { DensityView } from '../dashboard/densityView';
 import { readChartTheme, watchTheme } from '../dashboard/theme';
 import { byId, h, icon } from '../shared/dom';
-import { densityKindLabel } from '../shared/runState';
+import { formatCompact, formatCount, formatTick, formatValue } from '../shared/format';
+import { densityKindLabel, STATE_LOOK } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
-import { alignSeries, scoreText, settingsRows } from './model';
+import { alignSeries, finalEval, groupByDataset, metricRows, scoreText, settingsRows, summaryAfterKind, type TableRow } from './model';
 
-const api = vscodeApi<{ runIds: string[] }>();
+type CompareRun = Extract<ToCompare, { type: 'init' }>['runs'][number];
+
+/** What survives a reload of the page: the host revives the panel from `runIds`. */
+interface PageState {
+  runIds: string[];
+  logScale?: boolean;
+}
+
+const api = vscodeApi<PageState>();
 const post = (message: FromCompare): void => api.postMessage(message);
 const app = byId('app');
 let densityViews: DensityView[] = [];
-let chart: uPlot | undefined;
-let lastRuns: Extract<ToCompare, { type: 'init' }>['runs'] = [];
+let chart: { plot: uPlot; runs: RunView[]; host: HTMLElement } | undefined;
+let logScale = api.getState()?.logScale ?? false;
+let runIds: string[] = [];
+const saveState = (): void => void api.setState({ runIds, logScale });
 
 function datasetTitle(name: string): string {
   return DATASET_LABELS[name as DatasetName]?.title ?? name;
 }
 
+function stateBadge(view: RunView): HTMLElement {
+  const look = STATE_LOOK[view.state];
+  return h('span', { class: 'state-badge', 'data-tone': look.tone }, icon(look.icon), h('span', {}, look.label));
+}
+
+/** For runs without a density view (images): the taxonomy line the density view would show, and the newest main sample grid. */
+function sampleBody(view: RunView): HTMLElement[] {
+  const lead = densityKindLabel(view.density.kind);
+  const summary = summaryAfterKind(lead, view.density.summary);
+  const kindLine = h('p', { class: 'density-kind compare-kind' }, icon(view.density.kind === 'implicit' ? 'symbol-event' : 'graph'), h('span', {}, h('strong', {}, `${lead}:`), summary ? ` ${summary}` : ''));
+  const main = view.grids?.[0];
+  const grid = view.samples.find((s) => s.kind === (main?.kind ?? 'samples'));
+  if (!grid) return [kindLine, h('p', { class: 'compare-empty' }, 'No samples yet.')];
+  return [
+    kindLine,
+    h(
+      'figure',
+      { class: 'compare-figure' },
+      h('img', { class: 'compare-grid', src: grid.uri, alt: `${main?.title ?? 'Samples'} from ${view.title} at step ${formatCount(grid.step)}` }),
+      h('figcaption', { class: 'compare-caption' }, `${main?.title ?? 'Samples'} · step ${formatCount(grid.step)}`),
+    ),
+  ];
+}
+
 function card(view: RunView, index: number): HTMLElement {
-  const { score, note } = scoreText(view.density.kind, Object.assign({}, ...view.evals.map((e) => e.values)));
-  const open = h('button', { class: 'link-button', type: 'button' }, icon('graph-line'), 'Open dashboard');
+  const familyTitle = FAMILY_SPECS[view.family as Family]?.title ?? view.family;
+  const { score, note } = scoreText(view.density.kind, finalEval(view.evals));
+  const headingId = `compare-title-${index}`;
+  const open = h('vscode-button', { secondary: true, title: `Open the dashboard of ${view.title}` }, icon('graph-line'), ' Dashboard');
   open.addEventListener('click', () => post({ type: 'openRun', runId: view.runId }));
-  const body: HTMLElement[] = [];
+  let body: HTMLElement[];
   if (view.densityGrid) {
     const density = new DensityView(`-${index}`);
     density.render({ density: view.density, densityGrid: view.densityGrid, evals: view.evals });
     densityViews.push(density);
-    body.push(density.element);
+    body = [density.element];
   } else {
-    const grid = view.samples.find((s) => s.kind === 'samples') ?? view.samples[0];
-    body.push(grid ? h('img', { class: 'compare-grid', src: grid.uri, alt: `Samples from ${view.title} at step ${grid.step}` }) : h('p', { class: 'compare-empty' }, 'No samples or density view yet.'));
+    body = sampleBody(view);
   }
   return h(
     'section',
-    { class: 'card compare-card', 'data-run-id': view.runId, 'data-kind': view.density.kind },
-    h('div', { class: 'card-header' }, h('h2', {}, view.title), open),
-    // A density view says its kind itself; a grid of samples does not.
-    view.densityGrid ? '' : h('p', { class: 'compare-kind' }, h('strong', {}, densityKindLabel(view.density.kind))),
+    { class: 'card compare-card', 'aria-labelledby': headingId, 'data-run-id': view.runId, 'data-family': view.family, 'data-kind': view.density.kind },
+    h('div', { class: 'card-header' }, h('h2', { id: headingId }, view.title), h('div', { class: 'compare-card-actions' }, stateBadge(view), open)),
+    // A renamed run's title no longer says which family it is.
+    view.title.startsWith(familyTitle) ? '' : h('p', { class: 'compare-family' }, familyTitle),
     h('p', { class: 'compare-score' }, h('span', { class: 'score' }, score), note ? h('span', { class: 'score-note' }, ` (${note})`) : ''),
     ...body,
   );
 }
 
-function lossChart(runs: RunView[], host: HTMLElement): void {
-  chart?.destroy();
-  const { steps, columns } = alignSeries(runs.map((r) => ({ steps: r.history.steps, values: r.history.series[r.lossKey] ?? [] })));
+function drawChart(runs: RunView[], host: HTMLElement): void {
+  chart?.plot.destroy();
+  const { steps, columns } = alignSeries(
+    runs.map((r) => ({ steps: r.history.steps, values: r.history.series[r.lossKey] ?? [] })),
+    logScale,
+  );
   const theme = readChartTheme();
+  const font = `${theme.fontSize}px ${theme.fontFamily}`;
   const width = Math.max(320, host.clientWidth || 640);
-  chart = new uPlot(
+  const plot = new uPlot(
     {
       width,
       height: Math.round(Math.min(360, width * 0.45)),
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: logScale ? { distr: 3, log: 10 } : {} },
       axes: [
-        { stroke: theme.muted, grid: { stroke: theme.grid }, font: `${theme.fontSize}px ${theme.fontFamily}` },
-        { stroke: theme.muted, grid: { stroke: theme.grid }, font: `${theme.fontSize}px ${theme.fontFamily}`, size: 60 },
+        { label: 'step', stroke: theme.muted, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid }, font, labelFont: font, values: (_u, ticks) => ticks.map(formatCompact) },
+        {
+          stroke: theme.muted,
+          grid: { stroke: theme.grid },
+          ticks: { stroke: theme.grid },
+          font,
+          size: 60,
+          values: (_u, ticks, _i, _space, incr) => ticks.map((t) => (t === null ? '' : formatTick(t, logScale ? t / 10 : incr))),
+        },
       ],
-      series: [{ label: 'step' }, ...runs.map((r, i) => ({ label: `${r.title}: ${metricLabel(r.lossKey)}`, stroke: theme.series[i % theme.series.length], width: 1.5, spanGaps: true }))],
+      series: [
+        { label: 'step', value: (_u, v) => (v === null ? '—' : formatCount(v)) },
+        ...runs.map((r, i) => ({ label: `${r.title}: ${metricLabel(r.lossKey)}`, stroke: theme.series[i % theme.series.length], width: 1.5, spanGaps: true, value: (_u: uPlot, v: number | null) => formatValue(v) })),
+      ],
     },
     [steps, ...columns] as uPlot.AlignedData,
     host,
   );
   host.dataset.series = String(runs.length);
+  chart = { plot, runs, host };
 }
 
-function settingsTable(runs: Extract<ToCompare, { type: 'init' }>['runs']): HTMLElement {
-  const finals = runs.map((r) => Object.assign({}, ...r.view.evals.map((e) => e.values)) as Record<string, number>);
-  const metricKeys = [...new Set(finals.flatMap((f) => Object.keys(f)))];
-  const rows = [
-    ...settingsRows(runs.map((r) => r.config)),
-    ...metricKeys.map((k) => {
-      const values = finals.map((f) => (f[k] === undefined ? '—' : f[k].toFixed(3)));
-      return { key: `final ${metricLabel(k)}`, values, differs: new Set(values).size > 1 };
-    }),
-  ];
-  return h(
-    'table',
-    { class: 'compare-table' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Setting'), ...runs.map((r) => h('th', { scope: 'col' }, r.view.title)))),
+const chartResize = new ResizeObserver(() => {
+  if (!chart) return;
+  const width = Math.max(320, chart.host.clientWidth);
+  if (width !== chart.plot.width) chart.plot.setSize({ width, height: Math.round(Math.min(360, width * 0.45)) });
+});
+
+function tableRows(rows: TableRow[]): HTMLElement[] {
+  return rows.map((row) =>
     h(
-      'tbody',
-      {},
-      ...rows.map((row) => h('tr', row.differs ? { class: 'differs' } : {}, h('th', { scope: 'row' }, row.key), ...row.values.map((v) => h('td', {}, v)))),
+      'tr',
+      row.differs.some(Boolean) ? { class: 'differs' } : {},
+      h('th', { scope: 'row' }, row.key),
+      ...row.values.map((v, i) => (row.differs[i] ? h('td', { class: 'differs' }, v, h('span', { class: 'visually-hidden' }, ' (differs)')) : h('td', {}, v))),
     ),
   );
 }
 
-function render(runs: Extract<ToCompare, { type: 'init' }>['runs']): void {
-  lastRuns = runs;
+function settingsTable(runs: CompareRun[]): HTMLElement {
+  const section = (title: string) => h('tr', { class: 'compare-table-section' }, h('th', { scope: 'colgroup', colspan: runs.length + 1 }, title));
+  return h(
+    'div',
+    { class: 'compare-table-scroll' },
+    h(
+      'table',
+      { class: 'compare-table' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Setting')), ...runs.map((r) => h('th', { scope: 'col' }, r.view.title)))),
+      h('tbody', {}, section('Settings'), ...tableRows(settingsRows(runs.map((r) => ({ config: r.config, without: FAMILY_SPECS[r.view.family as Family]?.without }))))),
+      h('tbody', {}, section('Final metrics'), ...tableRows(metricRows(runs.map((r) => finalEval(r.view.evals))))),
+    ),
+  );
+}
+
+function render(runs: CompareRun[]): void {
   densityViews = [];
   const views = runs.map((r) => r.view);
-  const datasets = [...new Set(views.map((v) => v.dataset))];
+  const groups = groupByDataset(views);
+  const mixed = groups.length > 1;
+  let index = 0;
   const chartHost = h('div', { id: 'compare-chart', class: 'compare-chart' });
+  const logBox = h('vscode-checkbox', { id: 'compare-log-scale', label: 'Log scale', checked: logScale }) as HTMLElement & { checked: boolean };
+  logBox.addEventListener('change', () => {
+    logScale = logBox.checked;
+    saveState();
+    if (chart) drawChart(chart.runs, chart.host);
+  });
   app.replaceChildren(
     h(
       'header',
       { class: 'compare-header' },
       h('h1', {}, `Comparing ${runs.length} runs`),
-      h('p', {}, datasets.length === 1 ? `All on ${datasetTitle(datasets[0])}: the same data, seen through each family's kind of density.` : ''),
+      mixed ? '' : h('p', {}, `All on ${datasetTitle(groups[0]?.dataset ?? '')}: the same data, seen through each family's kind of density.`),
     ),
-    datasets.length > 1
-      ? h('div', { class: 'error-banner warning-banner', role: 'status' }, icon('warning'), h('div', { class: 'error-text' }, h('strong', {}, 'These runs are on different data'), h('span', { class: 'error-hint' }, `${datasets.map(datasetTitle).join(', ')}: their scores do not compare. Pick runs on the same dataset.`)))
+    mixed
+      ? h(
+          'div',
+          { id: 'dataset-warning', class: 'error-banner warning-banner', role: 'status' },
+          icon('warning'),
+          h(
+            'div',
+            { class: 'error-text' },
+            h('strong', {}, `These runs are on ${groups.length} different datasets`),
+            h('span', { class: 'error-hint' }, `${groups.map((g) => datasetTitle(g.dataset)).join(', ')}: scores compare only within a dataset, so the runs are grouped by it below.`),
+          ),
+        )
       : '',
-    h('div', { class: 'compare-cards' }, ...views.map(card)),
-    h('section', { class: 'card' }, h('div', { class: 'card-header' }, h('h2', {}, 'Loss curves')), chartHost, h('p', { class: 'chart-hint' }, 'Each run\'s main loss against its step. Only explicit families\' losses are in nats of likelihood.')),
-    h('section', { class: 'card' }, h('div', { class: 'card-header' }, h('h2', {}, 'Settings and final metrics')), h('p', { class: 'chart-hint' }, 'Highlighted rows differ between the runs.'), settingsTable(runs)),
+    ...groups.map((group) =>
+      h(
+        'section',
+        { class: 'compare-group', 'data-dataset': group.dataset, 'aria-label': datasetTitle(group.dataset) },
+        mixed ? h('h2', { class: 'compare-group-title' }, `${datasetTitle(group.dataset)} · ${group.runs.length} run${group.runs.length === 1 ? '' : 's'}`) : '',
+        h('div', { class: 'compare-cards' }, ...group.runs.map((view) => card(view, index++))),
+      ),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'compare-chart-heading' },
+      h('div', { class: 'card-header' }, h('h2', { id: 'compare-chart-heading' }, 'Loss curves'), logBox),
+      chartHost,
+      h(
+        'p',
+        { class: 'chart-hint' },
+        "Each run's main training loss against its step. Only the likelihood-based losses are in nats; a GAN's or a diffusion model's loss is on its own scale. A log scale leaves out values ≤ 0.",
+      ),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'compare-table-heading' },
+      h('div', { class: 'card-header' }, h('h2', { id: 'compare-table-heading' }, 'Settings and final metrics')),
+      h('p', { class: 'chart-hint' }, 'Highlighted cells differ from the other runs.'),
+      settingsTable(runs),
+    ),
   );
-  requestAnimationFrame(() => lossChart(views, chartHost));
-  api.setState({ runIds: views.map((v) => v.runId) });
+  chartResize.disconnect();
+  requestAnimationFrame(() => {
+    drawChart(views, chartHost);
+    chartResize.observe(chartHost);
+  });
+  runIds = views.map((v) => v.runId);
+  saveState();
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
@@ -132,7 +242,6 @@ window.addEventListener('message', (event: MessageEvent) => {
 });
 watchTheme(() => {
   for (const d of densityViews) d.themeChanged();
-  const host = document.getElementById('compare-chart');
-  if (host && lastRuns.length) lossChart(lastRuns.map((r) => r.view), host);
+  if (chart) drawChart(chart.runs, chart.host);
 });
 post({ type: 'ready' });

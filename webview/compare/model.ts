@@ -1,8 +1,11 @@
 /**
  * What the comparison shows, worked out without the DOM: each run's score in the terms of its
- * kind of density, and the table of settings with the cells that differ between runs marked.
+ * kind of density, the runs grouped by the data they learned, and the table of settings and final
+ * metrics with the cells that differ between runs marked.
  */
+import { metricLabel } from '../../src/protocol/metricLabels';
 import type { DensityKind } from '../../src/protocol/families/spec';
+import { formatValue } from '../shared/format';
 
 const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
@@ -14,7 +17,9 @@ export function scoreText(kind: DensityKind, finalEval: Record<string, number>):
   const js = finalEval.js === undefined ? undefined : `histogram JS ${fixed(finalEval.js)} nats`;
   switch (kind) {
     case 'explicit-tractable':
-      return finalEval.testNll === undefined ? { score: 'no evaluation yet' } : { score: `test NLL ${fixed(finalEval.testNll)} nats`, note: 'exact' };
+      return finalEval.testNll === undefined
+        ? { score: 'no evaluation yet' }
+        : { score: `test NLL ${fixed(finalEval.testNll)} nats`, note: `exact${finalEval.testBitsPerDim === undefined ? '' : `; ${fixed(finalEval.testBitsPerDim)} bits/dim`}` };
     case 'explicit-approximate':
       return finalEval.testNegElbo === undefined
         ? { score: 'no evaluation yet' }
@@ -26,12 +31,48 @@ export function scoreText(kind: DensityKind, finalEval: Record<string, number>):
   }
 }
 
-export interface SettingsRow {
+/**
+ * The family's summary for the taxonomy line, which shows the kind of density in bold before it:
+ * without the kind's own words when the summary opens with them (they would be said twice).
+ */
+export function summaryAfterKind(kindLabel: string, summary: string): string {
+  const text = summary.trim();
+  return text.toLowerCase().startsWith(kindLabel.toLowerCase()) ? text.slice(kindLabel.length).replace(/^\s*[:,.—-]\s*/, '') : text;
+}
+
+/** Runs on the same data, in the order their datasets first appear among the runs picked. */
+export function groupByDataset<R extends { dataset: string }>(runs: R[]): { dataset: string; runs: R[] }[] {
+  const groups = new Map<string, R[]>();
+  for (const run of runs) {
+    const group = groups.get(run.dataset);
+    if (group) group.push(run);
+    else groups.set(run.dataset, [run]);
+  }
+  return [...groups].map(([dataset, members]) => ({ dataset, runs: members }));
+}
+
+/**
+ * Which cells of a row stand out: those that differ from the value most runs share. When no
+ * value is shared by more runs than any other (two runs, two values), every cell stands out.
+ */
+export function differingCells(values: string[]): boolean[] {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  if (counts.size < 2) return values.map(() => false);
+  const ranked = [...counts.values()].sort((a, b) => b - a);
+  if (ranked[0] === ranked[1]) return values.map(() => true);
+  const common = [...counts].find(([, n]) => n === ranked[0])![0];
+  return values.map((v) => v !== common);
+}
+
+export interface TableRow {
   key: string;
   values: string[];
-  /** Not the same in every run. */
-  differs: boolean;
+  /** Per cell: it differs from the other runs' value. */
+  differs: boolean[];
 }
+
+const row = (key: string, values: string[]): TableRow => ({ key, values, differs: differingCells(values) });
 
 function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -44,27 +85,45 @@ function flatten(value: unknown, prefix: string, out: Map<string, string>): void
 /** Where runs are kept and how they are named differ by nature; they are not settings. */
 const NOT_SETTINGS = new Set(['runsDir', 'runName']);
 
-/** One row per setting any run has (nested ones as `model.latentDim`), in first-seen order; '—' where a run lacks it. */
-export function settingsRows(configs: object[]): SettingsRow[] {
-  const flat = configs.map((c) => {
+/**
+ * One row per setting any run has (nested ones as `model.latentDim`), in first-seen order; '—'
+ * where a run lacks it or its family has no use for it (`without`: EM has no learning rate).
+ */
+export function settingsRows(runs: { config: object; without?: readonly string[] }[]): TableRow[] {
+  const flat = runs.map(({ config, without = [] }) => {
     const out = new Map<string, string>();
-    flatten(c, '', out);
+    flatten(config, '', out);
+    for (const key of without) out.delete(key);
     return out;
   });
   const keys = [...new Set(flat.flatMap((m) => [...m.keys()]))].filter((k) => !NOT_SETTINGS.has(k));
-  return keys.map((key) => {
-    const values = flat.map((m) => m.get(key) ?? '—');
-    return { key, values, differs: new Set(values).size > 1 };
-  });
+  return keys.map((key) => row(key, flat.map((m) => m.get(key) ?? '—')));
 }
 
-/** The loss curves on one x axis: the union of every run's steps, each run's values aligned to it (null where it has none). */
-export function alignSeries(series: { steps: number[]; values: (number | null)[] }[]): { steps: number[]; columns: (number | null)[][] } {
+/** One row per eval metric any run has, each run's last value of it; '—' where a run has none. */
+export function metricRows(finals: Record<string, number>[]): TableRow[] {
+  const keys = [...new Set(finals.flatMap((f) => Object.keys(f)))];
+  return keys.map((key) => row(`final ${metricLabel(key)}`, finals.map((f) => formatValue(f[key]))));
+}
+
+/** The last value of each eval metric. */
+export function finalEval(evals: { values: Record<string, number> }[]): Record<string, number> {
+  return Object.assign({}, ...evals.map((e) => e.values)) as Record<string, number>;
+}
+
+/**
+ * The loss curves on one x axis: the union of every run's steps, each run's values aligned to it
+ * (null where it has none). With `positiveOnly` (a log scale) values ≤ 0 are gaps too.
+ */
+export function alignSeries(series: { steps: number[]; values: (number | null)[] }[], positiveOnly = false): { steps: number[]; columns: (number | null)[][] } {
   const steps = [...new Set(series.flatMap((s) => s.steps))].sort((a, b) => a - b);
   const index = new Map(steps.map((s, i) => [s, i]));
   const columns = series.map((s) => {
     const column = new Array<number | null>(steps.length).fill(null);
-    s.steps.forEach((step, i) => (column[index.get(step)!] = s.values[i] ?? null));
+    s.steps.forEach((step, i) => {
+      const v = s.values[i] ?? null;
+      column[index.get(step)!] = positiveOnly && v !== null && v <= 0 ? null : v;
+    });
     return column;
   });
   return { steps, columns };
