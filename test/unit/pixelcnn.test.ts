@@ -14,9 +14,10 @@ before(async () => {
   mnist = await loadImageDataset('mnist');
 });
 
-test('masks: A hides the centre and everything after it in raster order, B shows the centre', () => {
-  assert.deepEqual(Array.from(causalMask(3, 'A').dataSync()), [1, 1, 1, 1, 0, 0, 0, 0, 0]);
-  assert.deepEqual(Array.from(causalMask(3, 'B').dataSync()), [1, 1, 1, 1, 1, 0, 0, 0, 0]);
+test('masks: A hides the centre and everything after it in raster order, B shows the centre; nothing below the centre row is stored', () => {
+  assert.deepEqual(Array.from(causalMask(3, 'A').dataSync()), [1, 1, 1, 1, 0, 0]);
+  assert.deepEqual(Array.from(causalMask(3, 'B').dataSync()), [1, 1, 1, 1, 1, 0]);
+  assert.deepEqual(causalMask(7, 'A').shape, [4, 7, 1, 1]);
   assert.equal(tf.sum(causalMask(7, 'A')).dataSync()[0], 24);
 });
 
@@ -34,6 +35,30 @@ test('the network is causal: changing a later pixel never changes an earlier out
     for (let i = 0; i <= changed; i++) assert.equal(out[i], reference[i], `flipping pixel ${changed} changed the logit of pixel ${i}`);
     // And the net does use what came before: some later logit moves.
     if (changed < size * size - 1) assert.ok(Array.from(out).some((v, i) => i > changed && v !== reference[i]), `pixel ${changed} reaches no later logit`);
+  }
+  net.dispose();
+});
+
+test('a window around a pixel gives the full network\'s logit for it, at the borders too', () => {
+  const net = new PixelCnnNet(8, 2, new Rng(6));
+  const size = 12;
+  const rng = new Rng(7);
+  const image = Float32Array.from({ length: size * size }, () => (rng.next() < 0.4 ? 1 : 0));
+  const full = tf.tidy(() => net.logits(tf.tensor4d(image, [1, size, size, 1])).dataSync());
+  const { reach } = net;
+  const [rows, cols] = [reach + 1, 2 * reach + 1];
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      const window = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          const [y, x] = [r - reach + i, c - reach + j];
+          if (y >= 0 && x >= 0 && x < size) window[i * cols + j] = image[y * size + x];
+        }
+      }
+      const logit = tf.tidy(() => net.windowLogits(tf.tensor4d(window, [1, rows, cols, 1]), r - reach, c - reach, size, size).dataSync()[0]);
+      assert.ok(Math.abs(logit - full[r * size + c]) < 1e-5, `pixel (${r}, ${c}): window ${logit}, full ${full[r * size + c]}`);
+    }
   }
   net.dispose();
 });

@@ -193,10 +193,10 @@ function filterGradient(args: KernelArgs): tf.TensorInfo {
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
   const { batchSize: n, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const dyVectors = co % 4 === 0;
-  const [channelsS, channelsV] = dyVectors ? [ci, co] : [co, ci];
   // One input channel under many taps (a first layer on grey images): every tap reloads all of dy
-  // for a single multiply-add per vector, and the gathered product of wasmKernels.ts is faster.
-  const grad = channelsS === 1 && kh * kw > 1 ? undefined : gradFor(k, channelsS, channelsV);
+  // for a single multiply-add per vector, where wasmKernels.ts gathers little and its product is faster.
+  const oneInputChannel = ci === 1 && kh * kw > 1;
+  const grad = oneInputChannel ? undefined : dyVectors ? gradFor(k, ci, co) : gradFor(k, co, ci);
   if (!grad) return fallBack('Conv2DBackpropFilter', args);
   const { top, left } = info.padInfo;
   const out = backend.makeOutput([kh, kw, ci, co], 'float32');
