@@ -20,7 +20,7 @@ import { TrainerClient } from '../src/trainer/client';
 import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatasets';
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
-import { familyStepTimes, taxonomyQuality } from './families';
+import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
 import { torchVaeStep } from './torchReference';
 import { measureChartFrames } from './webviewFrames';
 
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   results.dashboardFrames = await measureChartFrames({ points: 50000 });
 
   process.stdout.write('Every family\'s training step, with PyTorch references for the conv families…\n');
-  results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')));
+  results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
 
   if (!quick && !args.has('--no-quality')) {
     process.stdout.write('Quality: density models on toy data, defaults…\n');
@@ -248,7 +248,12 @@ function printTable(results: Record<string, unknown>): void {
 
 if (process.argv[2] === '--worker') {
   const [, , , kind, backend, steps] = process.argv;
-  const job = kind === 'kernels' ? kernelsWorker() : vaeStepWorker(backend as BackendName, Number(steps));
+  const job =
+    kind === 'kernels'
+      ? kernelsWorker()
+      : kind === 'profile'
+        ? stepKernelProfile(JSON.parse(backend)).then((kernels) => void process.stdout.write(`${JSON.stringify({ kernels })}\n`))
+        : vaeStepWorker(backend as BackendName, Number(steps));
   job.catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -5,9 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig, type ConfigInput, type TrainConfig } from '../src/protocol/config';
 import type { RunSummary, TrainerMessage } from '../src/protocol/messages';
+import { initBackend } from '../src/trainer/backend/select';
 import { TrainerClient } from '../src/trainer/client';
+import { Batcher, loadDataset } from '../src/trainer/data/dataset';
+import { familyOf } from '../src/trainer/families/registry';
+import { Rng } from '../src/trainer/rng';
 import { torchConvStep } from './torchReference';
 
 const TRAINER = path.join(__dirname, 'trainer.js');
@@ -67,29 +72,71 @@ export function trainToEnd(input: ConfigInput): Promise<RunSummary> {
   });
 }
 
-const STEP_CASES: { name: string; input: ConfigInput; warmup: number; timed: number; torch?: 'dcgan' | 'pixelcnn' }[] = [
+/**
+ * Where a training step's time goes, kernel by kernel (tf.profile over a few steps, in this
+ * process on the wasm backend as the trainer sets it up), so that the report shows whether conv
+ * training runs GenLab's replacement kernels or falls back to stock ones.
+ */
+export async function stepKernelProfile(input: ConfigInput, profiledSteps = 3): Promise<{ kernel: string; msPerStep: number; callsPerStep: number; replaced: boolean }[]> {
+  const info = await initBackend('wasm');
+  const config = completeConfig({ ...input, steps: 1000 });
+  const data = await loadDataset(config.dataset, config.data);
+  const family = familyOf(config.family);
+  const model = family.create(config, data, new Rng(0));
+  const batches = new Batcher(data, config.batchSize, new Rng(1), family.grayscale);
+  const step = () => {
+    const x = batches.next();
+    model.trainStep(x);
+    x.dispose();
+  };
+  step();
+  const totals = new Map<string, { ms: number; calls: number }>();
+  for (let s = 0; s < profiledSteps; s++) {
+    const profile = await tf.profile(step);
+    // Only registered kernels: the profile also lists the ops and custom gradients that wrap them.
+    for (const k of profile.kernels.filter((k) => tf.getKernel(k.name, 'wasm'))) {
+      const t = totals.get(k.name) ?? { ms: 0, calls: 0 };
+      t.ms += (await k.kernelTimeMs) as number;
+      t.calls++;
+      totals.set(k.name, t);
+    }
+  }
+  model.dispose();
+  return [...totals]
+    .map(([kernel, t]) => ({ kernel, msPerStep: Math.round((t.ms / profiledSteps) * 100) / 100, callsPerStep: Math.round((t.calls / profiledSteps) * 10) / 10, replaced: info.replacedKernels.includes(kernel) }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
+}
+
+/** Conv kernels whose stock wasm versions are slow for training; the report flags them where they run. */
+const SLOW_STOCK_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Sum'];
+
+const STEP_CASES: { name: string; input: ConfigInput; warmup: number; timed: number; torch?: { model: 'dcgan' | 'pixelcnn'; batch: number }; profile?: boolean }[] = [
   { name: 'gaussian (full batch, 50k points)', input: { family: 'gaussian' }, warmup: 5, timed: 30 },
   { name: 'mixture (one EM iteration, 50k points)', input: { family: 'mixture' }, warmup: 3, timed: 20 },
   { name: 'realnvp (batch 256)', input: { family: 'realnvp' }, warmup: 20, timed: 200 },
   { name: 'vae, 2-D (batch 256)', input: { family: 'vae', dataset: '8gaussians' }, warmup: 20, timed: 200 },
   { name: 'vae, MNIST (batch 128)', input: { family: 'vae' }, warmup: 10, timed: 100 },
   { name: 'gan, 2-D (batch 256)', input: { family: 'gan' }, warmup: 20, timed: 200 },
-  { name: 'gan, DCGAN on MNIST (batch 64)', input: { family: 'gan', dataset: 'mnist' }, warmup: 5, timed: 30, torch: 'dcgan' },
+  { name: 'gan, DCGAN on MNIST (batch 64)', input: { family: 'gan', dataset: 'mnist' }, warmup: 5, timed: 30, torch: { model: 'dcgan', batch: 64 }, profile: true },
   { name: 'ddpm, 2-D (batch 256)', input: { family: 'ddpm' }, warmup: 20, timed: 200 },
-  { name: 'ddpm, conv on MNIST (batch 64)', input: { family: 'ddpm', dataset: 'mnist' }, warmup: 5, timed: 20 },
-  { name: 'pixelcnn, MNIST (batch 64)', input: { family: 'pixelcnn' }, warmup: 3, timed: 15, torch: 'pixelcnn' },
+  { name: 'ddpm, conv on MNIST (batch 64)', input: { family: 'ddpm', dataset: 'mnist' }, warmup: 5, timed: 20, profile: true },
+  { name: 'pixelcnn, MNIST (batch 32)', input: { family: 'pixelcnn' }, warmup: 3, timed: 30, torch: { model: 'pixelcnn', batch: 32 }, profile: true },
 ];
 
-export async function familyStepTimes(runsDir: string): Promise<Record<string, unknown>> {
+/** `profileInWorker` runs stepKernelProfile in a fresh process (one backend set-up per case). */
+export async function familyStepTimes(runsDir: string, profileInWorker: (input: ConfigInput) => Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const c of STEP_CASES) {
     process.stdout.write(`  step time: ${c.name}\n`);
     const ours = await stepTime(completeConfig({ ...c.input, runsDir }), c.warmup, c.timed);
-    const reference = c.torch ? await torchConvStep(c.torch) : undefined;
+    const reference = c.torch ? await torchConvStep(c.torch.model, c.torch.batch) : undefined;
     const torchMs = reference && 'msPerStep' in reference ? reference.msPerStep : undefined;
+    const profile = c.profile ? profileInWorker(c.input) : undefined;
+    const kernels = profile && 'kernels' in profile ? (profile.kernels as { kernel: string; replaced: boolean }[]) : undefined;
     out[c.name] = {
       ...ours,
       ...(reference ? { pytorchOneThread: reference, overPyTorch: torchMs ? Math.round((ours.msPerStep / torchMs) * 100) / 100 : null } : {}),
+      ...(profile ? { kernels: kernels ?? profile, stockConvKernels: kernels?.filter((k) => !k.replaced && SLOW_STOCK_KERNELS.includes(k.kernel)).map((k) => k.kernel) } : {}),
     };
   }
   fs.rmSync(runsDir, { recursive: true, force: true });

@@ -35,8 +35,8 @@ export function torchVaeStep(opts: { batch: number; threads: number }): Promise<
 }
 
 /** One step of torch_conv.py's `model` with GenLab's default architecture, on one thread. */
-export function torchConvStep(model: 'dcgan' | 'pixelcnn'): Promise<TorchResult | { unavailable: string }> {
-  return torchStep('torch_conv.py', [model], 1);
+export function torchConvStep(model: 'dcgan' | 'pixelcnn', batch: number): Promise<TorchResult | { unavailable: string }> {
+  return torchStep('torch_conv.py', [model, '--batch', String(batch)], 1);
 }
 
 async function torchStep(script: string, scriptArgs: string[], threads: number): Promise<TorchResult | { unavailable: string }> {

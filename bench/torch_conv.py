@@ -3,10 +3,10 @@
 discriminator step and a generator step) or the same PixelCNN as GenLab's defaults, on random
 inputs. Prints one JSON line like torch_vae.py, whose interpreter notes apply here too.
 
-DCGAN (batch 64, z 64): G = dense 64→7·7·64, ReLU, ConvT 64→32 (4x4, stride 2), ReLU, ConvT 32→1
+DCGAN (z 64; batch from --batch, 64 by default): G = dense 64→7·7·64, ReLU, ConvT 64→32 (4x4, stride 2), ReLU, ConvT 32→1
 (4x4, stride 2), sigmoid; D = Conv 1→32 (4x4, stride 2), LeakyReLU .2, Conv 32→64, LeakyReLU .2,
 dense 3136→1; non-saturating losses; Adam 2e-4, betas (0.5, 0.999).
-PixelCNN (batch 64, binary 28x28): 7x7 mask-A conv 1→C, R blocks of [ReLU, 3x3 mask-B conv C→C,
+PixelCNN (binary 28x28): 7x7 mask-A conv 1→C, R blocks of [ReLU, 3x3 mask-B conv C→C,
 ReLU, 1x1 conv C→C] added to their input, ReLU, 1x1 C→C, ReLU, 1x1 C→1; Bernoulli NLL summed over
 pixels, mean over the batch; Adam 1e-3.
 """

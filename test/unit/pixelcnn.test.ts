@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
@@ -97,5 +100,31 @@ test('ancestral sampling draws binary images, the same for the same seed, each p
       assert.equal(a[img * 784 + i], u < p ? 1 : 0, `image ${img}, pixel ${i}`);
     }
   }
+  model.dispose();
+});
+
+test('the export holds full k×k kernels with the masks applied: the documented architecture on them gives the model\'s logits', async () => {
+  const config = completeConfig({ family: 'pixelcnn', steps: 1, model: { channels: 8, residualBlocks: 2 } });
+  const model = pixelcnnFamily.create(config, mnist, new Rng(8)) as unknown as { net: PixelCnnNet; save(dir: string): Promise<void>; dispose(): void };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-pixelcnn-'));
+  await model.save(dir);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'pixelcnn.json'), 'utf8')) as { weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
+  const w = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), manifest.weightsManifest[0].weights);
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(w['mask-a/kernel'].shape, [7, 7, 1, 8]);
+  assert.deepEqual(w['block-0/mask-b/kernel'].shape, [3, 3, 8, 8]);
+  // Mask B: the centre row's right tap and the whole bottom row are zero.
+  const b = w['block-0/mask-b/kernel'].arraySync() as number[][][][];
+  assert.ok([b[1][2], ...b[2]].every((tap) => tap.flat().every((v) => v === 0)));
+  const [exported, ours] = tf.tidy(() => {
+    const x = tf.tensor4d(mnist.testBinary.subarray(0, 2 * 784), [2, 28, 28, 1]);
+    const conv = (h: tf.Tensor4D, name: string) => tf.add(tf.conv2d(h, w[`${name}/kernel`] as tf.Tensor4D, 1, 'same'), w[`${name}/bias`]) as tf.Tensor4D;
+    let h = conv(x, 'mask-a');
+    for (const i of [0, 1]) h = tf.add(h, conv(tf.relu(conv(tf.relu(h), `block-${i}/mask-b`)), `block-${i}/mix`));
+    return [conv(tf.relu(conv(tf.relu(h), 'head-0')), 'head-1').dataSync(), model.net.logits(x).dataSync()];
+  });
+  assert.ok(exported.every((v, i) => Math.abs(v - ours[i]) < 1e-4), 'the exported weights compute other logits');
+  tf.dispose(Object.values(w));
   model.dispose();
 });

@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-layers';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendName } from '../../protocol/config';
+import { registerWasmConvKernels } from './wasmConvKernels';
 import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
 
 export interface BackendInfo {
@@ -97,8 +98,9 @@ async function useWasm(notes: string[]): Promise<BackendInfo> {
   if (!simd) notes.push('wasm: this Node has no WebAssembly SIMD, so training runs about 1.5-2x slower');
   const threads = getThreadsCount();
   // Missing or slow training kernels, then faster equivalents of working ones (dense layers, the
-  // engine's copies of saved tensors).
-  const replacedKernels = [...registerWasmTrainingKernels(), ...registerWasmFastPaths()];
+  // engine's copies of saved tensors), then SIMD loops for conv filter gradients and sums, which
+  // fall back on the kernels registered before them where their shapes do not fit.
+  const replacedKernels = [...new Set([...registerWasmTrainingKernels(), ...registerWasmFastPaths(), ...registerWasmConvKernels()])];
   return {
     name: 'wasm',
     label: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
