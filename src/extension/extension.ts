@@ -16,7 +16,7 @@ import { TrainingStatusBar } from './statusBar';
 import { pickTrainConfig } from './trainQuickPick';
 import { pickRun, registerRunCommands, requireTrust } from './runCommands';
 import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
-import { fitDensityToCsv, fitHeightsExample } from './csvCommand';
+import { fitDensityToCsv, fitHeightsExample, type ImageFolderChoices, trainOnImageFolder } from './ownData';
 import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
 import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
@@ -161,6 +161,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
     ...registerExperiments(catalog, (f, o) => train(f, o)),
     vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: string[], family?: Family) => fitDensityToCsv((f, o) => train(f, o), target, columns, family)),
+    vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: ImageFolderChoices) => trainOnImageFolder((f, o) => train(f, o), target, choices)),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) =>
       compareRuns(catalog, compare, first, selected, runsView.selection.map((r) => r.runId)),

@@ -161,7 +161,10 @@ export class RunManager implements vscode.Disposable {
         this.log.error(`Trainer: ${message.message} ${message.hint}`);
         run.lastError = { message: message.message, hint: message.hint };
       } else {
+        // Data left out (rows of a CSV, unreadable images) or a setting adjusted to the data: training
+        // goes on, but the person should know without opening the log.
         this.log.warn(`Trainer: ${message.message} ${message.hint}`);
+        void vscode.window.showWarningMessage(`GenLab: ${message.message} ${message.hint}`);
       }
     }
     if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);

@@ -35,6 +35,9 @@ const common = {
  * The person's own data, for the datasets 'csv' and 'image-folder'. Paths are absolute here: the
  * extension and the CLI resolve them (an experiment file's relative paths against its folder).
  */
+/** Side in pixels of a person's images after cropping and resizing, unless they choose another. */
+export const DEFAULT_IMAGE_SIZE = 28;
+
 export const dataSource = tagged({
   /** One column gives 1-D data, two give 2-D; names from the header, or 1-based numbers without one. */
   csv: object({ path: str({ nonEmpty: true }), columns: arrayOf(str({ nonEmpty: true }), { minLength: 1 }) }),

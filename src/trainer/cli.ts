@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, FAMILIES, type Family, familyDefaults, type TrainConfig } from '../protocol/config';
-import { DATASETS, isImageDataset } from '../protocol/datasets';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, DEFAULT_IMAGE_SIZE, FAMILIES, type Family, familyDefaults, type TrainConfig } from '../protocol/config';
+import { DATASETS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
 import { FAMILY_SPECS } from '../protocol/families';
@@ -26,8 +26,10 @@ const OPTIONS = {
   'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
   out: { field: 'runsDir', help: 'folder that receives the run folder (default runs/)' },
   name: { field: 'runName', help: 'a name for the run, kept in run.json' },
-  data: { field: 'data.path', help: 'your own data: a CSV file (its dataset is then csv)' },
-  columns: { field: 'data.columns', help: 'with --data: one or two columns, by header name or number, e.g. height or x,y' },
+  data: { field: 'data.path', help: 'your own data: a CSV file (dataset csv) or a folder of PNG/JPEG images (dataset image-folder)' },
+  columns: { field: 'data.columns', help: 'with --data a CSV file: one or two columns, by header name or number, e.g. height or x,y' },
+  'image-size': { field: 'data.size', help: `with --data a folder: images are cropped square and resized to this many pixels a side (default ${DEFAULT_IMAGE_SIZE})` },
+  color: { field: 'data.color', help: 'with --data a folder: grayscale | rgb (default grayscale)' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -89,13 +91,23 @@ function numberOption(flag: string, value: string): number {
   return n;
 }
 
-/** --data and --columns as the config's csv source (and dataset), checked for each other. */
-function csvSource(file: string | undefined, columns: string | undefined, dataset: string | undefined): Pick<ConfigInput, 'dataset' | 'data'> {
+/** --data with --columns (a CSV file) or --image-size and --color (a folder) as the config's data source and dataset, checked for each other. */
+function dataSource(v: Partial<Record<string, string>>): Pick<ConfigInput, 'dataset' | 'data'> {
+  const { data: file, columns, dataset } = v;
+  const folderFlags = (['image-size', 'color'] as const).filter((f) => v[f] !== undefined);
   if (file === undefined) {
     if (columns !== undefined) fail('--columns goes with --data (a CSV file).');
+    if (folderFlags.length) fail(`--${folderFlags[0]} goes with --data (a folder of images).`);
     return {};
   }
-  if (dataset !== undefined && dataset !== 'csv') fail(`--data reads a CSV file; leave out --dataset ${dataset}.`);
+  const folder = fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  if (dataset !== undefined && dataset !== (folder ? 'image-folder' : 'csv')) fail(`--data ${folder ? 'is a folder of images' : 'reads a CSV file'}; leave out --dataset ${dataset}.`);
+  if (folder) {
+    if (columns !== undefined) fail('--columns picks columns of a CSV file; --data is a folder of images.');
+    const size = v['image-size'] === undefined ? DEFAULT_IMAGE_SIZE : numberOption('image-size', v['image-size']);
+    return { dataset: 'image-folder', data: { type: 'image-folder', path: path.resolve(file), size, color: (v.color ?? 'grayscale') as 'grayscale' | 'rgb' } };
+  }
+  if (folderFlags.length) fail(`--${folderFlags[0]} goes with --data a folder of images; ${file} is not a folder.`);
   if (columns === undefined) fail('--data needs --columns: one or two of its columns, by header name or number, e.g. --columns height or --columns x,y.');
   return { dataset: 'csv', data: { type: 'csv', path: path.resolve(file), columns: columns.split(',').map((c) => c.trim()) } };
 }
@@ -146,7 +158,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     evalEvery: num('eval-every'),
     runsDir: v.out,
     runName: v.name,
-    ...csvSource(v.data, v.columns, v.dataset),
+    ...dataSource(v),
     model,
   };
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
@@ -254,7 +266,7 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
           break;
         case 'started':
           progress.setTotal(m.totalSteps);
-          if (!json) progress.line(`Run ${m.runId}: ${m.totalSteps} steps of ${config.batchSize} on ${config.dataset}`);
+          if (!json) progress.line(`Run ${m.runId}: ${m.totalSteps} steps of ${m.config.batchSize} on ${config.dataset}`);
           break;
         case 'metrics':
           if (!json) progress.metrics(m, lossKey);
@@ -263,8 +275,8 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
           if (!json && Object.keys(m.values).length) progress.line(`step ${m.step}: ${formatValues(m.values)}`);
           break;
         case 'error':
-          lastError = m;
-          if (!json) progress.line(`Error: ${m.message}\n  ${m.hint}`);
+          if (m.fatal) lastError = m;
+          if (!json) progress.line(`${m.fatal ? 'Error' : 'Warning'}: ${m.message}\n  ${m.hint}`);
           break;
         case 'done':
           summary = m.summary;
@@ -292,7 +304,7 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
   const exit = await client.exited;
   if (summary) {
     const explicit = FAMILY_SPECS[config.family].density.kind.startsWith('explicit');
-    if (!json) printSummary(summary, explicit ? `nats per ${isImageDataset(config.dataset) ? 'image' : 'point'}` : undefined, (t) => progress.line(t));
+    if (!json) printSummary(summary, explicit ? `nats per ${dataKindOf(config.dataset) === 'images' ? 'image' : 'point'}` : undefined, (t) => progress.line(t));
     return 0;
   }
   if (!lastError) {

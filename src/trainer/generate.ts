@@ -62,13 +62,16 @@ function render(model: TrainableModel, config: TrainConfig, request: GenerateReq
       if (!encode || model.latentTools?.latentDim !== 2 || data.kind !== 'images') {
         throw new UserError('Only a VAE on images with a 2-D latent space can draw its encoded test set as a scatter.', 'Train a VAE with latentDim 2 (the Latent dimension setting, or --latent-dim 2).');
       }
-      const { points, labels } = encode(request.count);
+      const { labels } = data.test;
+      if (!labels) throw new UserError('Your own images carry no labels to colour the latent space by.', 'Use interpolations and traversals for this run, or a VAE trained on MNIST or Fashion-MNIST for the scatter.');
+      const points = encode(request.count);
       // The legend: the first test image of each label.
+      const size = data.width * data.height;
       const glyphs = Array.from({ length: 10 }, (_, k) => {
-        const i = data.test.labels.indexOf(k);
-        return Float32Array.from(data.test.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+        const i = labels.indexOf(k);
+        return Float32Array.from(data.test.pixels.subarray(i * size, (i + 1) * size), (v) => v / 255);
       });
-      return { png: latentScatterPng(points, labels, glyphs), caption: `Latent space: ${request.count} test images encoded (their means), coloured by label` };
+      return { png: latentScatterPng(points, labels.subarray(0, points.length / 2), glyphs), caption: `Latent space: ${request.count} test images encoded (their means), coloured by label` };
     }
   }
 }

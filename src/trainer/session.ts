@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../protocol/config';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
 import type { BackendInfo } from './backend/select';
-import { Batcher, loadDataset, wholeTrainingSet } from './data/dataset';
+import { Batcher, loadDataset, trainCount, wholeTrainingSet } from './data/dataset';
 import { UserError } from './errors';
 import type { TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
@@ -63,12 +63,18 @@ export class TrainingSession {
   }
 
   private async train(): Promise<RunSummary> {
-    const { config } = this;
-    const family = familyOf(config.family);
-    this.setState('loading-data', config.dataset);
-    const data = await loadDataset(config.dataset, config.data);
-    for (const warning of (data.kind === 'points' && data.warnings) || []) {
-      this.emit({ type: 'error', message: warning, hint: 'Those rows are left out; fix them in the file to include them.', fatal: false });
+    const family = familyOf(this.config.family);
+    this.setState('loading-data', this.config.dataset);
+    const data = await loadDataset(this.config.dataset, this.config.data);
+    const warn = (message: string, hint: string) => this.emit({ type: 'error', message, hint, fatal: false });
+    for (const warning of data.warnings ?? []) {
+      warn(warning, data.kind === 'images' ? 'Those files are left out; convert or replace them to include them.' : 'Those rows are left out; fix them in the file to include them.');
+    }
+    // A person's small folder or file may hold fewer examples than a batch of the family's defaults.
+    const available = trainCount(data);
+    const config = this.config.batchSize > available ? { ...this.config, batchSize: available } : this.config;
+    if (config !== this.config) {
+      warn(`The batch size ${this.config.batchSize} is larger than the ${available} training examples; each step uses all ${available}.`, 'Set a smaller batch size for more steps per epoch, or add data.');
     }
     const rng = new Rng(config.seed);
     const checkpoint = this.resumeFrom === undefined ? undefined : latestResumableCheckpoint(this.resumeFrom);

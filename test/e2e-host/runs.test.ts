@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeDiscFolder } from '../support/discFolder';
 import { alive, until } from './helpers';
 
 interface RunJson {
@@ -84,5 +85,22 @@ describe('Your own data', () => {
     assert.equal(record.config.dataset, 'csv');
     assert.deepEqual(record.config.data, { type: 'csv', path: file, columns: ['height'] });
     assert.ok(Number.isFinite(record.finalMetrics.testNll), 'an exact test NLL on the held-out rows');
+  });
+
+  it('Train on Image Folder trains a VAE on the RGB images, with the batch fitted to the few there are, and draws colour samples', async () => {
+    const workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const folder = writeDiscFolder(path.join(workspace, 'my-images'), 24, 16);
+    const runId = await vscode.commands.executeCommand<string>('genlab.trainOnImageFolder', vscode.Uri.file(folder), { family: 'vae', size: 16, color: 'rgb' });
+    assert.ok(runId, 'a run started');
+    const dir = path.join(workspace, '.genlab', 'runs', runId);
+    const read = () => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { status: string; name?: string; config: { dataset: string; batchSize: number; data: unknown }; finalMetrics: Record<string, number> };
+    await until('the image-folder run finishes', () => fs.existsSync(path.join(dir, 'run.json')) && read().status === 'finished');
+    const record = read();
+    assert.deepEqual(record.config.data, { type: 'image-folder', path: folder, size: 16, color: 'rgb' });
+    assert.equal(record.config.batchSize, 22, 'all 22 training images: 24 less the 2 held out');
+    assert.ok(Number.isFinite(record.finalMetrics.testNegElbo), 'a bound on the held-out images');
+    const samples = fs.readdirSync(path.join(dir, 'samples')).filter((f) => f.endsWith('.png'));
+    assert.ok(samples.length > 0);
+    assert.equal(fs.readFileSync(path.join(dir, 'samples', samples[0]))[25], 2, 'RGB sample grids');
   });
 });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readRunRecord } from '../../src/trainer/runs/runFolder';
+import { writeDiscFolder } from '../support/discFolder';
 import { CLI, isPng, processAlive, tempDir, until } from './helpers';
 
 function genlab(args: string[]) {
@@ -59,6 +60,27 @@ test('a headless run prints progress lines and a summary, and writes the run fol
   assert.ok(sample && isPng(path.resolve(sample)), `sample grid ${sample}`);
   const [runId] = fs.readdirSync(out);
   assert.equal(readRunRecord(path.join(out, runId)).status, 'finished');
+});
+
+test('a folder of images trains from the CLI: unreadable files and a batch larger than the data are warnings, the samples are in colour', () => {
+  const folder = writeDiscFolder(tempDir('cli-images'), 20, 16);
+  fs.writeFileSync(path.join(folder, 'notes.jpg'), 'not a jpeg');
+  const out = tempDir('cli-images-run');
+  const r = genlab(['train', 'gan', '--data', folder, '--image-size', '16', '--color', 'rgb', '--steps', '4', '--eval-every', '2', '--channels', '8', '--backend', 'wasm', '--out', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Warning: Skipped 1 file: notes\.jpg/m);
+  assert.match(r.out, /^Warning: The batch size 64 is larger than the 18 training examples; each step uses all 18\./m);
+  assert.match(r.out, /^Run \S+: 4 steps of 18 on image-folder/m);
+  const sample = /^Samples: (.+)$/m.exec(r.out)?.[1];
+  assert.ok(sample && isPng(path.resolve(sample)), `sample grid ${sample}`);
+  assert.equal(fs.readFileSync(path.resolve(sample))[25], 2, 'an RGB PNG');
+  const [runId] = fs.readdirSync(out);
+  const record = readRunRecord(path.join(out, runId));
+  assert.deepEqual(record.config.data, { type: 'image-folder', path: folder, size: 16, color: 'rgb' });
+  assert.equal(record.config.batchSize, 18);
+  const bad = genlab(['train', 'vae', '--data', folder, '--columns', 'x']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /--columns picks columns of a CSV file; --data is a folder of images/);
 });
 
 test('Ctrl-C stops after the current step and keeps the run', async () => {

@@ -33,7 +33,7 @@ for (const name of IMAGE_DATASETS) {
       assert.equal(d.test.count, 10000);
       for (const split of [d.train, d.test]) {
         assert.equal(split.pixels.length, split.count * 784);
-        assert.equal(split.labels.length, split.count);
+        assert.equal(split.labels!.length, split.count);
       }
       assert.equal(d.testBinary.length, 10000 * 784);
       assert.ok(d.licence.length > 0 && d.source.length > 0);

@@ -54,7 +54,7 @@ for (const loss of ['non-saturating', 'least-squares'] as const) {
 }
 
 test("the discriminator's training pass (its own LeakyReLU and unfused convolutions) gives apply's outputs and gradients", () => {
-  const d = dcganDiscriminator(28, 28, 8, 7);
+  const d = dcganDiscriminator({ width: 28, height: 28, channels: 1 }, 8, 7);
   const x = tf.randomUniform([5, 784], 0, 1, 'float32', 3) as tf.Tensor2D;
   // A weighted sum, so that every logit's gradient differs.
   const w = tf.tensor2d([[1], [-2], [0.5], [3], [-1]]);
@@ -109,5 +109,5 @@ test('a DCGAN on MNIST takes a step that updates both networks and draws grey-le
   assert.deepEqual(Array.from(traversal.pixels.subarray(12 * 784, 13 * 784)), Array.from(centre));
   model.dispose();
   assert.ok(tf.memory().numTensors < 200);
-  assert.throws(() => ganFamily.create(config, { ...data, width: 32, height: 32 }, new Rng(1)), /28x28 images/);
+  assert.throws(() => ganFamily.create(config, { ...data, width: 30, height: 30 }, new Rng(1)), /multiples of 4/);
 });

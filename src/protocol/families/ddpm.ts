@@ -31,7 +31,7 @@ export const ddpmSpec = familySpec({
   ],
   temperature: 'Temperature scales the starting noise and the noise added at each reverse step; below 1 the samples are smoother and less varied.',
   exportNote: [
-    '- `denoiser/`: a layers model predicting the noise ε in x_t. For points its input is [x_t (standardised), a 16-value sinusoidal embedding of t]; for images it has two inputs, x_t as 28x28x1 maps in [-1, 1] and the 16-value embedding, and outputs 784 values.',
+    '- `denoiser/`: a layers model predicting the noise ε in x_t. For points its input is [x_t (standardised), a 16-value sinusoidal embedding of t]; for images it has two inputs, x_t as height × width × channels maps in [-1, 1] (28x28x1 for MNIST) and the 16-value embedding, and outputs the noise as one flat row per image (784 values for MNIST).',
     '- The embedding of step t (1..T) is sin(w_k) for k = 0..7, then cos(w_k), with w_k = (1000·t/T)/10000^(k/8).',
     '- Sampling needs the cosine noise schedule (Nichol & Dhariwal 2021) with the same number of steps T as in training (see the training configuration below).',
   ].join('\n'),

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../errors';
-import { Rng } from '../rng';
+import { fixedSplit } from './split';
 import type { PointDataset } from './dataset';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -19,10 +19,6 @@ export type Delimiter = (typeof DELIMITERS)[number];
 const EVEN_PREFERENCE: readonly Delimiter[] = ['\t', ';', '|', ','];
 const SNIFF_BYTES = 64 * 1024;
 const EXAMPLES = 10;
-/** Share of rows held out as the test split (at least one row). */
-const TEST_SHARE = 0.1;
-/** The split is fixed per file, not per run, so that runs on the same file compare. */
-const SPLIT_SEED = 20261125;
 
 export interface CsvColumn {
   name: string;
@@ -324,8 +320,7 @@ export function describeSkipped(s: CsvPoints['skipped']): string | undefined {
 export function csvDataset(file: string, data: CsvPoints): PointDataset {
   if (data.dim !== 1 && data.dim !== 2) throw new UserError(`Pick one or two columns, not ${data.dim}.`, 'GenLab models 1-D or 2-D data from CSV files.');
   const dim = data.dim;
-  const order = new Rng(SPLIT_SEED).permutation(data.count);
-  const testCount = Math.max(1, Math.round(data.count * TEST_SHARE));
+  const split = fixedSplit(data.count);
   const take = (rows: Uint32Array) => {
     const out = new Float32Array(rows.length * dim);
     rows.forEach((r, i) => out.set(data.points.subarray(r * dim, (r + 1) * dim), i * dim));
@@ -347,8 +342,8 @@ export function csvDataset(file: string, data: CsvPoints): PointDataset {
     kind: 'points',
     name: 'csv',
     dim,
-    train: take(order.subarray(testCount)),
-    test: take(order.subarray(0, testCount)),
+    train: take(split.train),
+    test: take(split.test),
     extent: [x0, x1, y0, y1],
     description: `${path.basename(file)}: ${data.columns.join(', ')} (${data.count} rows)`,
   };

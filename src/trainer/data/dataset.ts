@@ -9,6 +9,7 @@ import { type DatasetName, isImageDataset } from '../../protocol/datasets';
 import { csvDataset, describeSkipped, readCsvColumns } from './csv';
 import { UserError } from '../errors';
 import type { Rng } from '../rng';
+import { imageFolderDataset } from './folderDataset';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from './imageDatasets';
 import { loadToyDataset, type PointSplit } from './toy';
 
@@ -36,7 +37,10 @@ export async function loadDataset(name: DatasetName, data?: DataSource): Promise
     const skipped = describeSkipped(rows.skipped);
     return { ...csvDataset(data.path, rows), ...(skipped ? { warnings: [skipped] } : {}) };
   }
-  if (name === 'image-folder') throw new UserError('Training on a folder of images is not available yet.', 'Choose mnist or fashion-mnist, or a CSV file of numbers.');
+  if (name === 'image-folder') {
+    if (data?.type !== 'image-folder') throw new UserError('The dataset image-folder needs the folder, the image size and the colour.', 'Give them as data: { "type": "image-folder", "path": ..., "size": 28, "color": "grayscale" }, or --data with a folder in the CLI.');
+    return imageFolderDataset(data);
+  }
   const toy = loadToyDataset(name);
   return { kind: 'points', ...toy };
 }
@@ -50,9 +54,9 @@ export function trainCount(data: Dataset): number {
   return data.train.count;
 }
 
-/** Values per example: pixels of an image, or the dimension of a point. */
+/** Values per example: pixels of an image times its channels, or the dimension of a point. */
 export function exampleSize(data: Dataset): number {
-  return data.kind === 'images' ? data.width * data.height : data.dim;
+  return data.kind === 'images' ? data.width * data.height * data.channels : data.dim;
 }
 
 /** The whole training set as one tensor, for full-batch families (point data only). */
@@ -105,7 +109,7 @@ export class Batcher {
     this.cursor += this.batchSize;
     const { data, size } = this;
     if (data.kind === 'images' && this.grayscale) indices.forEach((row, i) => greyLevels(data.train.pixels, row, size, this.buffer, i * size));
-    else if (data.kind === 'images') binarizeBatch(data.train.pixels, indices, this.rng, this.buffer);
+    else if (data.kind === 'images') binarizeBatch(data.train.pixels, indices, this.rng, this.buffer, size);
     else indices.forEach((row, i) => this.buffer.set(data.train.points.subarray(row * size, (row + 1) * size), i * size));
     return tf.tensor2d(this.buffer, [this.batchSize, this.size]);
   }

@@ -11,24 +11,28 @@ import { readIdx } from './idx';
 
 export interface ImageSplit {
   count: number;
-  /** count*784 grayscale values, 0..255, row-major images one after another. */
+  /** count*height*width*channels values, 0..255: images one after another, each row-major with its channels interleaved. */
   pixels: Uint8Array;
-  /** Class of each image, 0..9. */
-  labels: Uint8Array;
+  /** Class of each image, 0..9; absent for a person's folder of images. */
+  labels?: Uint8Array;
 }
 
 export interface ImageDataset {
   kind: 'images';
-  name: ImageDatasetName;
+  name: ImageDatasetName | 'image-folder';
   width: number;
   height: number;
+  /** 1 (grey levels) or 3 (RGB). */
+  channels: 1 | 3;
   train: ImageSplit;
   test: ImageSplit;
-  /** The test set binarised once with TEST_BINARIZATION_SEED: count*784 values, each 0 or 1. */
+  /** The test set binarised once with TEST_BINARIZATION_SEED: one value per pixel and channel, each 0 or 1. */
   testBinary: Float32Array;
   /** Where the files were read from. */
   source: string;
   licence: string;
+  /** Problems met loading it that did not stop it (files skipped). */
+  warnings?: string[];
 }
 
 const WIDTH = 28;
@@ -73,23 +77,23 @@ export async function loadImageDataset(name: ImageDatasetName): Promise<ImageDat
 }
 
 /**
- * Stochastic binarisation of the images at `indices` into `out` (indices.length*784 values):
- * each pixel becomes 1 with probability value/255. Draws are fresh on every call, which acts as
- * data augmentation for models with Bernoulli likelihoods.
+ * Stochastic binarisation of the images at `indices` (of `size` values each) into `out`
+ * (indices.length*size values): each value becomes 1 with probability value/255. Draws are fresh
+ * on every call, which acts as data augmentation for models with Bernoulli likelihoods.
  */
-export function binarizeBatch(pixels: Uint8Array, indices: ArrayLike<number>, rng: Rng, out: Float32Array): Float32Array {
-  if (out.length !== indices.length * IMAGE_PIXELS) {
-    throw new Error(`binarizeBatch: out holds ${out.length} values but ${indices.length} images need ${indices.length * IMAGE_PIXELS}`);
+export function binarizeBatch(pixels: Uint8Array, indices: ArrayLike<number>, rng: Rng, out: Float32Array, size = IMAGE_PIXELS): Float32Array {
+  if (out.length !== indices.length * size) {
+    throw new Error(`binarizeBatch: out holds ${out.length} values but ${indices.length} images need ${indices.length * size}`);
   }
-  const images = pixels.length / IMAGE_PIXELS;
+  const images = pixels.length / size;
   for (let b = 0; b < indices.length; b++) {
     const index = indices[b];
     if (!(index >= 0 && index < images && Number.isInteger(index))) {
       throw new Error(`binarizeBatch: index ${index} at position ${b} is outside the ${images} images`);
     }
-    const src = index * IMAGE_PIXELS;
-    const dst = b * IMAGE_PIXELS;
-    for (let j = 0; j < IMAGE_PIXELS; j++) {
+    const src = index * size;
+    const dst = b * size;
+    for (let j = 0; j < size; j++) {
       // next() < 1, so 255 always gives 1 and 0 never does.
       out[dst + j] = rng.next() * 255 < pixels[src + j] ? 1 : 0;
     }
@@ -119,9 +123,13 @@ async function load(name: ImageDatasetName, location: Location): Promise<ImageDa
     readSplit(files['train-images-idx3-ubyte'], files['train-labels-idx1-ubyte']),
     readSplit(files['t10k-images-idx3-ubyte'], files['t10k-labels-idx1-ubyte']),
   ]);
+  return { kind: 'images', name, width: WIDTH, height: HEIGHT, channels: 1, train, test, testBinary: binarizeTestSet(test, IMAGE_PIXELS), source: location.source, licence: LICENCES[name] };
+}
+
+/** The test images binarised once, the same way for every run (TEST_BINARIZATION_SEED). */
+export function binarizeTestSet(test: ImageSplit, size: number): Float32Array {
   const all = Uint32Array.from({ length: test.count }, (_, i) => i);
-  const testBinary = binarizeBatch(test.pixels, all, new Rng(TEST_BINARIZATION_SEED), new Float32Array(test.count * IMAGE_PIXELS));
-  return { kind: 'images', name, width: WIDTH, height: HEIGHT, train, test, testBinary, source: location.source, licence: LICENCES[name] };
+  return binarizeBatch(test.pixels, all, new Rng(TEST_BINARIZATION_SEED), new Float32Array(test.count * size), size);
 }
 
 const BASE_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] as const;

@@ -20,6 +20,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { DEFAULT_IMAGE_SIZE } from '../../protocol/config';
 import { UserError } from '../errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
@@ -53,7 +54,7 @@ const [LUMA_R, LUMA_G, LUMA_B] = [0.299, 0.587, 0.114];
 
 /** Decodes, crops and resizes every image in `dir` and its subfolders (see the notes above). */
 export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<ImageFolder> {
-  const { size = 28, color = 'grayscale' } = options;
+  const { size = DEFAULT_IMAGE_SIZE, color = 'grayscale' } = options;
   if (!Number.isInteger(size) || size < 1) throw new UserError(`The image size ${size} is not a whole number of pixels.`, 'Choose a size such as 28 or 64.');
   const channels = color === 'rgb' ? 3 : 1;
   const { images, others } = await findImages(dir);

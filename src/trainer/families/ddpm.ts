@@ -17,13 +17,13 @@ import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import { CosineAdam } from '../backend/fusedAdam';
-import { greyLevels, plannedSteps, type PointDataset } from '../data/dataset';
+import { exampleSize, greyLevels, plannedSteps, type PointDataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { UserError } from '../errors';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView } from './densityGrid';
-import type { ModelFamily, SampleGrid, TrainableModel } from './family';
+import { imageGrid, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
 import { histogramDivergence } from './histogramDivergence';
 import { mlp } from './networks';
 import { pointMoments } from './realnvp';
@@ -79,7 +79,7 @@ function convDenoiser(data: ImageDataset, channels: number, seed: number): tfl.L
   if (height % 4 || width % 4) throw new UserError(`The diffusion conv net halves the image size twice; ${width}x${height} is not a multiple of 4.`, 'Use images whose width and height are multiples of 4.');
   let layer = 0;
   const init = () => tfl.initializers.heNormal({ seed: seed + layer++ });
-  const x = tfl.input({ shape: [height, width, 1], name: 'x_t' });
+  const x = tfl.input({ shape: [height, width, data.channels], name: 'x_t' });
   const e = tfl.input({ shape: [EMBED], name: 't_embedding' });
   const time = tfl.layers.dense({ units: 4 * channels, activation: 'relu', kernelInitializer: init() }).apply(e) as tfl.SymbolicTensor;
   const timeBias = (filters: number) =>
@@ -98,7 +98,7 @@ function convDenoiser(data: ImageDataset, channels: number, seed: number): tfl.L
   const quarter = block(block(half, 4 * channels, 'down'), 4 * channels);
   const halfUp = block(plus(block(quarter, 2 * channels, 'up'), half), 2 * channels);
   const topUp = block(plus(block(halfUp, channels, 'up'), top), channels);
-  const out = tfl.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.zeros() }).apply(topUp);
+  const out = tfl.layers.conv2d({ filters: data.channels, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.zeros() }).apply(topUp);
   return tfl.model({ name: 'denoiser', inputs: [x, e], outputs: tfl.layers.flatten().apply(out) as tfl.SymbolicTensor });
 }
 
@@ -162,7 +162,7 @@ class Ddpm implements TrainableModel {
   private readonly optimizer: CosineAdam;
   private readonly steps: number;
   private readonly schedule: Schedule;
-  /** Values per example: 2 for points, 784 for images. */
+  /** Values per example: 2 for points, height × width × channels for images. */
   private readonly size: number;
   /** Points are standardised by these before diffusion; images map [0, 1] to [-1, 1]. */
   private readonly shift: number[];
@@ -184,7 +184,7 @@ class Ddpm implements TrainableModel {
     const seed = Math.floor(rng.next() * 1e6);
     let test: Float32Array;
     if (data.kind === 'images') {
-      this.size = data.width * data.height;
+      this.size = exampleSize(data);
       this.shift = [0.5];
       this.scale = [0.5];
       this.net = convDenoiser(data, channels ?? 16, seed);
@@ -228,7 +228,7 @@ class Ddpm implements TrainableModel {
     }
     const e = new Float32Array(rows * EMBED);
     for (let r = 0; r < rows; r++) embed(t[r], this.steps, e, r * EMBED);
-    return [tf.tensor4d(x, [rows, this.data.height, this.data.width, 1]), tf.tensor2d(e, [rows, EMBED])];
+    return [tf.tensor4d(x, [rows, this.data.height, this.data.width, this.data.channels]), tf.tensor2d(e, [rows, EMBED])];
   }
 
   /** ε_θ(x_t, t) for rows of x_t at per-row timesteps. */
@@ -310,7 +310,7 @@ class Ddpm implements TrainableModel {
     for (let r = 0; r < STRIP_ROWS; r++) {
       snapshots.forEach((s, k) => strip.set(s.x.subarray(r * this.size, (r + 1) * this.size), (r * keep.length + k) * this.size));
     }
-    const grid = (kind: string, pixels: Float32Array, count: number, cols: number): SampleGrid => ({ kind, pixels: clamp01(pixels), count, cols, width: data.width, height: data.height });
+    const grid = (kind: string, pixels: Float32Array, count: number, cols: number) => imageGrid(data, kind, clamp01(pixels), count, cols);
     return [grid('samples', x, GRID * GRID, GRID), grid('reverse', strip, STRIP_ROWS * keep.length, keep.length)];
   }
 
@@ -319,7 +319,7 @@ class Ddpm implements TrainableModel {
     const { x } = this.reverse(count, rng, temperature);
     const data = this.data;
     if (data.kind !== 'images') return x;
-    return { kind: 'samples', pixels: clamp01(x), count, cols: Math.ceil(Math.sqrt(count)), width: data.width, height: data.height };
+    return imageGrid(data, 'samples', clamp01(x), count);
   }
 
   async save(dir: string): Promise<void> {

@@ -6,10 +6,11 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Family, TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import type { Dataset } from '../data/dataset';
+import type { ImageDataset } from '../data/imageDatasets';
 import type { Rng } from '../rng';
 import type { NamedTensor } from './trainingState';
 
-/** Images to be written as one grid, values in [0, 1], row-major, `count` cells of width*height. */
+/** Images to be written as one grid, values in [0, 1]: `count` cells of width*height, each row-major with its channels interleaved. */
 export interface SampleGrid {
   kind: string;
   pixels: Float32Array;
@@ -17,6 +18,12 @@ export interface SampleGrid {
   cols: number;
   width: number;
   height: number;
+  channels: 1 | 3;
+}
+
+/** A grid of `count` images shaped like the data's (a square-ish one unless `cols` is given). */
+export function imageGrid(data: Pick<ImageDataset, 'width' | 'height' | 'channels'>, kind: string, pixels: Float32Array, count: number, cols = Math.ceil(Math.sqrt(count))): SampleGrid {
+  return { kind, pixels, count, cols, width: data.width, height: data.height, channels: data.channels };
 }
 
 export interface LatentTools {
@@ -25,8 +32,8 @@ export interface LatentTools {
   interpolate(rng: Rng, steps: number, rows: number): SampleGrid;
   /** A steps × steps grid decoded over latent dimensions dims[0] (across) and dims[1] (down), from -range to range, the others 0. */
   traverse(dims: [number, number], steps: number, range: number): SampleGrid;
-  /** Models with an encoder (the VAE): the latent means of the first `count` test images, with their labels. */
-  encodeTest?(count: number): { points: Float32Array; labels: Uint8Array };
+  /** Models with an encoder (the VAE): the latent means of the first `count` test images (or all there are), count × latentDim. */
+  encodeTest?(count: number): Float32Array;
 }
 
 export interface TrainableModel {

@@ -25,7 +25,7 @@ import { UserError } from '../errors';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView, gridPoints } from './densityGrid';
-import type { LatentTools, ModelFamily, SampleGrid, TrainableModel } from './family';
+import { imageGrid, type LatentTools, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
 import { histogramDivergence } from './histogramDivergence';
 import { latentTools } from './latentTools';
 import { mlp } from './networks';
@@ -52,28 +52,33 @@ function generatorLoss(loss: Loss, fake: tf.Tensor): tf.Scalar {
   return tf.tidy(() => (loss === 'least-squares' ? tf.mul(0.5, tf.mean(tf.square(tf.sub(fake, 1)))) : tf.mean(tf.softplus(tf.neg(fake))))) as tf.Scalar;
 }
 
-function dcganGenerator(latentDim: number, channels: number, seed: number): tfl.Sequential {
+type ImageShape = Pick<ImageDataset, 'width' | 'height' | 'channels'>;
+
+/** Maps of a quarter of the image's size, grown twice by stride-2 transposed convolutions (7x7 → 28x28 for MNIST). */
+function dcganGenerator(latentDim: number, image: ImageShape, channels: number, seed: number): tfl.Sequential {
   const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed + k });
   const half = Math.max(1, Math.round(channels / 2));
+  const [rows, cols] = [image.height / 4, image.width / 4];
   return tfl.sequential({
     name: 'generator',
     layers: [
-      tfl.layers.dense({ inputShape: [latentDim], units: 7 * 7 * channels, activation: 'relu', kernelInitializer: init(0) }),
-      tfl.layers.reshape({ targetShape: [7, 7, channels] }),
+      tfl.layers.dense({ inputShape: [latentDim], units: rows * cols * channels, activation: 'relu', kernelInitializer: init(0) }),
+      tfl.layers.reshape({ targetShape: [rows, cols, channels] }),
       tfl.layers.conv2dTranspose({ filters: half, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1) }),
-      tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'sigmoid', kernelInitializer: init(2) }),
+      tfl.layers.conv2dTranspose({ filters: image.channels, kernelSize: 4, strides: 2, padding: 'same', activation: 'sigmoid', kernelInitializer: init(2) }),
       tfl.layers.flatten(),
     ],
   });
 }
 
-export function dcganDiscriminator(width: number, height: number, channels: number, seed: number): tfl.Sequential {
+export function dcganDiscriminator(image: ImageShape, channels: number, seed: number): tfl.Sequential {
   const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed + k });
   const half = Math.max(1, Math.round(channels / 2));
+  const { width, height } = image;
   return tfl.sequential({
     name: 'discriminator',
     layers: [
-      tfl.layers.reshape({ inputShape: [width * height], targetShape: [height, width, 1] }),
+      tfl.layers.reshape({ inputShape: [width * height * image.channels], targetShape: [height, width, image.channels] }),
       tfl.layers.conv2d({ filters: half, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(0) }),
       tfl.layers.leakyReLU({ alpha: 0.2 }),
       tfl.layers.conv2d({ filters: channels, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(1) }),
@@ -146,9 +151,9 @@ class Gan implements TrainableModel {
     const seed = Math.floor(rng.next() * 1e6);
     if (data.kind === 'images') {
       const width = channels ?? 64;
-      this.generator = dcganGenerator(latentDim, width, seed);
-      this.discriminator = dcganDiscriminator(data.width, data.height, width, seed + 1000);
-      this.latentTools = latentTools(latentDim, (z, n) => this.decode(z, n), data.width, data.height);
+      this.generator = dcganGenerator(latentDim, data, width, seed);
+      this.discriminator = dcganDiscriminator(data, width, seed + 1000);
+      this.latentTools = latentTools(latentDim, (z, n) => this.decode(z, n), data);
     } else {
       const hidden = hiddenSizes ?? [128, 128];
       this.generator = mlp('generator', [latentDim, ...hidden, data.dim], seed);
@@ -225,7 +230,7 @@ class Gan implements TrainableModel {
   sample(): SampleGrid[] {
     const data = this.data;
     if (data.kind !== 'images') return [];
-    return [{ kind: 'samples', pixels: this.generate2d(this.viewZ), count: GRID * GRID, cols: GRID, width: data.width, height: data.height }];
+    return [imageGrid(data, 'samples', this.generate2d(this.viewZ), GRID * GRID, GRID)];
   }
 
   density(): DensityGrid | undefined {
@@ -243,7 +248,7 @@ class Gan implements TrainableModel {
     z.dispose();
     const data = this.data;
     if (data.kind !== 'images') return out;
-    return { kind: 'samples', pixels: out, count, cols: Math.ceil(Math.sqrt(count)), width: data.width, height: data.height };
+    return imageGrid(data, 'samples', out, count);
   }
 
   async save(dir: string): Promise<void> {
@@ -267,9 +272,8 @@ export const ganFamily: ModelFamily<'gan'> = {
     if (data.kind === 'points' && data.dim !== 2) {
       throw new UserError(`The GAN here generates 2-D points or images; ${config.dataset} is 1-D.`, 'Choose a 2-D dataset such as 8gaussians, or an image dataset.');
     }
-    // The DCGAN's two stride-2 transposed convolutions grow 7x7 maps to exactly 28x28.
-    if (data.kind === 'images' && (data.width !== 28 || data.height !== 28)) {
-      throw new UserError(`The DCGAN here draws 28x28 images; ${config.dataset} has ${data.width}x${data.height}.`, 'Use 28x28 images (MNIST, Fashion-MNIST), or the VAE for other sizes.');
+    if (data.kind === 'images' && (data.width % 4 || data.height % 4)) {
+      throw new UserError(`The DCGAN here doubles its maps' size twice, so it draws images whose sides are multiples of 4; these are ${data.width}x${data.height}.`, 'Choose an image size such as 28, 32 or 64.');
     }
     return new Gan(config, data as ImageDataset | PointDataset, rng);
   },

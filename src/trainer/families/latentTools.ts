@@ -3,9 +3,10 @@
  * images (the VAE's decoder, the GAN's generator): the same pictures for both families.
  */
 import type { Rng } from '../rng';
-import type { LatentTools, SampleGrid } from './family';
+import type { ImageDataset } from '../data/imageDatasets';
+import { imageGrid, type LatentTools } from './family';
 
-/** Decodes `count` latent rows (count × latentDim) into count images of width × height, values in [0, 1]. */
+/** Decodes `count` latent rows (count × latentDim) into count images shaped like the data's, values in [0, 1]. */
 export type Decode = (z: Float32Array, count: number) => Float32Array;
 
 /**
@@ -28,8 +29,8 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   return a.map((v, i) => wa * v + wb * b[i]);
 }
 
-export function latentTools(latentDim: number, decode: Decode, width: number, height: number): LatentTools {
-  const grid = (kind: string, z: Float32Array, count: number, cols: number): SampleGrid => ({ kind, pixels: decode(z, count), count, cols, width, height });
+export function latentTools(latentDim: number, decode: Decode, data: ImageDataset): LatentTools {
+  const grid = (kind: string, z: Float32Array, count: number, cols: number) => imageGrid(data, kind, decode(z, count), count, cols);
   return {
     latentDim,
     interpolate(rng: Rng, steps: number, rows: number) {

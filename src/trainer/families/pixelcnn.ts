@@ -26,7 +26,7 @@ import type { ImageDataset } from '../data/imageDatasets';
 import { UserError } from '../errors';
 import type { Rng } from '../rng';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/atomicFile';
-import type { ModelFamily, SampleGrid, TrainableModel } from './family';
+import { imageGrid, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
 import { numbersPart, optimizerPart, type TrainingState, trainingState, variablesPart } from './trainingState';
 
 const FIRST_KERNEL = 7;
@@ -282,11 +282,11 @@ class PixelCnn implements TrainableModel {
   }
 
   sample(): SampleGrid[] {
-    return [{ kind: 'samples', pixels: this.draw(GRID * GRID, this.sampleRng.fork(0)), count: GRID * GRID, cols: GRID, width: this.width, height: this.height }];
+    return [imageGrid(this.data, 'samples', this.draw(GRID * GRID, this.sampleRng.fork(0)), GRID * GRID, GRID)];
   }
 
   generate(count: number, rng: Rng, temperature: number): SampleGrid {
-    return { kind: 'samples', pixels: this.draw(count, rng, temperature), count, cols: Math.ceil(Math.sqrt(count)), width: this.width, height: this.height };
+    return imageGrid(this.data, 'samples', this.draw(count, rng, temperature), count);
   }
 
   /** The weights (tf.io weights format) and a description of the architecture that uses them. */
@@ -319,6 +319,10 @@ export const pixelcnnFamily: ModelFamily<'pixelcnn'> = {
   create: (config, data, rng) => {
     if (data.kind !== 'images') {
       throw new UserError(`PixelCNN models images pixel by pixel; ${config.dataset} is ${data.dim}-D point data.`, 'Choose mnist or fashion-mnist, or a family for points such as realnvp.');
+    }
+    // Its masks order pixels, not the channels within one; colour would need a third mask type.
+    if (data.channels !== 1) {
+      throw new UserError('The PixelCNN here models grayscale images (one binary value per pixel); these images are RGB.', 'Load the folder as grayscale, or train the VAE, GAN or diffusion model on the RGB images.');
     }
     return new PixelCnn(config, data, rng);
   },

@@ -7,11 +7,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
+import { exampleSize } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { fusedAdam } from '../backend/fusedAdam';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
-import type { LatentTools, ModelFamily, SampleGrid, TrainableModel } from './family';
+import { imageGrid, type LatentTools, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
 import { latentTools } from './latentTools';
 import { mlp } from './networks';
 import { layersModelPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
@@ -136,7 +137,7 @@ class Vae implements TrainableModel {
   ) {
     const { latentDim, hiddenSizes } = config.model;
     this.latentDim = latentDim;
-    this.dims = data.width * data.height;
+    this.dims = exampleSize(data);
     const seed = Math.floor(rng.next() * 1e6);
     this.encoder = mlp('encoder', [this.dims, ...hiddenSizes, 2 * latentDim], seed);
     this.decoder = mlp('decoder', [latentDim, ...[...hiddenSizes].reverse(), this.dims], seed + 1000);
@@ -144,25 +145,27 @@ class Vae implements TrainableModel {
     this.optimizer = fusedAdam(config.learningRate);
     const sampleRng = rng.fork(1);
     this.priorZ = tf.tensor2d(sampleRng.fillNormal(new Float32Array(GRID * GRID * latentDim)), [GRID * GRID, latentDim]);
-    // Reconstructions are shown as pairs of rows: originals above, reconstructions below.
-    const originals = data.testBinary.subarray(0, (GRID * GRID * this.dims) / 2);
-    this.reconInputs = tf.tensor2d(originals, [(GRID * GRID) / 2, this.dims]);
+    // Reconstructions are shown as pairs of rows: originals above, reconstructions below (test
+    // images over again where a small folder of them has fewer than the grid's half).
+    const half = (GRID * GRID) / 2;
+    const originals = new Float32Array(half * this.dims);
+    for (let i = 0; i < half; i++) originals.set(data.testBinary.subarray((i % data.test.count) * this.dims, ((i % data.test.count) + 1) * this.dims), i * this.dims);
+    this.reconInputs = tf.tensor2d(originals, [half, this.dims]);
     ({ getState: this.getState, setState: this.setState } = trainingState([
       layersModelPart('encoder', this.encoder),
       layersModelPart('decoder', this.decoder),
       optimizerPart('adam', this.optimizer),
     ]));
     this.latentTools = {
-      ...latentTools(latentDim, (z, n) => this.decodeMeans(tf.tensor2d(z, [n, latentDim])), data.width, data.height),
+      ...latentTools(latentDim, (z, n) => this.decodeMeans(tf.tensor2d(z, [n, latentDim])), data),
       encodeTest: (count) => this.encodeTest(count),
     };
   }
 
-  /** The latent means of the first `count` test images (binarised as for the test -ELBO), with their labels. */
-  private encodeTest(count: number): { points: Float32Array; labels: Uint8Array } {
+  /** The latent means of the first `count` test images (binarised as for the test -ELBO). */
+  private encodeTest(count: number): Float32Array {
     const n = Math.min(count, this.data.test.count);
-    const points = tf.tidy(() => this.encode(tf.tensor2d(this.data.testBinary.subarray(0, n * this.dims), [n, this.dims])).mu.dataSync() as Float32Array);
-    return { points, labels: this.data.test.labels.subarray(0, n) };
+    return tf.tidy(() => this.encode(tf.tensor2d(this.data.testBinary.subarray(0, n * this.dims), [n, this.dims])).mu.dataSync() as Float32Array);
   }
 
   /** Pixel probabilities sigmoid(decoder(z)) for latent rows z, which it disposes. */
@@ -177,7 +180,7 @@ class Vae implements TrainableModel {
     const z = this.noise(count, rng);
     const pixels = this.decodeMeans(tf.tidy(() => tf.mul(z, temperature) as tf.Tensor2D));
     z.dispose();
-    return { kind: 'samples', pixels, count, cols: Math.ceil(Math.sqrt(count)), width: this.data.width, height: this.data.height };
+    return imageGrid(this.data, 'samples', pixels, count);
   }
 
   private encode(x: tf.Tensor2D): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
@@ -242,14 +245,7 @@ class Vae implements TrainableModel {
       const rows = (t: tf.Tensor) => tf.reshape(t, [half, 1, GRID, this.dims]);
       return [tf.sigmoid(this.decoder.apply(this.priorZ) as tf.Tensor2D), tf.concat([rows(this.reconInputs), rows(recon)], 1)];
     });
-    const grid = (kind: string, t: tf.Tensor): SampleGrid => ({
-      kind,
-      pixels: t.dataSync() as Float32Array,
-      count: GRID * GRID,
-      cols: GRID,
-      width: this.data.width,
-      height: this.data.height,
-    });
+    const grid = (kind: string, t: tf.Tensor) => imageGrid(this.data, kind, t.dataSync() as Float32Array, GRID * GRID, GRID);
     const grids = [grid('samples', prior), grid('reconstruction', pairs)];
     tf.dispose([prior, pairs]);
     return grids;

@@ -60,22 +60,22 @@ export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Bu
 
 const GAP = 2;
 
-/** Tiles the grid's images with a 2-pixel dark gap; returns the PNG and its pixel size. */
+/** Tiles the grid's images with a 2-pixel dark gap; returns the PNG (grey or RGB, as the images) and its pixel size. */
 export function gridToPng(grid: SampleGrid): { png: Buffer; width: number; height: number; rows: number } {
   const rows = Math.ceil(grid.count / grid.cols);
   const width = grid.cols * (grid.width + GAP) + GAP;
   const height = rows * (grid.height + GAP) + GAP;
-  const out = new Uint8Array(width * height);
-  const cell = grid.width * grid.height;
+  const c = grid.channels;
+  const out = new Uint8Array(width * height * c);
+  const line = grid.width * c;
+  const cell = grid.height * line;
   for (let i = 0; i < grid.count; i++) {
     const x0 = GAP + (i % grid.cols) * (grid.width + GAP);
     const y0 = GAP + Math.floor(i / grid.cols) * (grid.height + GAP);
     for (let y = 0; y < grid.height; y++) {
-      for (let x = 0; x < grid.width; x++) {
-        const v = grid.pixels[i * cell + y * grid.width + x];
-        out[(y0 + y) * width + x0 + x] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-      }
+      const to = ((y0 + y) * width + x0) * c;
+      for (let k = 0; k < line; k++) out[to + k] = Math.round(Math.min(1, Math.max(0, grid.pixels[i * cell + y * line + k])) * 255);
     }
   }
-  return { png: encodeGrayPng(out, width, height), width, height, rows };
+  return { png: encodePng(out, width, height, c), width, height, rows };
 }
