@@ -407,7 +407,22 @@ function makeHelpers(page, testName) {
     }
   };
 
-  return { screenshot, runCommand, findInWebviews, focusWorkbench };
+  /** Right-clicks the Explorer's row for `name` and chooses `item` in its context menu. */
+  const explorerContextMenu = async (name, item) => {
+    await runCommand('View: Show Explorer');
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.click({ button: 'right' });
+    const entry = page.locator('.monaco-menu .action-item', { hasText: item }).first();
+    await entry.waitFor({ state: 'visible', timeout: 15_000 });
+    // Menus ignore a click that comes right after they open (against accidental picks): hover, wait, click.
+    await entry.hover();
+    await sleep(300);
+    await entry.click();
+    if (await entry.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+  };
+
+  return { screenshot, runCommand, findInWebviews, focusWorkbench, explorerContextMenu };
 }
 
 async function runUiTests(cs) {
@@ -430,6 +445,12 @@ async function runUiTests(cs) {
       const mod = await import(pathToFileURL(join(uiDir, file)).href);
       if (typeof mod.default !== 'function') throw new Error(`${file} has no default export function`);
       const timeout = mod.timeout ?? UI_TEST_TIMEOUT_MS;
+      // Written before the workbench loads: a settings file written after it is read a moment
+      // later, and a command run at once would still see the old values.
+      if (mod.settings) {
+        mkdirSync(join(workspace, '.vscode'), { recursive: true });
+        writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(mod.settings));
+      }
       await page.goto(workbenchUrl(cs, workspace, opts.vsix ? {} : { extensionDevelopmentPath: repoRoot }));
       await waitForWorkbench(page);
       const ctx = { page, workspace, repoRoot, outputDir, baseUrl: cs.base, log: (...a) => log(' ', ...a), ...helpers };

@@ -4,8 +4,9 @@
 // chart, and the settings table with the differing cells marked. After a window reload the panel
 // comes back with the same runs.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+
+/** The workspace's settings, written before the workbench loads. */
+export const settings = { 'genlab.backend': 'wasm' };
 
 export const timeout = 180_000;
 
@@ -16,9 +17,7 @@ const RUNS = [
   { command: 'GenLab: Fit Gaussian (MLE)', budget: /^\s*Steps\s*$/, steps: 20, title: 'Gaussian (maximum likelihood)' },
 ];
 
-export default async function compare({ page, workspace, screenshot, runCommand, findInWebviews, log }) {
-  mkdirSync(join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'genlab.backend': 'wasm' }));
+export default async function compare({ page, screenshot, runCommand, findInWebviews, log }) {
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const row = (label) => rows.filter({ has: page.locator('.label-name', { hasText: label }) }).first();
 

@@ -3,8 +3,11 @@
 // grid appears; hiding and re-showing the dashboard keeps the whole chart; Stop works from the
 // dashboard; the gallery shows the run. Also measures metrics latency (trainer → drawn).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The workspace's settings, written before the workbench loads. */
+export const settings = { 'genlab.evalEvery': 25, 'genlab.backend': 'wasm' };
 
 export const timeout = 240_000;
 
@@ -22,8 +25,6 @@ async function until(what, check, ms = 60_000) {
 
 export default async function dashboard({ page, workspace, screenshot, runCommand, findInWebviews, focusWorkbench, repoRoot, outputDir, log }) {
   // Frequent evaluations so that sample grids appear within seconds.
-  mkdirSync(join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'genlab.evalEvery': 25, 'genlab.backend': 'wasm' }));
   writeFileSync(join(workspace, 'model.py'), '# my model code\nimport torch\n');
 
   // A file open in the editor, as when someone is writing ML code.

@@ -3,16 +3,15 @@
 // heatmap; "GenLab: Train GAN" (implicit) has no density to draw and shows the discriminator's
 // output instead, labelled as not a density, with the histogram divergence as its score.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+
+/** The workspace's settings, written before the workbench loads. */
+export const settings = { 'genlab.evalEvery': 50, 'genlab.backend': 'wasm' };
 
 export const timeout = 240_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export default async function density({ page, workspace, screenshot, runCommand, findInWebviews, log }) {
-  mkdirSync(join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'genlab.evalEvery': 50, 'genlab.backend': 'wasm' }));
+export default async function density({ page, screenshot, runCommand, findInWebviews, log }) {
 
   const train = async (command) => {
     await runCommand(command);

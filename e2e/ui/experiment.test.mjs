@@ -4,16 +4,17 @@
 // "Train" starts a run with exactly the file's settings (the person's settings where it is
 // silent), its dashboard opens, its run.json records the file, and the CodeLens offers the run.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The workspace's settings, written before the workbench loads. */
+export const settings = { 'genlab.backend': 'wasm' };
 
 export const timeout = 180_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export default async function experiment({ page, workspace, screenshot, focusWorkbench, findInWebviews, log }) {
-  mkdirSync(join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'genlab.backend': 'wasm' }));
   const write = (name, content) => writeFileSync(join(workspace, name), `${JSON.stringify(content, null, 2)}\n`);
   writeFileSync(join(workspace, 'heights.csv'), 'height_cm\n170\n182\n165\n');
   write('one-column.genlab.json', { family: 'realnvp', dataset: 'csv', data: { type: 'csv', path: 'heights.csv', columns: ['height_cm'] } });

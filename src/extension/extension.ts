@@ -160,8 +160,13 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
     ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
     ...registerExperiments(catalog, (f, o) => train(f, o)),
-    vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: string[], family?: Family) => fitDensityToCsv((f, o) => train(f, o), target, columns, family)),
-    vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: ImageFolderChoices) => trainOnImageFolder((f, o) => train(f, o), target, choices)),
+    // The Explorer calls these with (the file, every selected file); tests and the walkthrough pass their choices instead.
+    vscode.commands.registerCommand('genlab.fitDensityToCsv', (target?: vscode.Uri, columns?: unknown, family?: unknown) =>
+      fitDensityToCsv((f, o) => train(f, o), uriArgument(target), isStringArray(columns) ? columns : undefined, isFamily(family) ? family : undefined),
+    ),
+    vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: unknown) =>
+      trainOnImageFolder((f, o) => train(f, o), uriArgument(target), choices && typeof choices === 'object' && !Array.isArray(choices) ? (choices as ImageFolderChoices) : {}),
+    ),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) =>
       compareRuns(catalog, compare, first, selected, runsView.selection.map((r) => r.runId)),
@@ -216,3 +221,7 @@ export async function deactivate(): Promise<void> {
   await manager?.shutdown();
   manager = undefined;
 }
+
+const uriArgument = (value: unknown): vscode.Uri | undefined => (value instanceof vscode.Uri ? value : undefined);
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+const isFamily = (value: unknown): value is Family => FAMILIES.includes(value as Family);

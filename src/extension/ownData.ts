@@ -25,7 +25,7 @@ async function pickColumns(file: string): Promise<string[] | undefined> {
   const numeric = shape.columns.filter((c) => c.numericShare > 0);
   if (!numeric.length) throw new UserError(`${path.basename(file)} has no column of numbers in its first rows.`, 'GenLab fits densities to numeric columns; check the delimiter and the file.');
   const picks = await vscode.window.showQuickPick(
-    numeric.map((c) => ({ label: c.name, description: c.numericShare < 1 ? `numbers in ${Math.round(c.numericShare * 100)}% of the first rows` : undefined, picked: numeric.length <= 2 })),
+    numeric.map((c) => ({ label: c.name, description: c.numericShare < 1 ? `numbers in ${Math.floor(c.numericShare * 100)}% of the first rows` : undefined, picked: numeric.length <= 2 })),
     { title: `GenLab: Fit Density to ${path.basename(file)}`, placeHolder: 'Pick one column (a 1-D density) or two (2-D)', canPickMany: true },
   );
   if (!picks) return undefined;
@@ -96,7 +96,8 @@ export async function trainOnImageFolder(train: Train, target?: vscode.Uri, choi
   const name = path.basename(uri.fsPath);
   const title = `GenLab: Train on ${name}`;
   return reportingUserErrors(async () => {
-    const family = choices.family ?? (await pickFamily(IMAGE_FAMILIES, title, 'Which model of these images? (PNG and JPEG files, subfolders included)'));
+    const given = choices.family && IMAGE_FAMILIES.includes(choices.family) ? choices.family : undefined;
+    const family = given ?? (await pickFamily(IMAGE_FAMILIES, title, 'Which model of these images? (PNG and JPEG files, subfolders included)'));
     if (!family) return undefined;
     const size =
       choices.size ??

@@ -114,12 +114,26 @@ export function familyDefaults<F extends Family>(family: F, dataset?: DatasetNam
   return defaults[dataKindOf(dataset ?? spec.defaultDataset)] ?? defaults[dataKindOf(spec.defaultDataset)]!;
 }
 
+/** MNIST's and Fashion-MNIST's training images. */
+const MNIST_TRAIN_IMAGES = 60000;
+
+/**
+ * A training length for a person's folder of images, unless they give one: as many steps as the
+ * family's defaults take on MNIST (what they were tuned for). Epochs would not do: ten passes over
+ * a folder of fifty images are a few steps.
+ */
+function ownImagesBudget(family: Family): { steps: number } {
+  const { budget, batchSize = CONFIG_DEFAULTS.batchSize } = familyDefaults(family, 'mnist');
+  return 'steps' in budget ? budget : { steps: Math.round(budget.epochs * Math.ceil(MNIST_TRAIN_IMAGES / batchSize)) };
+}
+
 /** Fills the family's defaults (for the kind of data chosen) where the input is silent, and validates the result. */
 export function completeConfig<F extends Family>(input: ConfigInput<F>): TrainConfig<F> {
   // The family picks the defaults, so it is checked before they are looked up.
   oneOf(FAMILIES)(input.family, 'config.family');
   const dataset = input.dataset ?? FAMILY_SPECS[input.family].defaultDataset;
-  const { model, budget, ...defaults } = familyDefaults(input.family, dataset);
+  const { model, budget: kindBudget, ...defaults } = familyDefaults(input.family, dataset);
+  const budget = dataset === 'image-folder' && FAMILY_SPECS[input.family].defaults.images ? ownImagesBudget(input.family) : kindBudget;
   const budgetGiven = input.epochs !== undefined || input.steps !== undefined;
   const filled = {
     ...CONFIG_DEFAULTS,

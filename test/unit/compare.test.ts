@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAMILY_SPECS } from '../../src/protocol/families';
 import { DENSITY_KIND_LABELS } from '../../src/protocol/families/spec';
-import { alignSeries, differingCells, finalEval, groupByDataset, metricRows, scoreText, settingsRows, summaryAfterKind } from '../../webview/compare/model';
+import { alignSeries, differingCells, finalEval, groupByDataset, metricRows, scoreText, settingsRows } from '../../webview/compare/model';
+import { summaryAfterKind } from '../../webview/shared/runState';
 
 test('each kind of density states its score in its own terms', () => {
   assert.deepEqual(scoreText('explicit-tractable', { testNll: 2.8241 }), { score: 'test NLL 2.824 nats', note: 'exact' });

@@ -63,5 +63,5 @@ test('your own data: a CSV needs its `data`, one column fits 1-D families, two f
   assert.match(problem({ family: 'gaussian', dataset: 'csv' }), /^config\.data: is required for the dataset csv/);
   assert.match(problem({ family: 'gaussian', dataset: 'moons', data: csv(['x']) }), /^config\.data: applies to the datasets csv and image-folder, not moons/);
   assert.match(problem({ family: 'mixture', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }), /mixture does not train on images/);
-  assert.equal(completeConfig({ family: 'gan', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }).epochs, 2);
+  assert.equal(completeConfig({ family: 'gan', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }).steps, 2 * Math.ceil(60000 / 64), "the GAN's 2 epochs of MNIST at batch 64, in steps");
 });

@@ -61,6 +61,14 @@ test('a folder with one readable image, and settings the data cannot have, get e
   assert.throws(() => familyOf('gan').create(config({ family: 'gan', steps: 1 }) as TrainConfig<'gan'>, odd, new Rng(1)), /multiples of 4/);
 });
 
+test("a folder's run is as long as the family's defaults on MNIST, in steps, unless a length is given", () => {
+  assert.equal(config({ family: 'vae' }).steps, 10 * Math.ceil(60000 / 128), "the VAE's 10 epochs at batch 128");
+  assert.equal(config({ family: 'pixelcnn' }).steps, 1875, "PixelCNN's one epoch at batch 32");
+  assert.equal(config({ family: 'vae' }).epochs, undefined);
+  assert.deepEqual([config({ family: 'vae', epochs: 3 }).epochs, config({ family: 'vae', epochs: 3 }).steps], [3, undefined]);
+  assert.equal(config({ family: 'gan', steps: 7 }).steps, 7);
+});
+
 /** Trains `steps` steps as the session does; returns the model's evaluation before and after, and its sample grids. */
 function train(input: Omit<ConfigInput, 'dataset' | 'data'>, data: ImageDataset, steps: number) {
   const c = config({ ...input, steps }, data.channels === 3 ? 'rgb' : 'grayscale');

@@ -23,9 +23,9 @@ import { DensityView } from '../dashboard/densityView';
 import { readChartTheme, watchTheme } from '../dashboard/theme';
 import { byId, h, icon } from '../shared/dom';
 import { formatCompact, formatCount, formatTick, formatValue } from '../shared/format';
-import { densityKindLabel, STATE_LOOK } from '../shared/runState';
+import { densityKindLabel, STATE_LOOK, summaryAfterKind } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
-import { alignSeries, finalEval, groupByDataset, metricRows, scoreText, settingsRows, summaryAfterKind, type TableRow } from './model';
+import { alignSeries, finalEval, groupByDataset, metricRows, scoreText, settingsRows, type TableRow } from './model';
 
 type CompareRun = Extract<ToCompare, { type: 'init' }>['runs'][number];
 

@@ -31,15 +31,6 @@ export function scoreText(kind: DensityKind, finalEval: Record<string, number>):
   }
 }
 
-/**
- * The family's summary for the taxonomy line, which shows the kind of density in bold before it:
- * without the kind's own words when the summary opens with them (they would be said twice).
- */
-export function summaryAfterKind(kindLabel: string, summary: string): string {
-  const text = summary.trim();
-  return text.toLowerCase().startsWith(kindLabel.toLowerCase()) ? text.slice(kindLabel.length).replace(/^\s*[:,.—-]\s*/, '') : text;
-}
-
 /** Runs on the same data, in the order their datasets first appear among the runs picked. */
 export function groupByDataset<R extends { dataset: string }>(runs: R[]): { dataset: string; runs: R[] }[] {
   const groups = new Map<string, R[]>();

@@ -16,7 +16,7 @@ import { metricLabel } from '../../src/protocol/metricLabels';
 import type { DensityGrid, DensityStory } from '../../src/protocol/messages';
 import { h, icon, setText } from '../shared/dom';
 import { formatCount, formatTick, formatValue } from '../shared/format';
-import { densityKindLabel } from '../shared/runState';
+import { densityKindLabel, summaryAfterKind } from '../shared/runState';
 import {
   binPoints,
   type ColourMap,
@@ -228,9 +228,7 @@ export class DensityView {
 
   private renderKind(story: DensityStory): void {
     const lead = densityKindLabel(story.kind);
-    let summary = story.summary.trim();
-    // The summary may open with the taxonomy's words already: say them once, in bold.
-    if (summary.toLowerCase().startsWith(lead.toLowerCase())) summary = summary.slice(lead.length).replace(/^\s*[:,.—-]\s*/, '');
+    const summary = summaryAfterKind(lead, story.summary);
     const text = `${lead}: ${summary}`;
     if (this.kind.dataset.text === text) return;
     this.kind.dataset.text = text;

@@ -38,3 +38,12 @@ export function canSample(state: RunState): boolean {
 export function densityKindLabel(kind: string): string {
   return DENSITY_KIND_LABELS[kind as DensityKind] ?? kind;
 }
+
+/**
+ * The family's summary for the taxonomy line, which shows the kind of density in bold before it:
+ * without the kind's own words when the summary opens with them (they would be said twice).
+ */
+export function summaryAfterKind(kindLabel: string, summary: string): string {
+  const text = summary.trim();
+  return text.toLowerCase().startsWith(kindLabel.toLowerCase()) ? text.slice(kindLabel.length).replace(/^\s*[:,.—-]\s*/, '') : text;
+}

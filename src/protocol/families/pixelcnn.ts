@@ -19,7 +19,7 @@ export const pixelcnnSpec = familySpec({
   // pixel) about 35 s more. Batches of 32 reached a lower NLL than 64 in the same time; the
   // learning rate is the peak of a cosine decay to zero over the run.
   defaults: { images: { budget: { epochs: 1 }, batchSize: 32, learningRate: 4e-3, evalEvery: 625, model: { channels: 32, residualBlocks: 5 } } },
-  grids: [{ kind: 'samples', title: 'Samples', note: 'drawn pixel by pixel in raster order, 784 steps for the whole grid at once' }],
+  grids: [{ kind: 'samples', title: 'Samples', note: 'drawn pixel by pixel in raster order, one step per pixel (784 for MNIST) for the whole grid at once' }],
   temperature: 'Temperature divides the logits of each pixel: below 1 the pixels are more certain, the strokes cleaner and the digits less varied.',
   exportNote: [
     '- `pixelcnn.json`: the architecture (masked convolutions, residual blocks, the head) and a TensorFlow.js weights manifest.',

@@ -1,0 +1,60 @@
+// A person's own folder of images: right-click it in the Explorer, "Train on Image Folder…", pick
+// the VAE (only image families are offered), 16 × 16 and RGB. The run trains on the pictures that
+// decode, says which file it skipped and that the batch was cut to the few images there are, and
+// the dashboard shows colour sample grids of the chosen size.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The workspace's settings, written before the workbench loads. */
+export const settings = { 'genlab.backend': 'wasm' };
+
+export const timeout = 180_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export default async function images({ page, workspace, repoRoot, screenshot, explorerContextMenu, findInWebviews, log }) {
+  // The image decoder's fixtures: 16 PNG and JPEG files of every kind it reads, and one it cannot.
+  const fixtures = join(repoRoot, 'test', 'fixtures', 'images');
+  const photos = join(workspace, 'photos');
+  mkdirSync(photos);
+  const files = readdirSync(fixtures).filter((f) => /\.(png|jpe?g)$/.test(f));
+  for (const f of files) copyFileSync(join(fixtures, f), join(photos, f));
+  writeFileSync(join(photos, 'broken.png'), 'not a png');
+
+  await explorerContextMenu('photos', 'Train on Image Folder');
+
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible');
+  const pick = async (text) => {
+    const row = rows.filter({ hasText: text }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    return row;
+  };
+  const vae = await pick('Variational autoencoder');
+  const offered = (await rows.allTextContents()).join(' | ');
+  for (const family of ['PixelCNN', 'Generative adversarial network', 'Diffusion (DDPM)']) assert.ok(offered.includes(family), `${family} offered: ${offered}`);
+  for (const family of ['Gaussian (maximum likelihood)', 'Gaussian mixture', 'RealNVP']) assert.ok(!offered.includes(family), `${family}, a family for points, is not offered`);
+  await screenshot('family-pick');
+  await vae.click();
+  await (await pick('16 × 16')).click();
+  await (await pick('RGB')).click();
+
+  const { frame } = await findInWebviews('#run-header', { timeout: 90_000 });
+  const grid = frame.locator('img#sample-samples');
+  let size;
+  for (let i = 0; i < 90 && !size; i++) {
+    size = await grid.evaluate((img) => (img.complete && img.naturalWidth > 0 ? { width: img.naturalWidth, step: Number(img.dataset.step) } : undefined)).catch(() => undefined);
+    if (!size) await sleep(1000);
+  }
+  assert.ok(size, 'a sample grid is shown');
+  assert.equal(size.width, 8 * (16 + 2) + 2, 'an 8 × 8 grid of 16-pixel images with 2-pixel gaps');
+  const toasts = page.locator('.notification-toast');
+  await toasts.filter({ hasText: 'Skipped 1 file: broken.png' }).first().waitFor({ timeout: 30_000 });
+  await toasts.filter({ hasText: `larger than the ${files.length - 2} training examples` }).first().waitFor({ timeout: 30_000 });
+  await grid.scrollIntoViewIfNeeded();
+  await sleep(500);
+  await screenshot('samples');
+  // The run goes on as long as the VAE's defaults on MNIST: stop it, as a person would.
+  await frame.locator('#stop-button').click();
+  log(`image folder: ${files.length} images (+1 unreadable), grid ${size.width} px wide at step ${size.step}`);
+}
