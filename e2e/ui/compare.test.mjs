@@ -2,7 +2,7 @@
 // the same 2-D data, then "GenLab: Compare Runs" with both picked from the quick pick (grouped by
 // dataset) shows a card per run (each density view and its exact test NLL), both loss curves on one
 // chart, and the settings table with the differing cells marked. After a window reload the panel
-// comes back with the same runs.
+// comes back with the same runs. A run still training, compared, is redrawn as it evaluates.
 import assert from 'node:assert/strict';
 
 /** The workspace's settings, written before the workbench loads. */
@@ -86,5 +86,31 @@ export default async function compare({ page, screenshot, runCommand, findInWebv
   await page.locator('.part.statusbar').waitFor({ timeout: 60_000 });
   const restored = await findInWebviews('.compare-card', { timeout: 60_000 });
   assert.deepEqual(await check(restored.frame, 'after a reload'), scores, 'the restored panel compares the same runs');
-  log(`compare: ${Object.entries(scores).map(([t, s]) => `${t}: ${s}`).join(' | ')}; the same after a window reload`);
+
+  // A run still training is redrawn as it evaluates: a long Gaussian fit beside the mixture.
+  await runCommand(RUNS[1].command);
+  await row(RUNS[1].budget).click({ timeout: 15_000 });
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('20000');
+  await page.keyboard.press('Enter');
+  await rows.filter({ hasText: '20000 steps' }).first().waitFor({ timeout: 15_000 });
+  await row('Start training').click();
+  await findInWebviews(`#run-header[data-state="training"]:has-text("${RUNS[1].title}")`, { timeout: 60_000 });
+  await runCommand('GenLab: Compare Runs');
+  await rows.filter({ hasText: 'training' }).first().click({ timeout: 15_000 });
+  await row(RUNS[0].title).click();
+  await page.keyboard.press('Enter');
+  // The card of the run in training (its badge says so), not the finished one the panel showed before.
+  const liveView = `.compare-card:has(.state-badge:has-text("Training")):has(h2:has-text("${RUNS[1].title}")) [id^="density-view"][data-step]`;
+  const live = await findInWebviews(liveView, { timeout: 60_000 });
+  const firstStep = Number(await live.locator.getAttribute('data-step'));
+  let laterStep = firstStep;
+  for (let i = 0; i < 60 && laterStep <= firstStep; i++) {
+    await sleep(500);
+    laterStep = Number((await live.frame.locator(liveView).getAttribute('data-step').catch(() => null)) ?? firstStep);
+  }
+  assert.ok(laterStep > firstStep, `the training run's card moved on from step ${firstStep} (now ${laterStep})`);
+  await runCommand('GenLab: Stop Training');
+  log(`compare: ${Object.entries(scores).map(([t, s]) => `${t}: ${s}`).join(' | ')}; the same after a window reload; a training run's card went from step ${firstStep} to ${laterStep}`);
 }

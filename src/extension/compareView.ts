@@ -1,8 +1,9 @@
 /**
  * "GenLab: Compare Runs": one panel with several runs side by side: their density or sample views
  * with each family's score in the terms of its kind of density, their loss curves on one chart, and
- * a table of their settings and final metrics with the differences marked. The panel keeps its run
- * ids in its webview state, so it comes back after a window reload.
+ * a table of their settings and final metrics with the differences marked. Runs still training are
+ * redrawn as they evaluate. The panel keeps its run ids in its webview state, so it comes back after
+ * a window reload.
  */
 import * as vscode from 'vscode';
 import { decode } from '../protocol/decode';
@@ -15,6 +16,7 @@ export const COMPARE_VIEW_TYPE = 'genlab.compare';
 export class CompareView implements vscode.WebviewPanelSerializer {
   private panel?: vscode.WebviewPanel;
   private runIds: string[] = [];
+  private redraw?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -72,7 +74,20 @@ export class CompareView implements vscode.WebviewPanelSerializer {
     void panel.webview.postMessage(message);
   }
 
+  /**
+   * A compared run that is still training moved on (an evaluation, a state change): the panel is
+   * redrawn, at most once a second, so its cards and curves keep up without a metrics-rate redraw.
+   */
+  runChanged(runId: string): void {
+    if (!this.panel || !this.runIds.includes(runId) || this.redraw) return;
+    this.redraw = setTimeout(() => {
+      this.redraw = undefined;
+      this.sendInit();
+    }, 1000);
+  }
+
   dispose(): void {
+    clearTimeout(this.redraw);
     this.panel?.dispose();
   }
 }

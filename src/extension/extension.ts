@@ -94,7 +94,10 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     runs.onMessage((event) => {
       dashboards.onRunEvent(event);
       statusBar.update();
-      if (event.message.type !== 'metrics') refreshViews();
+      if (event.message.type !== 'metrics') {
+        refreshViews();
+        compare.runChanged(event.run.runId);
+      }
     }),
     runs.onLiveChange(() => {
       statusBar.update(true);
