@@ -54,6 +54,7 @@ export default async function csv({ page, workspace, screenshot, explorerContext
   assert.match(legend, /held-out data \(histogram\)/);
   // The row of text is reported, and training went on.
   await page.locator('.notification-toast', { hasText: 'Skipped 1 row: line 43' }).first().waitFor({ timeout: 30_000 });
+  assert.match((await view.frame.locator('#notes-banner').textContent()) ?? '', /Skipped 1 row: line 43/, 'the dashboard keeps the note');
   await view.locator.scrollIntoViewIfNeeded();
   await sleep(500);
   await screenshot('gaussian-fit');

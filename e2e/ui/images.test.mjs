@@ -51,6 +51,9 @@ export default async function images({ page, workspace, repoRoot, screenshot, ex
   const toasts = page.locator('.notification-toast');
   await toasts.filter({ hasText: 'Skipped 1 file: broken.png' }).first().waitFor({ timeout: 30_000 });
   await toasts.filter({ hasText: `larger than the ${files.length - 2} training examples` }).first().waitFor({ timeout: 30_000 });
+  const notes = (await frame.locator('#notes-banner').textContent()) ?? '';
+  assert.match(notes, /Skipped 1 file: broken\.png/);
+  assert.match(notes, /each step uses all/);
   await grid.scrollIntoViewIfNeeded();
   await sleep(500);
   await screenshot('samples');

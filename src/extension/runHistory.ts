@@ -36,6 +36,8 @@ export class RunHistory {
   densityGrid?: { step: number; grid: DensityGrid };
   /** Problems met while reading the folder (a damaged line, a missing file); shown, never fatal. */
   readonly warnings: string[] = [];
+  /** What training left out or adjusted (rows or files skipped, the batch cut to the data). */
+  readonly notes: string[] = [];
 
   constructor(
     readonly runId: string,
@@ -67,6 +69,7 @@ export class RunHistory {
     run.totalSteps = record.progress.totalSteps;
     run.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
     run.error = record.error;
+    run.notes.push(...(record.notes ?? []));
     run.readMetrics(path.join(dir, 'metrics.jsonl'));
     run.samples.push(...listSampleFiles(dir));
     run.readDensity(path.join(dir, 'density'));
@@ -140,6 +143,7 @@ export class RunHistory {
         return;
       case 'error':
         if (message.fatal) this.error = { message: message.message, hint: message.hint };
+        else this.notes.push(message.message);
         return;
       case 'done':
         this.state = message.summary.state;
@@ -177,6 +181,7 @@ export class RunHistory {
       ...(this.error ? { error: this.error } : {}),
       ...(this.densityGrid ? { densityGrid: this.densityGrid } : {}),
       ...(this.warnings.length ? { warnings: this.warnings } : {}),
+      ...(this.notes.length ? { notes: this.notes } : {}),
       ...(info.grids ? { grids: info.grids } : {}),
     };
   }

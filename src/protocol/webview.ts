@@ -49,6 +49,8 @@ const runView = object(
     grids: arrayOf(object({ kind: str(), title: str(), note: str() })),
     /** Problems met reading the run folder (a damaged line, a rebuilt run.json); the rest is shown. */
     warnings: arrayOf(str()),
+    /** What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data). */
+    notes: arrayOf(str()),
   },
 );
 export type RunView = Infer<typeof runView>;

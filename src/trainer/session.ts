@@ -66,7 +66,11 @@ export class TrainingSession {
     const family = familyOf(this.config.family);
     this.setState('loading-data', this.config.dataset);
     const data = await loadDataset(this.config.dataset, this.config.data);
-    const warn = (message: string, hint: string) => this.emit({ type: 'error', message, hint, fatal: false });
+    const notes: string[] = [];
+    const warn = (message: string, hint: string) => {
+      notes.push(message);
+      this.emit({ type: 'error', message, hint, fatal: false });
+    };
     for (const warning of data.warnings ?? []) {
       warn(warning, data.kind === 'images' ? 'Those files are left out; convert or replace them to include them.' : 'Those rows are left out; fix them in the file to include them.');
     }
@@ -95,6 +99,8 @@ export class TrainingSession {
       checkpoint && this.resumeFrom
         ? RunFolder.reopen(this.resumeFrom, config, checkpoint.step, totalSteps)
         : RunFolder.create(config, this.backend.label, this.backend.versions, totalSteps));
+    // Kept with the run, so that its dashboard says so whenever it is opened.
+    if (notes.length) run.update({ notes });
     this.emit({
       type: 'started',
       runId: run.id,

@@ -45,6 +45,8 @@ describe('Runs after training', () => {
     const resumed = await vscode.commands.executeCommand<string>('genlab.resumeRun', runId, 200);
     assert.equal(resumed, runId, 'the same run continues');
     await until('the resumed run finishes', () => record().status === 'finished' && record().progress.step === 200);
+    // Until its trainer exits the run is live: it cannot be renamed, and it blocks the next run.
+    await until('its trainer exits', () => !alive(record().pid));
     assert.deepEqual(trainSteps(), Array.from({ length: 200 }, (_, i) => i + 1));
     assert.deepEqual(record().resumedAt?.map((r) => r.step), [120]);
   });
@@ -79,8 +81,9 @@ describe('Your own data', () => {
     const runId = await vscode.commands.executeCommand<string>('genlab.fitDensityToCsv', vscode.Uri.file(file), ['height'], 'gaussian');
     assert.ok(runId, 'a run started');
     const dir = path.join(folder, '.genlab', 'runs', runId);
-    const read = () => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { status: string; config: { dataset: string; data: { path: string; columns: string[] } }; finalMetrics: Record<string, number> };
+    const read = () => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { status: string; pid: number; config: { dataset: string; data: { path: string; columns: string[] } }; finalMetrics: Record<string, number> };
     await until('the CSV run finishes', () => fs.existsSync(path.join(dir, 'run.json')) && read().status === 'finished');
+    await until('its trainer exits', () => !alive(read().pid));
     const record = read();
     assert.equal(record.config.dataset, 'csv');
     assert.deepEqual(record.config.data, { type: 'csv', path: file, columns: ['height'] });
@@ -94,12 +97,13 @@ describe('Your own data', () => {
     assert.ok(runId, 'a run started');
     const dir = path.join(workspace, '.genlab', 'runs', runId);
     const read = () =>
-      JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { status: string; config: { dataset: string; batchSize: number; steps?: number; data: unknown }; finalMetrics: Record<string, number> };
+      JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { status: string; pid: number; config: { dataset: string; batchSize: number; steps?: number; data: unknown }; finalMetrics: Record<string, number> };
     const samples = () => (fs.existsSync(path.join(dir, 'samples')) ? fs.readdirSync(path.join(dir, 'samples')).filter((f) => /^step-\d+\.png$/.test(f)) : []);
     // The first evaluation comes at step 500; then the run is stopped (its final evaluation is still written).
     await until('the first sample grid', () => samples().some((f) => f !== 'step-000000.png'), 120000);
     await vscode.commands.executeCommand('genlab.stopTraining');
     await until('the image-folder run stops', () => read().status === 'stopped');
+    await until('its trainer exits', () => !alive(read().pid));
     const record = read();
     assert.deepEqual(record.config.data, { type: 'image-folder', path: folder, size: 16, color: 'rgb' });
     assert.equal(record.config.steps, 4690, "the VAE's 10 epochs of MNIST at batch 128, not 10 passes over 22 images");

@@ -78,6 +78,11 @@ test('a folder of images trains from the CLI: unreadable files and a batch large
   const record = readRunRecord(path.join(out, runId));
   assert.deepEqual(record.config.data, { type: 'image-folder', path: folder, size: 16, color: 'rgb' });
   assert.equal(record.config.batchSize, 18);
+  assert.deepEqual(
+    record.notes?.map((n) => n.split(':')[0]),
+    ['Skipped 1 file', 'The batch size 64 is larger than the 18 training examples; each step uses all 18.'],
+    'run.json keeps what training left out, for the dashboard',
+  );
   const bad = genlab(['train', 'vae', '--data', folder, '--columns', 'x']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /--columns picks columns of a CSV file; --data is a folder of images/);

@@ -24,10 +24,11 @@ function makeRun() {
 
 test('a run read from disk has its whole history, and its view passes the dashboard protocol', () => {
   const { folder } = makeRun();
-  folder.update({ status: 'finished', progress: { step: 3, epoch: 3 / 469, totalSteps: 4 } });
+  folder.update({ status: 'finished', progress: { step: 3, epoch: 3 / 469, totalSteps: 4 }, notes: ['Skipped 2 rows: line 3 (empty), line 9 (not a number).'] });
   folder.close();
   const run = RunHistory.fromDisk(folder.dir);
   assert.equal(run.state, 'finished');
+  assert.deepEqual(run.notes, ['Skipped 2 rows: line 3 (empty), line 9 (not a number).'], "what training left out, as run.json keeps it");
   assert.deepEqual(run.steps, [1, 2, 3]);
   assert.deepEqual(run.series.negElbo, [499, 498, 497]);
   assert.deepEqual(run.finalEval, { testNegElbo: 490 });
@@ -39,6 +40,7 @@ test('a run read from disk has its whole history, and its view passes the dashbo
   const checked = decode(toDashboard, { type: 'init', run: view });
   assert.ok(checked.ok, checked.ok ? '' : checked.error);
   assert.equal(view.density.kind, 'explicit-approximate');
+  assert.deepEqual(view.notes, run.notes);
   assert.deepEqual(
     view.samples.map((s) => s.uri),
     ['uri:step-000003.png', 'uri:step-000003-reconstruction.png'],

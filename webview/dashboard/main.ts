@@ -150,6 +150,7 @@ function handle(msg: ToDashboard): void {
       view.setDataKind(dataKindOf(info.dataset) === 'images', info.density.kind);
       view.renderError(info.error);
       view.renderWarnings(info.warnings);
+      view.renderNotes(info.notes);
       view.setGrids(info.grids ?? []);
       view.renderSamples(info.samples);
       view.renderEvals(info.evals, info.lossKey);

@@ -53,6 +53,7 @@ export class DashboardView {
   private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, title: 'Write a sample grid now instead of waiting for the next evaluation', disabled: true }) as ButtonEl;
   private readonly error = h('div', { id: 'error-banner', class: 'error-banner', role: 'alert', hidden: true });
   private readonly warning = h('div', { id: 'warning-banner', class: 'error-banner warning-banner', role: 'status', hidden: true });
+  private readonly notes = h('div', { id: 'notes-banner', class: 'error-banner warning-banner', role: 'status', hidden: true });
   private readonly smoothingInput = h('input', { type: 'range', id: 'smoothing', min: 0, max: SMOOTHING_MAX, step: 0.01, 'aria-describedby': 'smoothing-value' });
   private readonly smoothingValue = h('output', { id: 'smoothing-value', for: 'smoothing', class: 'smoothing-value' });
   private readonly logBox = h('vscode-checkbox', { id: 'log-scale', label: 'Log scale' }) as CheckboxEl;
@@ -137,7 +138,7 @@ export class DashboardView {
       this.evalEmpty,
     );
 
-    root.replaceChildren(this.header, this.error, this.warning, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard));
+    root.replaceChildren(this.header, this.error, this.warning, this.notes, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard));
 
     this.stopButton.addEventListener('click', () => {
       if (this.stopButton.disabled) return;
@@ -260,6 +261,13 @@ export class DashboardView {
       icon('warning'),
       h('div', { class: 'error-text' }, h('strong', {}, 'Parts of this run folder could not be read'), ...warnings.map((w) => h('span', { class: 'error-hint' }, w))),
     );
+  }
+
+  /** What training left out or adjusted to fit the person's data: the run went on without it. */
+  renderNotes(notes: RunInfo['notes']): void {
+    this.notes.hidden = !notes?.length;
+    if (!notes?.length) return;
+    this.notes.replaceChildren(icon('info'), h('div', { class: 'error-text' }, h('strong', {}, 'Training went on with the data adjusted'), ...notes.map((n) => h('span', { class: 'error-hint' }, n))));
   }
 
   /** The family's grids, in its order, each waiting for its first image; any other figure goes. */

@@ -38,6 +38,8 @@ export interface RunRecord {
   error?: { message: string; hint: string };
   /** Each time the run was continued, and from which step. */
   resumedAt?: { step: number; at: string }[];
+  /** What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data). */
+  notes?: string[];
 }
 
 export type MetricsRecord =
