@@ -407,14 +407,24 @@ function makeHelpers(page, testName) {
     }
   };
 
-  /** Right-clicks the Explorer's row for `name` and chooses `item` in its context menu. */
-  const explorerContextMenu = async (name, item) => {
+  /** Right-clicks the Explorer's row for `name` and chooses `item` in its context menu, retrying
+   *  while the extension's menu entries are not registered yet (its host still starting). */
+  const explorerContextMenu = async (name, item, { attempts = 6 } = {}) => {
     await runCommand('View: Show Explorer');
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
-    await row.click({ button: 'right' });
     const entry = page.locator('.monaco-menu .action-item', { hasText: item }).first();
-    await entry.waitFor({ state: 'visible', timeout: 15_000 });
+    for (let i = 1; ; i++) {
+      await row.click({ button: 'right' });
+      try {
+        await entry.waitFor({ state: 'visible', timeout: 3000 });
+        break;
+      } catch (err) {
+        if (i === attempts) throw new Error(`"${item}" is not in the context menu of ${name} after ${attempts} tries: ${err.message}`);
+        await page.keyboard.press('Escape');
+        await sleep(1000 * i);
+      }
+    }
     // Menus ignore a click that comes right after they open (against accidental picks): hover, wait, click.
     await entry.hover();
     await sleep(300);
