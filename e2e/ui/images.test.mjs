@@ -1,7 +1,8 @@
 // A person's own folder of images: right-click it in the Explorer, "Train on Image Folder…", pick
 // the VAE (only image families are offered), 16 × 16 and RGB. The run trains on the pictures that
 // decode, says which file it skipped and that the batch was cut to the few images there are, and
-// the dashboard shows colour sample grids of the chosen size.
+// the dashboard shows colour sample grids of the chosen size. Then the same folder is chosen as the
+// dataset in the "Train GAN" quick pick.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ export const timeout = 180_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export default async function images({ page, workspace, repoRoot, screenshot, explorerContextMenu, findInWebviews, log }) {
+export default async function images({ page, workspace, repoRoot, screenshot, runCommand, explorerContextMenu, findInWebviews, log }) {
   // The image decoder's fixtures: 16 PNG and JPEG files of every kind it reads, and one it cannot.
   const fixtures = join(repoRoot, 'test', 'fixtures', 'images');
   const photos = join(workspace, 'photos');
@@ -59,5 +60,25 @@ export default async function images({ page, workspace, repoRoot, screenshot, ex
   await screenshot('samples');
   // The run goes on as long as the VAE's defaults on MNIST: stop it, as a person would.
   await frame.locator('#stop-button').click();
+
+  // The same folder from the Train quick pick: Dataset → Your images… → the folder → size and colour,
+  // then back at the settings, which now name the folder and run as long as on MNIST.
+  await runCommand('GenLab: Train GAN');
+  await (await pick('Dataset')).click();
+  await (await pick('Your images')).click();
+  // code-server's own file dialog: a path in the quick input.
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`${photos}/`);
+  await sleep(500);
+  await page.keyboard.press('Enter');
+  await (await pick('28 × 28')).click();
+  await (await pick('Grayscale')).click();
+  const start = await pick('Start training');
+  const summary = ((await start.textContent()) ?? '').trim();
+  assert.match(summary, /photos · 1876 steps/, `the settings: ${summary}`);
+  assert.match(((await (await pick('Dataset')).textContent()) ?? '').trim(), /Image folder: photos/);
+  await screenshot('quick-pick');
+  await page.keyboard.press('Escape');
   log(`image folder: ${files.length} images (+1 unreadable), grid ${size.width} px wide at step ${size.step}`);
 }

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type ConfigInput, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_SPECS, type Family } from '../protocol/config';
+import { type ConfigInput, type DataSource, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_SPECS, type Family } from '../protocol/config';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { sniffCsv } from '../trainer/data/csv';
 import { UserError } from '../trainer/errors';
@@ -20,7 +20,7 @@ export function familiesFor(dim: 1 | 2): Family[] {
   return FAMILIES.filter((f) => FAMILY_SPECS[f].datasets.includes(dim === 1 ? 'bimodal' : '8gaussians'));
 }
 
-async function pickColumns(file: string): Promise<string[] | undefined> {
+export async function pickColumns(file: string): Promise<string[] | undefined> {
   const shape = sniffCsv(file);
   const numeric = shape.columns.filter((c) => c.numericShare > 0);
   if (!numeric.length) throw new UserError(`${path.basename(file)} has no column of numbers in its first rows.`, 'GenLab fits densities to numeric columns; check the delimiter and the file.');
@@ -49,7 +49,7 @@ async function pickFamily(fitting: Family[], title: string, placeHolder: string)
 }
 
 /** Runs a flow of prompts; a UserError (bad file, no images) becomes an error message naming the fix. */
-async function reportingUserErrors(flow: () => Promise<string | undefined>): Promise<string | undefined> {
+export async function reportingUserErrors<T>(flow: () => Promise<T | undefined>): Promise<T | undefined> {
   try {
     return await flow();
   } catch (err) {
@@ -61,9 +61,7 @@ async function reportingUserErrors(flow: () => Promise<string | undefined>): Pro
 
 /** Resolves with the run id; `columns` and `family` skip their prompts (tests, the walkthrough). */
 export async function fitDensityToCsv(train: Train, target?: vscode.Uri, columns?: string[], family?: Family): Promise<string | undefined> {
-  const uri =
-    target ??
-    (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'CSV files': ['csv', 'tsv', 'txt'] }, openLabel: 'Fit Density', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
+  const uri = target ?? (await pickCsvFile());
   if (!uri) return undefined;
   return reportingUserErrors(async () => {
     const chosen = columns ?? (await pickColumns(uri.fsPath));
@@ -71,7 +69,8 @@ export async function fitDensityToCsv(train: Train, target?: vscode.Uri, columns
     const dim = chosen.length as 1 | 2;
     const picked = family ?? (await pickFamily(familiesFor(dim), `GenLab: Fit Density to ${path.basename(uri.fsPath)}`, `Which model of this ${dim}-D data?`));
     if (!picked) return undefined;
-    return train(picked, { dataset: 'csv', data: { type: 'csv', path: uri.fsPath, columns: chosen }, runName: `${FAMILY_SPECS[picked].shortTitle} on ${path.basename(uri.fsPath)}: ${chosen.join(', ')}` });
+    const data: DataSource = { type: 'csv', path: uri.fsPath, columns: chosen };
+    return train(picked, { dataset: 'csv', data, runName: ownDataRunName(picked, data) });
   });
 }
 
@@ -87,42 +86,61 @@ export interface ImageFolderChoices {
   color?: 'grayscale' | 'rgb';
 }
 
+export type ImageSource = Extract<DataSource, { type: 'image-folder' }>;
+
+/** The size and (where the family models colour) the colour of the folder's images; `choices` skip their prompts. */
+export async function pickImageSource(folder: string, family: Family, title: string, choices: ImageFolderChoices = {}): Promise<ImageSource | undefined> {
+  const size =
+    choices.size ??
+    (
+      await vscode.window.showQuickPick(
+        IMAGE_SIZES.map((s) => ({ label: `${s} × ${s}`, description: s === DEFAULT_IMAGE_SIZE ? 'as MNIST; quick to train' : s > 32 ? 'slower: training time grows with the pixels' : undefined, size: s })),
+        { title, placeHolder: 'Images are cropped to their centred square and resized to…' },
+      )
+    )?.size;
+  if (!size) return undefined;
+  const color = GRAYSCALE_ONLY.includes(family)
+    ? 'grayscale'
+    : (choices.color ??
+      (
+        await vscode.window.showQuickPick(
+          [
+            { label: 'Grayscale', description: 'one value per pixel', color: 'grayscale' as const },
+            { label: 'RGB', description: 'colour: three values per pixel', color: 'rgb' as const },
+          ],
+          { title, placeHolder: 'Colour' },
+        )
+      )?.color);
+  return color && { type: 'image-folder', path: folder, size, color };
+}
+
+/** A name for a run on the person's own data, e.g. "VAE on faces (32px, RGB)" or "Gaussian on heights.csv: height". */
+export function ownDataRunName(family: Family, data: DataSource): string {
+  const name = path.basename(data.path);
+  const what = data.type === 'csv' ? `${name}: ${data.columns.join(', ')}` : `${name} (${data.size}px${data.color === 'rgb' ? ', RGB' : ''})`;
+  return `${FAMILY_SPECS[family].shortTitle} on ${what}`;
+}
+
 /** Resolves with the run id; `choices` skip their prompts (tests). */
 export async function trainOnImageFolder(train: Train, target?: vscode.Uri, choices: ImageFolderChoices = {}): Promise<string | undefined> {
-  const uri =
-    target ??
-    (await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Train on Images', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
+  const uri = target ?? (await pickImageFolder());
   if (!uri) return undefined;
-  const name = path.basename(uri.fsPath);
-  const title = `GenLab: Train on ${name}`;
+  const title = `GenLab: Train on ${path.basename(uri.fsPath)}`;
   return reportingUserErrors(async () => {
     const given = choices.family && IMAGE_FAMILIES.includes(choices.family) ? choices.family : undefined;
     const family = given ?? (await pickFamily(IMAGE_FAMILIES, title, 'Which model of these images? (PNG and JPEG files, subfolders included)'));
     if (!family) return undefined;
-    const size =
-      choices.size ??
-      (
-        await vscode.window.showQuickPick(
-          IMAGE_SIZES.map((s) => ({ label: `${s} × ${s}`, description: s === DEFAULT_IMAGE_SIZE ? 'as MNIST; quick to train' : s > 32 ? 'slower: training time grows with the pixels' : undefined, size: s })),
-          { title, placeHolder: 'Images are cropped to their centred square and resized to…' },
-        )
-      )?.size;
-    if (!size) return undefined;
-    const color = GRAYSCALE_ONLY.includes(family)
-      ? 'grayscale'
-      : (choices.color ??
-        (
-          await vscode.window.showQuickPick(
-            [
-              { label: 'Grayscale', description: 'one value per pixel', color: 'grayscale' as const },
-              { label: 'RGB', description: 'colour: three values per pixel', color: 'rgb' as const },
-            ],
-            { title, placeHolder: 'Colour' },
-          )
-        )?.color);
-    if (!color) return undefined;
-    return train(family, { dataset: 'image-folder', data: { type: 'image-folder', path: uri.fsPath, size, color }, runName: `${FAMILY_SPECS[family].shortTitle} on ${name} (${size}px${color === 'rgb' ? ', RGB' : ''})` });
+    const data = await pickImageSource(uri.fsPath, family, title, choices);
+    return data && train(family, { dataset: 'image-folder', data, runName: ownDataRunName(family, data) });
   });
+}
+
+export async function pickImageFolder(): Promise<vscode.Uri | undefined> {
+  return (await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Train on Images', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
+}
+
+export async function pickCsvFile(): Promise<vscode.Uri | undefined> {
+  return (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'CSV files': ['csv', 'tsv', 'txt'] }, openLabel: 'Fit Density', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
 }
 
 /**

@@ -1,13 +1,17 @@
 /**
  * The "GenLab: Train …" quick pick: its first item starts training with the shown settings (so
  * Enter, Enter trains with the family's defaults) and each other item changes one setting and
- * comes back to the list. Every value is checked by the same decoder the trainer uses.
+ * comes back to the list. The dataset may be a built-in one or the person's own CSV file or image
+ * folder. Every value is checked by the same decoder the trainer uses.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type ConfigInput, completeConfig, type Family, type TrainConfig } from '../protocol/config';
+import { type ConfigInput, completeConfig, type DataSource, type Family, type TrainConfig } from '../protocol/config';
 import { DATASET_LABELS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import { FAMILY_SPECS } from '../protocol/families';
+import { UserError } from '../trainer/errors';
+import { familiesFor, IMAGE_FAMILIES, ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
 
 export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir' | 'keepCheckpoints'>;
 
@@ -39,9 +43,33 @@ function fieldsOf(family: Family, draft: TrainConfig): FieldSpec[] {
   return [budget, ...model, ...COMMON_FIELDS.filter((f) => !without.includes(f.path))];
 }
 
-function datasetLabel(name: TrainConfig['dataset']): string {
+function datasetLabel(name: TrainConfig['dataset'], data?: DataSource): string {
   const { title, detail } = DATASET_LABELS[name];
-  return `${title} (${detail})`;
+  return data ? `${title}: ${path.basename(data.path)}` : `${title} (${detail})`;
+}
+
+type OwnData = DataSource['type'];
+
+/** Where the family can train on the person's own data: a folder of images, a CSV file of one or two columns. */
+function ownDataChoices(family: Family): { label: string; description: string; source: OwnData }[] {
+  return [
+    ...(IMAGE_FAMILIES.includes(family) ? [{ label: '$(folder) Your images…', description: 'a folder of PNG and JPEG files', source: 'image-folder' as const }] : []),
+    ...([1, 2] as const).some((dim) => familiesFor(dim).includes(family)) ? [{ label: '$(file) Your CSV file…', description: 'numeric columns', source: 'csv' as const }] : [],
+  ];
+}
+
+async function pickOwnData(source: OwnData, family: Family, title: string): Promise<DataSource | undefined> {
+  if (source === 'image-folder') {
+    const folder = await pickImageFolder();
+    return folder && pickImageSource(folder.fsPath, family, title);
+  }
+  const file = await pickCsvFile();
+  const columns = file && (await pickColumns(file.fsPath));
+  if (!file || !columns) return undefined;
+  if (!familiesFor(columns.length as 1 | 2).includes(family)) {
+    throw new UserError(`${FAMILY_SPECS[family].title} does not model ${columns.length}-D data.`, `Pick ${columns.length === 1 ? 'two columns' : 'one column'}, or another family.`);
+  }
+  return { type: 'csv', path: file.fsPath, columns };
 }
 
 function read(config: TrainConfig, path: string): unknown {
@@ -60,7 +88,7 @@ function show(value: unknown): string {
 function summary(config: TrainConfig): string {
   const budget = config.epochs !== undefined ? `${config.epochs} epochs` : `${config.steps} steps`;
   const model = Object.entries(config.model).map(([k, v]) => `${k} ${show(v)}`);
-  return [DATASET_LABELS[config.dataset].title, budget, ...model].join(' · ');
+  return [config.data ? path.basename(config.data.path) : DATASET_LABELS[config.dataset].title, budget, ...model].join(' · ');
 }
 
 type Item = vscode.QuickPickItem & { action: 'start' | 'save' | 'dataset' | FieldSpec };
@@ -76,7 +104,7 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
     const items: Item[] = [
       { action: 'start', label: '$(play) Start training', description: summary(draft), alwaysShow: true },
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
-      { action: 'dataset', label: '$(database) Dataset', description: datasetLabel(draft.dataset) },
+      { action: 'dataset', label: '$(database) Dataset', description: datasetLabel(draft.dataset, draft.data) },
       ...fieldsOf(family, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
       ...(save ? [{ action: 'save' as const, label: '$(save) Save as experiment file…', description: 'a *.genlab.json to train from the editor' }] : []),
     ];
@@ -88,14 +116,23 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
       return undefined;
     }
     if (picked.action === 'dataset') {
-      const choice = await vscode.window.showQuickPick(
-        FAMILY_SPECS[family].datasets.map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),
+      const choice = await vscode.window.showQuickPick<vscode.QuickPickItem & { name?: TrainConfig['dataset']; source?: OwnData }>(
+        [
+          ...FAMILY_SPECS[family].datasets.map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),
+          { label: 'Your data', kind: vscode.QuickPickItemKind.Separator },
+          ...ownDataChoices(family),
+        ],
         { title: `${title}: dataset` },
       );
-      // Another kind of data brings that kind's defaults: epochs of images or steps of points, a conv net or an MLP.
-      if (choice) {
-        const sameKind = dataKindOf(choice.name) === dataKindOf(draft.dataset);
-        draft = sameKind ? completeConfig(withValue(draft, 'dataset', choice.name)) : completeConfig({ family, ...base, seed: draft.seed, dataset: choice.name });
+      if (choice?.source) {
+        // The person's data brings the defaults for its kind, and names the run after it.
+        const data = await reportingUserErrors(() => pickOwnData(choice.source!, family, title));
+        if (data) draft = completeConfig({ family, ...base, seed: draft.seed, dataset: data.type, data, runName: ownDataRunName(family, data) });
+      } else if (choice?.name) {
+        // Another kind of data brings that kind's defaults: epochs of images or steps of points, a conv net or an MLP.
+        const { data: _data, runName: _runName, ...builtIn } = draft;
+        const sameKind = !draft.data && dataKindOf(choice.name) === dataKindOf(draft.dataset);
+        draft = sameKind ? completeConfig(withValue(builtIn as TrainConfig, 'dataset', choice.name)) : completeConfig({ family, ...base, seed: draft.seed, dataset: choice.name });
       }
       continue;
     }
