@@ -28,7 +28,7 @@ export default async function csv({ page, workspace, screenshot, explorerContext
   const offered = (await columns.allTextContents()).map((t) => t.trim());
   assert.equal(offered.length, 1, `columns offered: ${offered.join(' | ')}`);
   // The row of text shows in the share of numbers, rounded down: never "100%" with a bad row.
-  assert.match(offered[0], /^height\s*numbers in 99% of the first rows$/);
+  assert.match(offered[0], /^height\s*numbers in 99% of the first rows/);
   await page.keyboard.press('Enter');
 
   // Families for 1-D data, grouped by kind of density.
