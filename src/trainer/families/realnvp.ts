@@ -1,5 +1,5 @@
 /**
- * RealNVP (Dinh et al. 2017) on 2-D points: a fixed standardisation followed by a stack of affine
+ * RealNVP (Dinh et al. 2017) on 2-D points (images: realnvpImages.ts): a fixed standardisation followed by a stack of affine
  * coupling layers maps x to z, and a standard normal on z gives the exact density
  * log p(x) = log N(z; 0, I) + log|det ∂z/∂x|.
  *
@@ -36,6 +36,7 @@ import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import { densityView, gridPoints } from './densityGrid';
 import type { ModelFamily, TrainableModel } from './family';
+import { RealNvpImages } from './realnvpImages';
 import { layersModelPart, numbersPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -749,13 +750,10 @@ class RealNvp implements TrainableModel {
 
 export const realnvpFamily: ModelFamily<'realnvp'> = {
   family: 'realnvp',
+  // Images arrive as grey levels, which the image flow dequantises itself.
+  grayscale: true,
   create: (config, data, rng) => {
-    if (data.kind === 'images') {
-      throw new UserError(
-        `RealNVP here models 2-D points; ${config.dataset} is images (MNIST with dequantisation is not supported yet).`,
-        'Choose a 2-D toy dataset such as 8gaussians or checkerboard, or the VAE for images.',
-      );
-    }
+    if (data.kind === 'images') return new RealNvpImages(config, data, rng, SCALE_BOUND);
     if (data.dim !== 2) {
       throw new UserError(
         `A RealNVP coupling needs at least 2 dimensions (it transforms one coordinate given the others); ${config.dataset} is 1-D.`,
