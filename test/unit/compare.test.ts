@@ -13,6 +13,12 @@ test('each kind of density states its score in its own terms', () => {
   assert.deepEqual(scoreText('implicit', {}), { score: 'NLL not available: implicit model' }, 'an image GAN has no histogram');
   assert.deepEqual(scoreText('diffusion', { js: 0.0123 }), { score: 'NLL not computed here', note: 'histogram JS 0.012 nats' });
   assert.deepEqual(scoreText('explicit-tractable', {}), { score: 'no evaluation yet' });
+  assert.deepEqual(
+    scoreText('explicit-tractable', { testNll: 1470.4, testBitsPerDim: 2.7056 }, FAMILY_SPECS.realnvp.imageLikelihood),
+    { score: 'test NLL 1470.4 nats', note: 'exact; 2.706 bits/dim; of dequantised 8-bit pixels' },
+    "a flow's 8-bit figure says so, beside PixelCNN's binarised one",
+  );
+  assert.notEqual(FAMILY_SPECS.realnvp.imageLikelihood, FAMILY_SPECS.pixelcnn.imageLikelihood);
   assert.deepEqual(scoreText('explicit-approximate', { js: 0.2 }), { score: 'no evaluation yet' }, 'a VAE is not scored by its samples');
 });
 

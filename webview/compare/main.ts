@@ -14,7 +14,7 @@ import '../shared/base.css';
 import '../dashboard/dashboard.css';
 import './compare.css';
 import uPlot from 'uplot';
-import { DATASET_LABELS, type DatasetName } from '../../src/protocol/datasets';
+import { DATASET_LABELS, type DatasetName, dataKindOf } from '../../src/protocol/datasets';
 import { decode } from '../../src/protocol/decode';
 import { FAMILY_SPECS, type Family } from '../../src/protocol/families';
 import { metricLabel } from '../../src/protocol/metricLabels';
@@ -74,7 +74,8 @@ function sampleBody(view: RunView): HTMLElement[] {
 
 function card(view: RunView, index: number): HTMLElement {
   const familyTitle = FAMILY_SPECS[view.family as Family]?.title ?? view.family;
-  const { score, note } = scoreText(view.density.kind, finalEval(view.evals));
+  const images = dataKindOf(view.dataset as DatasetName) === 'images';
+  const { score, note } = scoreText(view.density.kind, finalEval(view.evals), images ? FAMILY_SPECS[view.family as Family]?.imageLikelihood : undefined);
   const headingId = `compare-title-${index}`;
   const open = h('vscode-button', { secondary: true, title: `Open the dashboard of ${view.title}` }, icon('graph-line'), ' Dashboard');
   open.addEventListener('click', () => post({ type: 'openRun', runId: view.runId }));

@@ -13,17 +13,19 @@ const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
  * A run's score, as its family can state it: an exact test NLL, a bound, or only how far its
  * samples are from the data (the histogram JS), saying why there is no likelihood.
  */
-export function scoreText(kind: DensityKind, finalEval: Record<string, number>): { score: string; note?: string } {
+export function scoreText(kind: DensityKind, finalEval: Record<string, number>, pixels?: string): { score: string; note?: string } {
   const js = finalEval.js === undefined ? undefined : `histogram JS ${fixed(finalEval.js)} nats`;
+  // Which pixels an image model's likelihood is of: binarised and 8-bit figures do not compare.
+  const of = pixels ? `; of ${pixels}` : '';
   switch (kind) {
     case 'explicit-tractable':
       return finalEval.testNll === undefined
         ? { score: 'no evaluation yet' }
-        : { score: `test NLL ${fixed(finalEval.testNll)} nats`, note: `exact${finalEval.testBitsPerDim === undefined ? '' : `; ${fixed(finalEval.testBitsPerDim)} bits/dim`}` };
+        : { score: `test NLL ${fixed(finalEval.testNll)} nats`, note: `exact${finalEval.testBitsPerDim === undefined ? '' : `; ${fixed(finalEval.testBitsPerDim)} bits/dim`}${of}` };
     case 'explicit-approximate':
       return finalEval.testNegElbo === undefined
         ? { score: 'no evaluation yet' }
-        : { score: `test -ELBO ${fixed(finalEval.testNegElbo)} nats`, note: `an upper bound on the NLL${finalEval.testNllIwae === undefined ? '' : `; importance-weighted ${fixed(finalEval.testNllIwae)}`}` };
+        : { score: `test -ELBO ${fixed(finalEval.testNegElbo)} nats`, note: `an upper bound on the NLL${finalEval.testNllIwae === undefined ? '' : `; importance-weighted ${fixed(finalEval.testNllIwae)}`}${of}` };
     case 'implicit':
       return { score: 'NLL not available: implicit model', ...(js ? { note: js } : {}) };
     case 'diffusion':

@@ -6,6 +6,7 @@ export const pixelcnnSpec = familySpec({
   title: 'PixelCNN (autoregressive)',
   shortTitle: 'PixelCNN',
   command: 'genlab.trainPixelCnn',
+  imageLikelihood: 'binarised pixels',
   lossKey: 'nll',
   density: {
     kind: 'explicit-tractable',

@@ -74,6 +74,11 @@ export interface FamilySpec<O extends object = object> {
   temperature?: string;
   /** Markdown for the README of an exported model: which files hold what, and what goes in and out. */
   exportNote?: string;
+  /**
+   * Image models with a likelihood: the pixels it is of ("binarised pixels", "dequantised 8-bit
+   * pixels"), said beside the score, since the two kinds of figure do not compare.
+   */
+  imageLikelihood?: string;
 }
 
 export interface GridCaption {

@@ -6,6 +6,7 @@ export const vaeSpec = familySpec({
   title: 'Variational autoencoder',
   shortTitle: 'VAE',
   command: 'genlab.trainVae',
+  imageLikelihood: 'binarised pixels',
   lossKey: 'negElbo',
   density: {
     kind: 'explicit-approximate',
