@@ -461,6 +461,8 @@ async function runUiTests(cs) {
         mkdirSync(join(workspace, '.vscode'), { recursive: true });
         writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(mod.settings));
       }
+      // Likewise files the test works on: the Explorer may miss files created after it loads.
+      await mod.prepare?.({ workspace, repoRoot });
       await page.goto(workbenchUrl(cs, workspace, opts.vsix ? {} : { extensionDevelopmentPath: repoRoot }));
       await waitForWorkbench(page);
       const ctx = { page, workspace, repoRoot, outputDir, baseUrl: cs.base, log: (...a) => log(' ', ...a), ...helpers };

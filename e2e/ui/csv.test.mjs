@@ -14,12 +14,15 @@ export const timeout = 180_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export default async function csv({ page, workspace, screenshot, explorerContextMenu, findInWebviews, log }) {
+/** heights.csv, written before the workbench loads. */
+export function prepare({ workspace }) {
   // Heights around 170 cm with a spread of about 7: the fit must find them far from the origin.
   const rows = Array.from({ length: 600 }, (_, i) => `${(170 + 7 * Math.sin(i * 12.9898) * Math.cos(i * 4.1414) * 1.7).toFixed(1)},${i % 2 ? 'f' : 'm'}`);
   rows.splice(41, 0, 'unknown,f');
   writeFileSync(join(workspace, 'heights.csv'), `height,sex\n${rows.join('\n')}\n`);
+}
 
+export default async function csv({ page, screenshot, explorerContextMenu, findInWebviews, log }) {
   await explorerContextMenu('heights.csv', 'Fit Density to CSV');
 
   // Columns: only the numeric one is offered, already picked.

@@ -14,15 +14,21 @@ export const timeout = 180_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export default async function images({ page, workspace, repoRoot, screenshot, runCommand, explorerContextMenu, findInWebviews, log }) {
-  // The image decoder's fixtures: 16 PNG and JPEG files of every kind it reads, and one it cannot.
-  const fixtures = join(repoRoot, 'test', 'fixtures', 'images');
-  const photos = join(workspace, 'photos');
-  mkdirSync(photos);
-  const files = readdirSync(fixtures).filter((f) => /\.(png|jpe?g)$/.test(f));
-  for (const f of files) copyFileSync(join(fixtures, f), join(photos, f));
-  writeFileSync(join(photos, 'broken.png'), 'not a png');
+/** The folder of images, written before the workbench loads. */
+const photosOf = (workspace) => join(workspace, 'photos');
+const fixtures = (repoRoot) => readdirSync(join(repoRoot, 'test', 'fixtures', 'images')).filter((f) => /\.(png|jpe?g)$/.test(f));
 
+export function prepare({ workspace, repoRoot }) {
+  // The image decoder's fixtures: PNG and JPEG files of every kind it reads, and one it cannot.
+  const photos = photosOf(workspace);
+  mkdirSync(photos);
+  for (const f of fixtures(repoRoot)) copyFileSync(join(repoRoot, 'test', 'fixtures', 'images', f), join(photos, f));
+  writeFileSync(join(photos, 'broken.png'), 'not a png');
+}
+
+export default async function images({ page, workspace, repoRoot, screenshot, runCommand, explorerContextMenu, findInWebviews, log }) {
+  const photos = photosOf(workspace);
+  const files = fixtures(repoRoot);
   await explorerContextMenu('photos', 'Train on Image Folder');
 
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible');
@@ -68,10 +74,16 @@ export default async function images({ page, workspace, repoRoot, screenshot, ru
   await (await pick('Your images')).click();
   // code-server's own file dialog: a path in the quick input.
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(`${photos}/`);
+  // The dialog fills in its starting folder first; a path typed before that is overwritten.
+  for (let i = 0; i < 50 && !(await input.inputValue().catch(() => '')); i++) await sleep(200);
+  await input.fill(photos);
   await sleep(500);
-  await page.keyboard.press('Enter');
+  const sizePick = rows.filter({ hasText: '28 × 28' }).first();
+  // Enter accepts the folder typed (or first steps into it, then accepts it).
+  for (let i = 0; i < 3 && !(await sizePick.isVisible()); i++) {
+    await page.keyboard.press('Enter');
+    await sizePick.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {});
+  }
   await (await pick('28 × 28')).click();
   await (await pick('Grayscale')).click();
   const start = await pick('Start training');
