@@ -231,8 +231,10 @@ function printTable(results: Record<string, unknown>): void {
   rows.push(['chart frames, 50k points', 'unavailable' in frames ? `unavailable: ${frames.unavailable}` : `p50 ${frames.p50FrameMs} ms, p95 ${frames.p95FrameMs} ms, max ${frames.maxFrameMs} ms`]);
   const quality = (results.quality as { vaeMnist10Epochs?: Record<string, unknown> } | undefined)?.vaeMnist10Epochs;
   if (quality) rows.push(['VAE 10 epochs, test -ELBO', `${quality.testNegElbo} nats in ${quality.wallSeconds} s (target < 105)`]);
-  for (const [name, r] of Object.entries((results.quality ?? {}) as Record<string, { testNll?: number; target: number; wallSeconds: number }>)) {
-    if (r.testNll !== undefined) rows.push([`${name}, test NLL`, `${r.testNll} nats in ${r.wallSeconds} s (target <= ${r.target})`]);
+  for (const [name, r] of Object.entries((results.quality ?? {}) as Record<string, { testNll?: number; testBitsPerDim?: number; target?: number; wallSeconds: number }>)) {
+    if (r.testNll === undefined) continue;
+    const bits = r.testBitsPerDim === undefined ? '' : ` (${r.testBitsPerDim} bits/dim)`;
+    rows.push([`${name}, test NLL`, `${r.testNll} nats${bits} in ${r.wallSeconds} s${r.target === undefined ? '' : ` (target <= ${r.target})`}`]);
   }
   for (const [name, r] of Object.entries((results.familySteps ?? {}) as Record<string, { msPerStep: number; overPyTorch?: number | null; pytorchOneThread?: { msPerStep?: number } }>)) {
     const torch = r.pytorchOneThread?.msPerStep;
