@@ -122,6 +122,8 @@ export class ImageFlow {
   readonly halves: [Uint32Array, Uint32Array];
   readonly couplings: tfl.Sequential[];
   readonly dims: number;
+  /** Σ log std over the values: the standardisation's part of every row's log-determinant. */
+  private readonly logStdSum: number;
 
   constructor(
     readonly shape: ImageShape,
@@ -133,6 +135,7 @@ export class ImageFlow {
   ) {
     this.dims = shape.width * shape.height * shape.channels;
     this.halves = checkerboardHalves(shape);
+    this.logStdSum = standardise.std.reduce((sum, v) => sum + Math.log(v), 0);
     this.couplings = Array.from({ length: couplings }, (_, k) => {
       const [cond, other] = [this.halves[k % 2].length, this.halves[1 - (k % 2)].length];
       const net = mlp(couplingName(k).replace('-', '_'), [cond, ...hiddenSizes, 2 * other], seed + 1000 * k);
@@ -155,10 +158,8 @@ export class ImageFlow {
   inputs(values: ArrayLike<number>, rows: number, toLevel: number, noise: Rng): LogitRows {
     const { y, logDet } = dequantizedLogits(values, rows, this.dims, toLevel, noise);
     const { mean, std } = this.standardise;
-    let logStd = 0;
-    for (const v of std) logStd += Math.log(v);
     for (let i = 0; i < y.length; i++) y[i] = (y[i] - mean[i % this.dims]) / std[i % this.dims];
-    return { halves: [this.split(y, rows, 0), this.split(y, rows, 1)], inputLogDet: logDet.map((v) => v - logStd) };
+    return { halves: [this.split(y, rows, 0), this.split(y, rows, 1)], inputLogDet: logDet.map((v) => v - this.logStdSum) };
   }
 
   private split(rowsData: Float32Array, rows: number, h: 0 | 1): Float32Array {
@@ -334,7 +335,7 @@ export class RealNvpImages implements TrainableModel {
 
   /** Temperature scales the base noise: z ~ N(0, T² I), then the inverse flow. */
   generate(count: number, rng: Rng, temperature: number): SampleGrid {
-    const z = rng.fillNormal(new Float32Array(count * exampleSize(this.data))).map((v) => v * temperature);
+    const z = rng.fillNormal(new Float32Array(count * this.flow.dims)).map((v) => v * temperature);
     return imageGrid(this.data, 'samples', this.flow.decode(z, count), count);
   }
 
