@@ -15,14 +15,33 @@ export default tseslint.config(
   { files: ['**/*.js', 'bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // Webviews run in a browser; e2e tests pass functions into the browser page (page.evaluate).
   { files: ['webview/**', 'e2e/**'], languageOptions: { globals: { ...globals.browser } } },
+  // The layers, floor by floor (README, "Architecture"): each may import only what lies below it.
+  // protocol/ (decoders and types) < shared/ (run folders, atomic writes, the trainer client, CSV,
+  // user errors) < the hosts (extension/, cli/) and the trainer; the webview sees only protocol/.
   {
-    // The trainer runs outside VS Code (child process and CLI): it must never import the editor API.
-    files: ['src/trainer/**', 'src/protocol/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'] }] },
+    files: ['src/protocol/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'], patterns: [{ group: ['@tensorflow/*'], message: 'The protocol is plain data and decoders.' }, { group: ['**/shared/*', '**/trainer/*', '**/extension/*', '**/cli/*'], message: 'The protocol is the bottom layer: it imports nothing of GenLab but itself.' }] }] },
   },
   {
-    // The webview has no Node.
+    files: ['src/shared/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The shared layer serves the CLI and the trainer too, which run outside VS Code.' }], patterns: [{ group: ['@tensorflow/*'], message: 'The shared layer must load no TensorFlow.js: the extension host imports it.' }, { group: ['**/trainer/*', '**/extension/*', '**/cli/*'], message: 'The shared layer sits below the hosts and the trainer.' }] }] },
+  },
+  {
+    files: ['src/extension/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@tensorflow/*'], message: 'The extension host never loads TensorFlow.js: training runs in the trainer process.' }, { group: ['**/trainer/*', '**/cli/*'], message: 'The extension reaches the trainer only through src/shared (the trainer client, run folders).' }] }] },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'], patterns: [{ group: ['@tensorflow/*'], message: 'The CLI is a host: training runs in the trainer process.' }, { group: ['**/trainer/*', '**/extension/*'], message: 'The CLI reaches the trainer only through src/shared.' }] }] },
+  },
+  {
+    // The trainer runs outside VS Code (child process and CLI): it must never import the editor API.
+    files: ['src/trainer/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'], patterns: [{ group: ['**/extension/*', '**/cli/*'], message: 'The trainer is below the hosts.' }] }] },
+  },
+  {
+    // The webview has no Node, and sees GenLab only through the protocol.
     files: ['webview/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'child_process', 'vscode'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'vscode'], message: 'A webview runs in a browser: no Node, no editor API.' }, { group: ['**/src/*', '!**/src/protocol'], message: 'Webviews import only src/protocol and their own code.' }] }] },
   },
 );

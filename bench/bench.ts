@@ -16,7 +16,7 @@ import { type BackendName, completeConfig, type TrainConfig } from '../src/proto
 import type { RunSummary } from '../src/protocol/messages';
 import { initBackend } from '../src/trainer/backend/select';
 import { benchConvKernels } from '../src/trainer/backend/kernelBench';
-import { TrainerClient } from '../src/trainer/client';
+import { TrainerClient } from '../src/shared/trainerClient';
 import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatasets';
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';

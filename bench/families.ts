@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig, type ConfigInput, type TrainConfig } from '../src/protocol/config';
 import type { RunSummary, TrainerMessage } from '../src/protocol/messages';
 import { initBackend } from '../src/trainer/backend/select';
-import { TrainerClient } from '../src/trainer/client';
+import { TrainerClient } from '../src/shared/trainerClient';
 import { Batcher, loadDataset } from '../src/trainer/data/dataset';
 import { familyOf } from '../src/trainer/families/registry';
 import { Rng } from '../src/trainer/rng';

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { decode } from '../protocol/decode';
 import { fromGallery, type ToGallery } from '../protocol/webview';
-import { listGenerated, MAIN_SAMPLES } from '../trainer/runs/runFolder';
+import { listGenerated, MAIN_SAMPLES } from '../shared/runFolder';
 import type { RunCatalog } from './runCatalog';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type ConfigInput, type DataSource, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_SPECS, type Family } from '../protocol/config';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
-import { sniffCsv } from '../trainer/data/csv';
-import { UserError } from '../trainer/errors';
+import { sniffCsv } from '../shared/csv';
+import { UserError } from '../shared/userError';
 
 type Train = (family: Family, overrides: Partial<ConfigInput>) => Promise<string | undefined>;
 

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { RunState } from '../protocol/webview';
-import { listRuns, listSampleFiles, MAIN_SAMPLES } from '../trainer/runs/runFolder';
+import { listRuns, listSampleFiles, MAIN_SAMPLES } from '../shared/runFolder';
 import { RunHistory, runTitle } from './runHistory';
 import type { RunManager } from './runManager';
 import { runsRoot } from './runsFolder';

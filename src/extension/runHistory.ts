@@ -10,7 +10,7 @@ import { FAMILY_SPECS } from '../protocol/families';
 import { decode } from '../protocol/decode';
 import { type DensityGrid, densityGrid, type TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
-import { listSampleFiles, type MetricsRecord, readRunForViewing, type SampleFile } from '../trainer/runs/runFolder';
+import { listSampleFiles, type MetricsRecord, readRunForViewing, type SampleFile } from '../shared/runFolder';
 
 const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', '8gaussians': '8 Gaussians', '2spirals': '2 spirals' };
 

@@ -9,8 +9,8 @@ import * as vscode from 'vscode';
 import type { TrainConfig } from '../protocol/config';
 import { FAMILY_SPECS } from '../protocol/families';
 import type { GenerateRequest, TrainerMessage } from '../protocol/messages';
-import { TrainerClient, type TrainerHandlers } from '../trainer/client';
-import { writeJsonAtomic } from '../trainer/runs/atomicFile';
+import { TrainerClient, type TrainerHandlers } from '../shared/trainerClient';
+import { writeJsonAtomic } from '../shared/atomicFile';
 import { RunHistory } from './runHistory';
 
 interface LiveRun {

@@ -10,7 +10,7 @@ import { type ConfigInput, completeConfig, type DataSource, type Family, type Tr
 import { DATASET_LABELS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import { FAMILY_SPECS } from '../protocol/families';
-import { UserError } from '../trainer/errors';
+import { UserError } from '../shared/userError';
 import { familiesFor, IMAGE_FAMILIES, ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
 
 export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir' | 'keepCheckpoints'>;

@@ -9,15 +9,15 @@ import { trainConfig, type TrainConfig } from '../protocol/config';
 import { decode } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
 import { type Dataset, loadDataset } from './data/dataset';
-import { UserError } from './errors';
+import { UserError } from '../shared/userError';
 import type { SampleGrid, TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
 import { restoreCheckpoint } from './families/trainingState';
 import { gridToPng } from './image/png';
 import { latentScatterPng } from './image/scatter';
 import { Rng } from './rng';
-import { writeFileAtomic } from './runs/atomicFile';
-import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, latestResumableCheckpoint, readRunRecord } from './runs/runFolder';
+import { writeFileAtomic } from '../shared/atomicFile';
+import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, latestResumableCheckpoint, readRunRecord } from '../shared/runFolder';
 
 /** The run's model as its last checkpoint left it. */
 export async function loadTrainedModel(runDir: string): Promise<{ config: TrainConfig; model: TrainableModel; step: number; data: Dataset }> {

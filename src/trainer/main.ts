@@ -6,10 +6,10 @@
 import { decode } from '../protocol/decode';
 import { type HostMessage, hostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
 import { initBackend } from './backend/select';
-import { UserError } from './errors';
+import { UserError } from '../shared/userError';
 import * as path from 'node:path';
 import { generateFromRun } from './generate';
-import { GENERATED_DIR } from './runs/runFolder';
+import { GENERATED_DIR } from '../shared/runFolder';
 import { TrainingSession } from './session';
 
 /** Settles when the last message sent has been handed to the IPC channel. */

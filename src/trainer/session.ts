@@ -9,13 +9,13 @@ import type { TrainConfig } from '../protocol/config';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
 import type { BackendInfo } from './backend/select';
 import { Batcher, loadDataset, trainCount, wholeTrainingSet } from './data/dataset';
-import { UserError } from './errors';
+import { UserError } from '../shared/userError';
 import type { TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
 import { gridToPng } from './image/png';
 import { Rng } from './rng';
 import { encodeState, restoreCheckpoint } from './families/trainingState';
-import { latestResumableCheckpoint, RunFolder, runStatusOf, writeTrainingState } from './runs/runFolder';
+import { latestResumableCheckpoint, RunFolder, runStatusOf, writeTrainingState } from '../shared/runFolder';
 
 export type Emit = (message: TrainerMessage) => void;
 

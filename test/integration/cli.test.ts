@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readRunRecord } from '../../src/trainer/runs/runFolder';
+import { readRunRecord } from '../../src/shared/runFolder';
 import { writeDiscFolder } from '../support/discFolder';
 import { CLI, isPng, processAlive, tempDir, until } from './helpers';
 

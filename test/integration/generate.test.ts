@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { completeConfig } from '../../src/protocol/config';
 import type { GenerateRequest, TrainerMessage } from '../../src/protocol/messages';
-import { TrainerClient } from '../../src/trainer/client';
-import { listGenerated } from '../../src/trainer/runs/runFolder';
+import { TrainerClient } from '../../src/shared/trainerClient';
+import { listGenerated } from '../../src/shared/runFolder';
 import { tempDir, TRAINER } from './helpers';
 
 async function run(start: (handlers: Parameters<typeof TrainerClient.start>[1]) => TrainerClient): Promise<{ code: number | null; messages: TrainerMessage[] }> {

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { completeConfig, type TrainConfig } from '../../src/protocol/config';
 import type { TrainerMessage } from '../../src/protocol/messages';
-import { TrainerClient } from '../../src/trainer/client';
-import { readRunRecord } from '../../src/trainer/runs/runFolder';
+import { TrainerClient } from '../../src/shared/trainerClient';
+import { readRunRecord } from '../../src/shared/runFolder';
 import { isPng, processAlive, readJsonLines, tempDir, TRAINER, until } from './helpers';
 
 function smallConfig(runsDir: string, overrides: Partial<TrainConfig> = {}): TrainConfig {

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CsvParser, csvDataset, describeSkipped, readCsvColumns, sniffCsv } from '../../src/trainer/data/csv';
-import { UserError } from '../../src/trainer/errors';
+import { CsvParser, describeSkipped, readCsvColumns, sniffCsv } from '../../src/shared/csv';
+import { csvDataset } from '../../src/trainer/data/csvDataset';
+import { UserError } from '../../src/shared/userError';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-csv-'));
 const file = (name: string, text: string | Buffer) => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { describeSkippedFiles, loadImageFolder } from '../../src/trainer/data/imageFolder';
-import { UserError } from '../../src/trainer/errors';
+import { UserError } from '../../src/shared/userError';
 import { encodeGrayPng, encodeRgbPng } from '../../src/trainer/image/png';
 import { Rng } from '../../src/trainer/rng';
 

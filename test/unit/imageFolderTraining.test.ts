@@ -11,7 +11,7 @@ import { DecodeError } from '../../src/protocol/decode';
 import { initBackend } from '../../src/trainer/backend/select';
 import { Batcher, loadDataset } from '../../src/trainer/data/dataset';
 import type { ImageDataset } from '../../src/trainer/data/imageDatasets';
-import { UserError } from '../../src/trainer/errors';
+import { UserError } from '../../src/shared/userError';
 import type { SampleGrid } from '../../src/trainer/families/family';
 import { familyOf } from '../../src/trainer/families/registry';
 import { gridToPng } from '../../src/trainer/image/png';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
 import { initBackend } from '../../src/trainer/backend/select';
 import type { Dataset, PointDataset } from '../../src/trainer/data/dataset';
-import { UserError } from '../../src/trainer/errors';
+import { UserError } from '../../src/shared/userError';
 import { kMeansPlusPlus, mixtureFamily } from '../../src/trainer/families/mixture';
 import { Rng } from '../../src/trainer/rng';
 import { eightGaussians, pointData } from './pointData';

@@ -9,7 +9,7 @@ import type { DatasetName } from '../../src/protocol/datasets';
 import { initBackend } from '../../src/trainer/backend/select';
 import type { PointDataset } from '../../src/trainer/data/dataset';
 import { loadToyDataset } from '../../src/trainer/data/toy';
-import { UserError } from '../../src/trainer/errors';
+import { UserError } from '../../src/shared/userError';
 import { type FlowSpec, RealNvpFlow, realnvpFamily } from '../../src/trainer/families/realnvp';
 import { loadLayersModel } from '../../src/trainer/runs/layersFormat';
 import { Rng } from '../../src/trainer/rng';

@@ -7,7 +7,7 @@ import { completeConfig } from '../../src/protocol/config';
 import { decode } from '../../src/protocol/decode';
 import { toDashboard } from '../../src/protocol/webview';
 import { RunHistory } from '../../src/extension/runHistory';
-import { listRuns, RunFolder } from '../../src/trainer/runs/runFolder';
+import { listRuns, RunFolder } from '../../src/shared/runFolder';
 
 function makeRun() {
   const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-history-'));

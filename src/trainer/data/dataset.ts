@@ -6,8 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataSource } from '../../protocol/config';
 import { type DatasetName, isImageDataset } from '../../protocol/datasets';
-import { csvDataset, describeSkipped, readCsvColumns } from './csv';
-import { UserError } from '../errors';
+import { describeSkipped, readCsvColumns } from '../../shared/csv';
+import { csvDataset } from './csvDataset';
+import { UserError } from '../../shared/userError';
 import type { Rng } from '../rng';
 import { imageFolderDataset } from './folderDataset';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from './imageDatasets';

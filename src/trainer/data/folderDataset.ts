@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { DataSource } from '../../protocol/config';
-import { UserError } from '../errors';
+import { UserError } from '../../shared/userError';
 import { describeSkippedFiles, loadImageFolder } from './imageFolder';
 import { binarizeTestSet, type ImageDataset, type ImageSplit } from './imageDatasets';
 import { fixedSplit } from './split';

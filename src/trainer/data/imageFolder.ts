@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DEFAULT_IMAGE_SIZE } from '../../protocol/config';
-import { UserError } from '../errors';
+import { UserError } from '../../shared/userError';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
 export type ImageColor = 'grayscale' | 'rgb';

@@ -19,7 +19,7 @@ import type { DensityGrid } from '../../protocol/messages';
 import { CosineAdam } from '../backend/fusedAdam';
 import { exampleSize, greyLevels, plannedSteps, type PointDataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
-import { UserError } from '../errors';
+import { UserError } from '../../shared/userError';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView } from './densityGrid';

@@ -21,7 +21,7 @@ import type { DensityGrid } from '../../protocol/messages';
 import { CosineAdam } from '../backend/fusedAdam';
 import { type Dataset, type PointDataset, plannedSteps } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
-import { UserError } from '../errors';
+import { UserError } from '../../shared/userError';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView, gridPoints } from './densityGrid';

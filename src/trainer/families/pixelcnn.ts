@@ -23,9 +23,9 @@ import type { TrainConfig } from '../../protocol/config';
 import { CosineAdam } from '../backend/fusedAdam';
 import { plannedSteps } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
-import { UserError } from '../errors';
+import { UserError } from '../../shared/userError';
 import type { Rng } from '../rng';
-import { writeFileAtomic, writeJsonAtomic } from '../runs/atomicFile';
+import { writeFileAtomic, writeJsonAtomic } from '../../shared/atomicFile';
 import { imageGrid, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
 import { numbersPart, optimizerPart, type TrainingState, trainingState, variablesPart } from './trainingState';
 

@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import { type PointDataset, plannedSteps } from '../data/dataset';
-import { UserError } from '../errors';
+import { UserError } from '../../shared/userError';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CosineAdam } from '../backend/fusedAdam';
 import { F32, forLoop, I32, V128, op, v, type WasmFunction, wasmFunctions } from '../backend/wasmAsm';

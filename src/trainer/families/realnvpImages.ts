@@ -23,7 +23,7 @@ import { CosineAdam } from '../backend/fusedAdam';
 import { exampleSize, plannedSteps } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { Rng } from '../rng';
-import { writeJsonAtomic } from '../runs/atomicFile';
+import { writeJsonAtomic } from '../../shared/atomicFile';
 import { saveLayersModel } from '../runs/layersFormat';
 import { imageGrid, type SampleGrid, type TrainableModel } from './family';
 import { mlp } from './networks';

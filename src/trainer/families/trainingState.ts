@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UserError } from '../errors';
-import { readTrainingState } from '../runs/runFolder';
+import { UserError } from '../../shared/userError';
+import { readTrainingState } from '../../shared/runFolder';
 import type { TrainableModel } from './family';
 
 export interface NamedTensor {

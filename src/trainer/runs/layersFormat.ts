@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
+import { writeFileAtomic, writeJsonAtomic } from '../../shared/atomicFile';
 
 const WEIGHTS_FILE = 'weights.bin';
 

@@ -11,10 +11,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, trainConfig, type TrainConfig } from '../../protocol/config';
-import { DATASETS } from '../../protocol/datasets';
-import { decode } from '../../protocol/decode';
-import type { DensityGrid, TrainerState } from '../../protocol/messages';
+import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, trainConfig, type TrainConfig } from '../protocol/config';
+import { DATASETS } from '../protocol/datasets';
+import { decode } from '../protocol/decode';
+import type { DensityGrid, TrainerState } from '../protocol/messages';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';

@@ -12,7 +12,7 @@ import type { RunSummary, TrainerMessage } from '../protocol/messages';
 import { FAMILY_SPECS } from '../protocol/families';
 import type { OptionField } from '../protocol/families/spec';
 import { metricLabel } from '../protocol/metricLabels';
-import { TrainerClient } from './client';
+import { TrainerClient } from '../shared/trainerClient';
 
 /** Each option: its flag, the config field it sets (for error messages), and its help line. */
 const OPTIONS = {
