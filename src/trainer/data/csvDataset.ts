@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { CsvPoints } from '../../shared/csv';
 import { UserError } from '../../shared/userError';
-import type { PointDataset } from './dataset';
+import type { PointDataset } from './pointDataset';
 import { fixedSplit } from './split';
 
 /**

@@ -12,20 +12,11 @@ import { UserError } from '../../shared/userError';
 import type { Rng } from '../rng';
 import { imageFolderDataset } from './folderDataset';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from './imageDatasets';
-import { loadToyDataset, type PointSplit } from './toy';
+import type { PointDataset } from './pointDataset';
+import { loadToyDataset } from './toy';
 
-export interface PointDataset {
-  kind: 'points';
-  name: DatasetName;
-  dim: 1 | 2;
-  train: PointSplit;
-  test: PointSplit;
-  /** [xMin, xMax, yMin, yMax]: where nearly all the mass lies; density grids cover it. */
-  extent: [number, number, number, number];
-  description: string;
-  /** Problems met loading it that did not stop it (rows of a CSV file skipped). */
-  warnings?: string[];
-}
+// Where families look for every kind of dataset.
+export type { PointDataset } from './pointDataset';
 
 export type Dataset = ImageDataset | PointDataset;
 

@@ -8,7 +8,6 @@ import type { DensityGrid } from '../../protocol/messages';
 import type { Dataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import type { Rng } from '../rng';
-import type { NamedTensor } from './trainingState';
 
 /** Images to be written as one grid, values in [0, 1]: `count` cells of width*height, each row-major with its channels interleaved. */
 export interface SampleGrid {
@@ -24,6 +23,12 @@ export interface SampleGrid {
 /** A grid of `count` images shaped like the data's (a square-ish one unless `cols` is given). */
 export function imageGrid(data: Pick<ImageDataset, 'width' | 'height' | 'channels'>, kind: string, pixels: Float32Array, count: number, cols = Math.ceil(Math.sqrt(count))): SampleGrid {
   return { kind, pixels, count, cols, width: data.width, height: data.height, channels: data.channels };
+}
+
+/** One tensor of a model's training state, by the name it is saved under in a checkpoint. */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
 }
 
 export interface LatentTools {

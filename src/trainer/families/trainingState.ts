@@ -8,12 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../shared/userError';
 import { readTrainingState } from '../../shared/runFolder';
-import type { TrainableModel } from './family';
-
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+import type { NamedTensor, TrainableModel } from './family';
 
 export interface StatePart {
   get(): Promise<NamedTensor[]> | NamedTensor[];
