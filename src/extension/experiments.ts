@@ -13,6 +13,7 @@ import { type ConfigInput, completeConfig, FAMILIES, FAMILY_SPECS, type Family, 
 import { DecodeError } from '../protocol/decode';
 import { experimentConfig, experimentFile, experimentInput, familyHover } from '../protocol/experiment';
 import { DENSITY_KIND_LABELS } from '../protocol/families/spec';
+import { insideRoot, realPathOf } from '../shared/safePaths';
 import type { RunCatalog } from './runCatalog';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.genlab.json' };
@@ -21,10 +22,19 @@ type Train = (family: Family, overrides: Partial<ConfigInput>) => Promise<string
 
 const workspaceRoots = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
-/** The config a document describes, or the DecodeError that says what is wrong. */
+/**
+ * The config a document describes, or the DecodeError that says what is wrong. The decoder
+ * compares the data path as written; here it is compared again after resolving symlinks, since a
+ * link inside the workspace can lead anywhere.
+ */
 function parse(document: vscode.TextDocument, runsDir: string): TrainConfig | DecodeError {
   try {
-    return experimentConfig(document.getText(), document.uri.fsPath, workspaceRoots(), runsDir);
+    const config = experimentConfig(document.getText(), document.uri.fsPath, workspaceRoots(), runsDir);
+    const data = config.data?.path;
+    if (data && !workspaceRoots().some((root) => insideRoot(root, data))) {
+      return new DecodeError('data.path', `${data} is a link to ${realPathOf(data)}, outside the workspace; copy the data into the workspace folder`);
+    }
+    return config;
   } catch (err) {
     if (err instanceof DecodeError) return err;
     throw err;

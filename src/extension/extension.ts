@@ -14,7 +14,7 @@ import { RunManager } from './runManager';
 import { RunsTree } from './runsTree';
 import { TrainingStatusBar } from './statusBar';
 import { pickTrainConfig } from './trainQuickPick';
-import { pickRun, registerRunCommands, requireTrust } from './runCommands';
+import { checkedRunFolder, pickRun, registerRunCommands, requireTrust } from './runCommands';
 import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
 import { fitDensityToCsv, fitHeightsExample, type ImageFolderChoices, trainOnImageFolder } from './ownData';
 import { registerExperiments, saveExperiment } from './experiments';
@@ -149,15 +149,18 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
         void vscode.window.showWarningMessage(`${entry.title} is still training: stop it before deleting it.`);
         return;
       }
+      // Only a folder of the runs root: the entry may come from a command argument.
+      const dir = checkedRunFolder(catalog.root(), entry);
+      if (!dir) return;
       const choice = await vscode.window.showWarningMessage(
         `Delete the run "${entry.title}"?`,
-        { modal: true, detail: `Its folder ${entry.dir} (metrics, samples, checkpoints) will be deleted permanently.` },
+        { modal: true, detail: `Its folder ${dir} (metrics, samples, checkpoints) will be deleted permanently.` },
         'Delete',
       );
       if (choice !== 'Delete') return;
       dashboards.close(entry.runId);
-      fs.rmSync(entry.dir, { recursive: true, force: true });
-      log.info(`Deleted run ${entry.runId} (${entry.dir})`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      log.info(`Deleted run ${entry.runId} (${dir})`);
       refreshViews();
     }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),

@@ -10,6 +10,8 @@ import { dataKindOf } from '../protocol/datasets';
 import type { GenerateRequest } from '../protocol/messages';
 import { writeFileAtomic, writeJsonAtomic } from '../shared/atomicFile';
 import { latestResumableCheckpoint, listSampleFiles, readMetricsLines, readRunRecord, STATE_FILE } from '../shared/runFolder';
+import { createFreshFolder, insideRoot, runFolderIn, safeComponent } from '../shared/safePaths';
+import { UserError } from '../shared/userError';
 import { metricsToCsv } from './metricsCsv';
 import type { Dashboards } from './dashboards';
 import type { RunCatalog, RunEntry } from './runCatalog';
@@ -49,10 +51,40 @@ export interface RunCommandDeps {
   log: vscode.LogOutputChannel;
 }
 
-/** The run a command acts on: the tree item it was invoked on, a run id (tests, CodeLens), or a pick. */
+/**
+ * The run a command acts on: the tree item it was invoked on, a run id (tests, CodeLens), or a
+ * pick; only a folder directly inside the runs root (its real path), else an error is shown.
+ */
 async function targetRun({ catalog }: RunCommandDeps, target: RunEntry | string | undefined, title: string, accept?: (run: RunEntry) => boolean): Promise<RunEntry | undefined> {
   const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, title, 'Which run?', accept)));
-  return runId === undefined ? undefined : catalog.find(runId);
+  const entry = runId === undefined ? undefined : catalog.find(runId);
+  if (!entry) return undefined;
+  const dir = checkedRunFolder(catalog.root(), entry);
+  return dir === undefined ? undefined : { ...entry, dir };
+}
+
+/**
+ * The real path of the entry's folder if it lies directly inside the runs root and its name can
+ * name exported files; else shows why not.
+ */
+export function checkedRunFolder(root: string, entry: RunEntry): string | undefined {
+  try {
+    const dir = runFolderIn(root, entry.dir);
+    safeComponent(path.basename(dir), 'The run folder name');
+    return dir;
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    void vscode.window.showErrorMessage(`GenLab: ${err.message}`, { detail: err.hint, modal: true });
+    return undefined;
+  }
+}
+
+/**
+ * What exported files are named after: the run folder's own name, which listing checked is a
+ * folder of the runs root, never run.json's `id`, which a copied folder could set to `../..`.
+ */
+function exportName(entry: RunEntry): string {
+  return safeComponent(path.basename(entry.dir), 'The run folder name');
 }
 
 /**
@@ -92,7 +124,8 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
       }),
     );
   if (!Number.isInteger(total) || total <= checkpoint.step) return undefined;
-  const config = completeConfig({ ...record.config, epochs: undefined, steps: total });
+  // Where runs go is this workspace's business, not what the copied run.json says.
+  const config = completeConfig({ ...record.config, runsDir: deps.catalog.root(), epochs: undefined, steps: total });
   const run = await runs.start(config, entry.dir);
   if (run) dashboards.show(run.runId);
   return run?.runId;
@@ -132,7 +165,7 @@ async function exportSamples(deps: RunCommandDeps, target?: RunEntry | string): 
           { title: 'GenLab: Export Sample Grid', placeHolder: 'Which grid? (newest first)' },
         );
   if (!pick) return;
-  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${entry.runId}-${path.basename(pick.grid.path)}`)), filters: { 'PNG image': ['png'] } });
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${exportName(entry)}-${path.basename(pick.grid.path)}`)), filters: { 'PNG image': ['png'] } });
   if (!to) return;
   fs.copyFileSync(pick.grid.path, to.fsPath);
   void vscode.window.showInformationMessage(`Saved ${path.basename(to.fsPath)}.`);
@@ -141,7 +174,7 @@ async function exportSamples(deps: RunCommandDeps, target?: RunEntry | string): 
 async function exportMetrics(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
   const entry = await targetRun(deps, target, 'GenLab: Export Metrics as CSV');
   if (!entry) return;
-  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${entry.runId}-metrics.csv`)), filters: { CSV: ['csv'] } });
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${exportName(entry)}-metrics.csv`)), filters: { CSV: ['csv'] } });
   if (!to) return;
   writeFileAtomic(to.fsPath, metricsToCsv(readMetricsLines(path.join(entry.dir, 'metrics.jsonl'))));
   void vscode.window.showInformationMessage(`Saved ${path.basename(to.fsPath)}.`);
@@ -149,7 +182,9 @@ async function exportMetrics(deps: RunCommandDeps, target?: RunEntry | string): 
 
 /**
  * Copies the newest checkpoint's model (TensorFlow.js layers format; not the training state) into
- * `<folder>/<run id>-model/` with a README that says what each file is and how to load it.
+ * a new folder `<folder>/<run folder name>-model/` (`-model-2`… when taken) with a README that says
+ * what each file is and how to load it. Links in the checkpoint, and what lies outside the run
+ * folder, are not copied: a copied run folder could point them anywhere on this machine.
  */
 async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, folder?: string): Promise<string | undefined> {
   const entry = await targetRun(deps, target, 'GenLab: Export Model');
@@ -162,9 +197,9 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
   }
   const chosen = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(defaultFolder()) }))?.[0]?.fsPath;
   if (!chosen) return undefined;
-  const out = path.join(chosen, `${entry.runId}-model`);
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.cpSync(path.join(root, newest), out, { recursive: true, filter: (src) => !path.basename(src).startsWith(path.basename(STATE_FILE, '.json')) });
+  const out = createFreshFolder(chosen, `${exportName(entry)}-model`);
+  const copied = (src: string) => !fs.lstatSync(src).isSymbolicLink() && insideRoot(entry.dir, src) && !path.basename(src).startsWith(path.basename(STATE_FILE, '.json'));
+  fs.cpSync(path.join(root, newest), out, { recursive: true, filter: copied });
   fs.writeFileSync(path.join(out, 'README.md'), exportReadme(entry, Number(newest.slice(5))));
   deps.log.info(`Exported the model of ${entry.runId} (step ${Number(newest.slice(5))}) to ${out}`);
   void vscode.window.showInformationMessage(`Exported the model to ${out}.`, 'Reveal').then((c) => c && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out)));
