@@ -18,6 +18,32 @@ export type Decoder<T> = (input: unknown, path: string) => T;
 export type Infer<D> = D extends Decoder<infer T> ? T : never;
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/**
+ * A JSON Schema (draft-07) fragment: what a decoder accepts, for tools that read GenLab's files
+ * without its code (media/schemas/). Every combinator here declares one, so a schema generated
+ * from a decoder cannot drift from it; a cross-field rule (`refine`) is the decoder's alone.
+ */
+export type JsonSchema = Record<string, unknown>;
+
+// Built lazily: a composite's schema asks its parts only when someone asks for it.
+const SCHEMAS = new WeakMap<Decoder<unknown>, () => JsonSchema>();
+
+export function withSchema<D extends Decoder<unknown>>(decoder: D, schema: JsonSchema | (() => JsonSchema)): D {
+  SCHEMAS.set(decoder, typeof schema === 'function' ? schema : () => schema);
+  return decoder;
+}
+
+export function schemaOf(decoder: Decoder<unknown>): JsonSchema {
+  const schema = SCHEMAS.get(decoder);
+  if (!schema) throw new Error('This decoder declares no JSON Schema: a hand-written decoder needs withSchema(decoder, schema).');
+  return schema();
+}
+
+/** The same decoder with a description in its schema (a new function, so shared decoders stay undescribed). */
+export function documented<T>(decoder: Decoder<T>, description: string): Decoder<T> {
+  return withSchema<Decoder<T>>((input, path) => decoder(input, path), () => ({ ...schemaOf(decoder), description }));
+}
+
 export function decode<T>(decoder: Decoder<T>, input: unknown, path = 'value'): Result<T> {
   try {
     return { ok: true, value: decoder(input, path) };
@@ -37,16 +63,16 @@ function describe(input: unknown): string {
 
 export const str =
   (opts: { nonEmpty?: boolean } = {}): Decoder<string> =>
-  (input, path) => {
+  withSchema<Decoder<string>>((input, path) => {
     if (typeof input !== 'string') throw new DecodeError(path, `expected a string, got ${describe(input)}`);
     if (opts.nonEmpty && input.length === 0) throw new DecodeError(path, 'must not be empty');
     return input;
-  };
+  }, { type: 'string', ...(opts.nonEmpty ? { minLength: 1 } : {}) });
 
-export const bool = (): Decoder<boolean> => (input, path) => {
+export const bool = (): Decoder<boolean> => withSchema<Decoder<boolean>>((input, path) => {
   if (typeof input !== 'boolean') throw new DecodeError(path, `expected true or false, got ${describe(input)}`);
   return input;
-};
+}, { type: 'boolean' });
 
 export interface NumberRule {
   int?: boolean;
@@ -58,7 +84,7 @@ export interface NumberRule {
 
 export const num =
   (rule: NumberRule = {}): Decoder<number> =>
-  (input, path) => {
+  withSchema<Decoder<number>>((input, path) => {
     if (typeof input !== 'number' || !Number.isFinite(input)) {
       throw new DecodeError(path, `expected a finite number, got ${describe(input)}`);
     }
@@ -69,35 +95,40 @@ export const num =
     }
     if (rule.max !== undefined && input > rule.max) throw new DecodeError(path, `must be at most ${rule.max}, got ${input}`);
     return input;
-  };
+  }, {
+    type: rule.int ? 'integer' : 'number',
+    ...(rule.min === undefined ? {} : { minimum: rule.min }),
+    ...(rule.above === undefined ? {} : { exclusiveMinimum: rule.above }),
+    ...(rule.max === undefined ? {} : { maximum: rule.max }),
+  });
 
 export const oneOf =
   <const T extends readonly string[]>(values: T): Decoder<T[number]> =>
-  (input, path) => {
+  withSchema<Decoder<T[number]>>((input, path) => {
     if (typeof input !== 'string' || !values.includes(input)) {
       throw new DecodeError(path, `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(input)}`);
     }
     return input as T[number];
-  };
+  }, { enum: [...values] });
 
 export const arrayOf =
   <T>(item: Decoder<T>, opts: { minLength?: number } = {}): Decoder<T[]> =>
-  (input, path) => {
+  withSchema<Decoder<T[]>>((input, path) => {
     if (!Array.isArray(input)) throw new DecodeError(path, `expected an array, got ${describe(input)}`);
     if (opts.minLength !== undefined && input.length < opts.minLength) {
       throw new DecodeError(path, `expected at least ${opts.minLength} item(s), got ${input.length}`);
     }
     return input.map((v, i) => item(v, `${path}[${i}]`));
-  };
+  }, () => ({ type: 'array', items: schemaOf(item), ...(opts.minLength === undefined ? {} : { minItems: opts.minLength }) }));
 
 export const recordOf =
   <T>(value: Decoder<T>): Decoder<Record<string, T>> =>
-  (input, path) => {
+  withSchema<Decoder<Record<string, T>>>((input, path) => {
     const o = plainObject(input, path);
     const out: Record<string, T> = {};
     for (const [k, v] of Object.entries(o)) out[k] = value(v, `${path}.${k}`);
     return out;
-  };
+  }, () => ({ type: 'object', additionalProperties: schemaOf(value) }));
 
 export function plainObject(input: unknown, path: string): Record<string, unknown> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -118,7 +149,7 @@ export function object<R extends Shape, O extends Shape = Record<never, never>>(
   required: R,
   optional?: O,
 ): Decoder<Simplify<FromShape<R> & Partial<FromShape<O>>>> {
-  return (input, path) => {
+  return withSchema((input, path) => {
     const o = plainObject(input, path);
     const out: Record<string, unknown> = {};
     for (const [key, dec] of Object.entries(required)) {
@@ -135,14 +166,19 @@ export function object<R extends Shape, O extends Shape = Record<never, never>>(
       }
     }
     return out as Simplify<FromShape<R> & Partial<FromShape<O>>>;
-  };
+  }, () => objectSchema({ ...required, ...optional }, Object.keys(required)));
+}
+
+function objectSchema(fields: Shape, required: string[]): JsonSchema {
+  const properties = Object.fromEntries(Object.entries(fields).map(([key, dec]) => [key, schemaOf(dec)]));
+  return { type: 'object', ...(required.length ? { required } : {}), properties, additionalProperties: false };
 }
 
 /** A discriminated union on the field `type`: each variant is decoded by its own object decoder. */
 export function tagged<M extends Record<string, Decoder<object>>>(
   variants: M,
 ): Decoder<{ [K in keyof M]: { type: K } & Infer<M[K]> }[keyof M]> {
-  return (input, path) => {
+  return withSchema((input, path) => {
     const o = plainObject(input, path);
     const tag = o.type;
     if (typeof tag !== 'string' || !Object.prototype.hasOwnProperty.call(variants, tag)) {
@@ -151,21 +187,25 @@ export function tagged<M extends Record<string, Decoder<object>>>(
     const { type: _type, ...rest } = o;
     const body = variants[tag](rest, path);
     return { type: tag, ...body } as never;
-  };
+  }, () => ({
+    oneOf: Object.entries(variants).map(([tag, variant]) => {
+      const { required = [], properties = {}, ...rest } = schemaOf(variant) as { required?: string[]; properties?: JsonSchema };
+      return { ...rest, required: ['type', ...required], properties: { type: { const: tag }, ...properties } };
+    }),
+  }));
 }
 
 /** Adds a cross-field rule to a decoder; `check` returns a problem text, or undefined when fine. */
 export function refine<T>(decoder: Decoder<T>, check: (value: T) => { field: string; problem: string } | undefined): Decoder<T> {
-  return (input, path) => {
+  return withSchema((input, path) => {
     const value = decoder(input, path);
     const issue = check(value);
     if (issue) throw new DecodeError(issue.field ? `${path}.${issue.field}` : path, issue.problem);
     return value;
-  };
+  }, () => schemaOf(decoder));
 }
 
 /** A value or null (e.g. a gap in a metric series, which JSON cannot carry as NaN). */
 export const nullable =
   <T>(decoder: Decoder<T>): Decoder<T | null> =>
-  (input, path) =>
-    input === null ? null : decoder(input, path);
+  withSchema<Decoder<T | null>>((input, path) => (input === null ? null : decoder(input, path)), () => ({ anyOf: [schemaOf(decoder), { type: 'null' }] }));
