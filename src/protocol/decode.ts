@@ -53,13 +53,24 @@ export function decode<T>(decoder: Decoder<T>, input: unknown, path = 'value'): 
   }
 }
 
+/**
+ * At most `max` characters of `text`, marked when cut: errors quote bad input, and a reply or log
+ * line must not grow with whatever a sender chose to send.
+ */
+export function excerpt(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 function describe(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'an array';
   if (typeof input === 'number' && !Number.isFinite(input)) return String(input);
-  if (typeof input === 'string') return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
-  return typeof input === 'object' ? 'an object' : `${typeof input} ${String(input)}`;
+  if (typeof input === 'string') return JSON.stringify(excerpt(input));
+  return typeof input === 'object' ? 'an object' : excerpt(`${typeof input} ${String(input)}`);
 }
+
+/** A field's path for errors; a key the sender chose is quoted as an excerpt. */
+const fieldPath = (path: string, key: string) => `${path}.${excerpt(key)}`;
 
 export const str =
   (opts: { nonEmpty?: boolean } = {}): Decoder<string> =>
@@ -124,10 +135,8 @@ export const arrayOf =
 export const recordOf =
   <T>(value: Decoder<T>): Decoder<Record<string, T>> =>
   withSchema<Decoder<Record<string, T>>>((input, path) => {
-    const o = plainObject(input, path);
-    const out: Record<string, T> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = value(v, `${path}.${k}`);
-    return out;
+    // fromEntries defines own properties: a key `__proto__` stays a key and cannot set a prototype.
+    return Object.fromEntries(Object.entries(plainObject(input, path)).map(([k, v]) => [k, value(v, fieldPath(path, k))]));
   }, () => ({ type: 'object', additionalProperties: schemaOf(value) }));
 
 export function plainObject(input: unknown, path: string): Record<string, unknown> {
@@ -144,6 +153,8 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /**
  * An object with required and optional fields. Unknown fields are rejected, because in a config
  * file they are almost always a typo (`latentDims`) that would otherwise be silently ignored.
+ * Fields are looked up as own properties only: with `in`, `constructor`, `toString` or
+ * `__proto__` would count as known (they are on every object's prototype).
  */
 export function object<R extends Shape, O extends Shape = Record<never, never>>(
   required: R,
@@ -153,16 +164,16 @@ export function object<R extends Shape, O extends Shape = Record<never, never>>(
     const o = plainObject(input, path);
     const out: Record<string, unknown> = {};
     for (const [key, dec] of Object.entries(required)) {
-      if (!(key in o) || o[key] === undefined) throw new DecodeError(`${path}.${key}`, 'is required');
+      if (!Object.hasOwn(o, key) || o[key] === undefined) throw new DecodeError(`${path}.${key}`, 'is required');
       out[key] = dec(o[key], `${path}.${key}`);
     }
     for (const [key, dec] of Object.entries(optional ?? {})) {
-      if (o[key] !== undefined) out[key] = dec(o[key], `${path}.${key}`);
+      if (Object.hasOwn(o, key) && o[key] !== undefined) out[key] = dec(o[key], `${path}.${key}`);
     }
     for (const key of Object.keys(o)) {
-      if (!(key in required) && !(optional && key in optional)) {
+      if (!Object.hasOwn(required, key) && !(optional && Object.hasOwn(optional, key))) {
         const known = [...Object.keys(required), ...Object.keys(optional ?? {})].join(', ');
-        throw new DecodeError(`${path}.${key}`, `is not a known field (known: ${known})`);
+        throw new DecodeError(fieldPath(path, key), `is not a known field (known: ${known})`);
       }
     }
     return out as Simplify<FromShape<R> & Partial<FromShape<O>>>;
@@ -181,7 +192,7 @@ export function tagged<M extends Record<string, Decoder<object>>>(
   return withSchema((input, path) => {
     const o = plainObject(input, path);
     const tag = o.type;
-    if (typeof tag !== 'string' || !Object.prototype.hasOwnProperty.call(variants, tag)) {
+    if (typeof tag !== 'string' || !Object.hasOwn(variants, tag)) {
       throw new DecodeError(`${path}.type`, `expected one of ${Object.keys(variants).join(', ')}, got ${describe(tag)}`);
     }
     const { type: _type, ...rest } = o;

@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { BACKEND_CHOICES, type ConfigInput, completeConfig, familyDefaults, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
 import { DATASET_LABELS, DATASETS, type DataKind, dataKindOf, SOURCE_DATASETS } from './datasets';
-import { DecodeError, plainObject } from './decode';
+import { DecodeError, excerpt, plainObject } from './decode';
 import { DENSITY_KIND_LABELS, type OptionField } from './families/spec';
 
 type Schema = Record<string, unknown>;
@@ -88,7 +88,7 @@ export function experimentInput(text: string, file: string, workspaceFolders: st
   }
   const { $schema: _schema, name, data, ...rest } = plainObject(raw, '');
   for (const key of Object.keys(rest)) {
-    if (!(key in FILE_FIELDS)) throw new DecodeError(key, `is not a known field (known: ${Object.keys(FILE_FIELDS).join(', ')})`);
+    if (!Object.hasOwn(FILE_FIELDS, key)) throw new DecodeError(excerpt(key), `is not a known field (known: ${Object.keys(FILE_FIELDS).join(', ')})`);
   }
   let source = data;
   if (data && typeof data === 'object' && typeof (data as { path?: unknown }).path === 'string') {

@@ -3,7 +3,7 @@
  * every message it receives is decoded against the protocol, and an invalid one is answered with
  * an `error` message instead of crashing. One process trains one run, then exits.
  */
-import { decode } from '../protocol/decode';
+import { decode, excerpt } from '../protocol/decode';
 import { type HostMessage, hostMessage, type TrainerMessage, trainerMessage } from '../protocol/messages';
 import { initBackend } from './backend/select';
 import { UserError } from '../shared/userError';
@@ -47,7 +47,8 @@ async function generate(message: Extract<HostMessage, { type: 'generate' }>): Pr
 function fail(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   const hint = err instanceof UserError ? err.hint : 'See the GenLab log for the stack trace; the run folder keeps everything written so far.';
-  console.error(err instanceof Error ? (err.stack ?? message) : message);
+  // A UserError is the person's to fix and says how: a stack trace would only bury that.
+  if (!(err instanceof UserError)) console.error(err instanceof Error ? (err.stack ?? message) : message);
   send({ type: 'error', message, hint, fatal: true });
   process.exitCode = 1;
 }
@@ -55,7 +56,7 @@ function fail(err: unknown): void {
 function onMessage(raw: unknown): void {
   const result = decode(hostMessage, raw, 'message');
   if (!result.ok) {
-    send({ type: 'error', message: `Invalid message ignored: ${result.error}`, hint: 'The sender must follow src/protocol/messages.ts.', fatal: false });
+    send({ type: 'error', message: `Invalid message ignored: ${excerpt(result.error, 300)}`, hint: 'The sender must follow src/protocol/messages.ts.', fatal: false });
     return;
   }
   const message = result.value;
