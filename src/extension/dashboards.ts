@@ -9,11 +9,15 @@ import { decode } from '../protocol/decode';
 import type { TrainerMessage } from '../protocol/messages';
 import { fromDashboard, type ToDashboard } from '../protocol/webview';
 import { LatencyStats } from './latencyStats';
+import { Throttle } from './throttle';
 import type { RunHistory } from './runHistory';
 import type { RunEvent } from './runManager';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'genlab.dashboard';
+
+/** Sample grids on demand, at most one per this many ms: a grid takes the trainer a while to draw. */
+export const SAMPLE_NOW_INTERVAL_MS = 2000;
 
 export interface DashboardHost {
   /** The live history of a run, or its history read from disk; undefined if the run is gone. */
@@ -27,6 +31,7 @@ export interface DashboardHost {
 class Dashboard {
   private ready = false;
   readonly latency = new LatencyStats();
+  private readonly sampleNow = new Throttle(SAMPLE_NOW_INTERVAL_MS);
 
   constructor(
     readonly runId: string,
@@ -62,7 +67,8 @@ class Dashboard {
         this.host.stop(this.runId);
         return;
       case 'sampleNow':
-        this.host.sampleNow(this.runId);
+        if (this.sampleNow.allow()) this.host.sampleNow(this.runId);
+        else this.host.log.debug(`Dashboard of ${this.runId} asked for samples again within ${SAMPLE_NOW_INTERVAL_MS} ms; ignored`);
         return;
       case 'drawn':
         this.latency.add(message.latencyMs);

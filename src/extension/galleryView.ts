@@ -1,6 +1,6 @@
 /** The "Sample Gallery" webview view in the GenLab sidebar: the sample grids of every run. */
 import * as vscode from 'vscode';
-import { decode } from '../protocol/decode';
+import { decode, excerpt } from '../protocol/decode';
 import { fromGallery, type ToGallery } from '../protocol/webview';
 import { listGenerated, MAIN_SAMPLES } from '../shared/runFolder';
 import type { RunCatalog } from './runCatalog';
@@ -34,8 +34,11 @@ export class GalleryView implements vscode.WebviewViewProvider {
       if (result.value.type === 'ready') {
         this.ready = true;
         this.send();
-      } else {
+      } else if (this.catalog.find(result.value.runId)) {
+        // Only a run the gallery was sent: the page's word alone opens nothing.
         this.openRun(result.value.runId);
+      } else {
+        this.log.warn(`Gallery asked to open an unknown run, ignored: ${excerpt(result.value.runId)}`);
       }
     });
     view.onDidChangeVisibility(() => {
