@@ -76,8 +76,6 @@ export async function fitDensityToCsv(train: Train, target?: vscode.Uri, columns
 
 /** Families with settings for images: those that train on a folder of them. */
 export const IMAGE_FAMILIES = FAMILIES.filter((f) => FAMILY_SPECS[f].defaults.images);
-/** Families whose model of an image has one value per pixel (their masks order pixels, not colours). */
-const GRAYSCALE_ONLY: readonly Family[] = ['pixelcnn'];
 const IMAGE_SIZES = [16, 28, 32, 48, 64];
 
 export interface ImageFolderChoices {
@@ -99,7 +97,7 @@ export async function pickImageSource(folder: string, family: Family, title: str
       )
     )?.size;
   if (!size) return undefined;
-  const color = GRAYSCALE_ONLY.includes(family)
+  const color = FAMILY_SPECS[family].grayscaleOnly
     ? 'grayscale'
     : (choices.color ??
       (
@@ -144,8 +142,8 @@ export async function pickCsvFile(): Promise<vscode.Uri | undefined> {
 }
 
 /**
- * The walkthrough's step: copies the example heights.csv into the workspace (genlab-examples/),
- * opens it, and fits a Gaussian to its heights.
+ * The walkthrough's step: copies the example CSV file of the family that declares one (a Gaussian
+ * fitted to heights) into the workspace (genlab-examples/), opens it, and fits that family to it.
  */
 export async function fitHeightsExample(extensionUri: vscode.Uri, train: Train): Promise<string | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -153,8 +151,11 @@ export async function fitHeightsExample(extensionUri: vscode.Uri, train: Train):
     void vscode.window.showInformationMessage('Open a folder first: the example is copied into it.');
     return undefined;
   }
-  const target = vscode.Uri.joinPath(folder.uri, 'genlab-examples', 'heights.csv');
-  await vscode.workspace.fs.copy(vscode.Uri.joinPath(extensionUri, 'media', 'examples', 'heights.csv'), target, { overwrite: true });
+  const family = FAMILIES.find((f) => FAMILY_SPECS[f].example);
+  const example = family && FAMILY_SPECS[family].example;
+  if (!example) throw new Error('No family spec declares the walkthrough example');
+  const target = vscode.Uri.joinPath(folder.uri, 'genlab-examples', example.file);
+  await vscode.workspace.fs.copy(vscode.Uri.joinPath(extensionUri, 'media', 'examples', example.file), target, { overwrite: true });
   await vscode.window.showTextDocument(target, { preview: true, preserveFocus: true });
-  return fitDensityToCsv(train, target, ['height_cm'], 'gaussian');
+  return fitDensityToCsv(train, target, example.columns, family);
 }

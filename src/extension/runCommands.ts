@@ -302,7 +302,7 @@ async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | stri
   if (request) return generateAndShow(deps, entry, request);
   const title = `GenLab: Explore the latent space of ${entry.title}`;
   const { config } = readRunRecord(entry.dir);
-  const scatter = config.family === 'vae' && config.model.latentDim === 2;
+  const scatter = FAMILY_SPECS[config.family].latentScatter && 'latentDim' in config.model && config.model.latentDim === 2;
   const tool = await vscode.window.showQuickPick(
     [
       { label: '$(arrow-both) Interpolation', detail: 'Strips decoded along the way from one prior draw to another', type: 'interpolation' as const },

@@ -6,17 +6,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
+import { DATASET_LABELS } from '../protocol/datasets';
 import { FAMILY_SPECS } from '../protocol/families';
 import { decode } from '../protocol/decode';
 import { type DensityGrid, densityGrid, type TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { listSampleFiles, type MetricsRecord, readRunForViewing, type SampleFile } from '../shared/runFolder';
 
-const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', '8gaussians': '8 Gaussians', '2spirals': '2 spirals' };
-
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
 export function runTitle(config: TrainConfig): string {
-  return `${config.runName ?? FAMILY_SPECS[config.family].title} · ${DATASET_TITLES[config.dataset] ?? config.dataset}`;
+  return `${config.runName ?? FAMILY_SPECS[config.family].title} · ${DATASET_LABELS[config.dataset].title}`;
 }
 
 export class RunHistory {

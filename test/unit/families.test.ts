@@ -1,19 +1,76 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { completeConfig, FAMILIES, FAMILY_SPECS } from '../../src/protocol/config';
+import { completeConfig, FAMILIES, FAMILY_SPECS, type Family } from '../../src/protocol/config';
 import { dataKindOf } from '../../src/protocol/datasets';
 import { DecodeError } from '../../src/protocol/decode';
 
-const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { commands: { command: string; category: string }[] } };
+interface Command {
+  command: string;
+  title: string;
+  category: string;
+  icon?: string;
+}
+const MANIFEST_FILE = 'package.json';
+const manifestText = readFileSync(MANIFEST_FILE, 'utf8');
+const manifest = JSON.parse(manifestText) as { activationEvents?: string[]; contributes: { commands: Command[] } };
 
-test('every family has its train command in package.json, in the GenLab category', () => {
-  const familyCommands = FAMILIES.map((f) => FAMILY_SPECS[f].command);
-  const declared = manifest.contributes.commands.filter((c) => familyCommands.includes(c.command));
-  assert.deepEqual(declared.map((c) => c.command).sort(), [...familyCommands].sort());
-  for (const c of declared) assert.equal(c.category, 'GenLab');
+/** The palette command package.json declares for a family, as its spec says it. */
+function familyCommand(family: Family): Command {
+  const spec = FAMILY_SPECS[family];
+  return { command: spec.command, title: spec.commandTitle, category: 'GenLab', icon: '$(play)' };
+}
+
+/** package.json's commands with each family's entry as generated: replaced where it stands, a new family's added after the others. */
+function generatedCommands(commands: Command[]): Command[] {
+  const out = [...commands];
+  for (const family of FAMILIES) {
+    const generated = familyCommand(family);
+    const at = out.findIndex((c) => c.command === generated.command);
+    if (at >= 0) out[at] = generated;
+    else out.splice(Math.max(...FAMILIES.map((f) => out.findIndex((c) => c.command === FAMILY_SPECS[f].command))) + 1, 0, generated);
+  }
+  return out;
+}
+
+test("package.json's palette command of each family is the one its spec generates", () => {
+  const generated = `${JSON.stringify({ ...manifest, contributes: { ...manifest.contributes, commands: generatedCommands(manifest.contributes.commands) } }, null, 2)}\n`;
+  if (process.env.GENLAB_WRITE_MANIFEST) writeFileSync(MANIFEST_FILE, generated);
+  assert.equal(manifestText, generated, `${MANIFEST_FILE}'s family commands are stale: GENLAB_WRITE_MANIFEST=1 node scripts/run-tests.mjs test/unit/families.test.ts rewrites them`);
+  // VS Code activates on a contributed command by itself; an activation event per family would be one more place to forget.
+  assert.deepEqual(manifest.activationEvents?.filter((e) => e.startsWith('onCommand:')) ?? [], []);
 });
 
+const schema = JSON.parse(readFileSync('media/schemas/experiment.schema.json', 'utf8')) as {
+  properties: { family: { enum: string[] } };
+  allOf: { if: { properties: { family: { const: string } } } }[];
+  defaultSnippets: { body: { family: string } }[];
+};
+
+for (const family of FAMILIES) {
+  test(`${family}: the committed experiment schema offers it, with its own branch and a starting snippet`, () => {
+    assert.ok(schema.properties.family.enum.includes(family));
+    assert.equal(schema.allOf.filter((b) => b.if.properties.family.const === family).length, 1);
+    assert.equal(schema.defaultSnippets.filter((s) => s.body.family === family).length, 1);
+  });
+}
+
+test('one family declares the walkthrough example, a file that is packaged with its columns', () => {
+  const declaring = FAMILIES.filter((f) => FAMILY_SPECS[f].example);
+  assert.equal(declaring.length, 1, declaring.join(', '));
+  const { file, columns } = FAMILY_SPECS[declaring[0]].example!;
+  const header = readFileSync(`media/examples/${file}`, 'utf8').split('\n')[0].split(',');
+  for (const column of columns) assert.ok(header.includes(column), `${file} has no column ${column}`);
+  assert.ok(completeConfig({ family: declaring[0], dataset: 'csv', data: { type: 'csv', path: `/x/${file}`, columns } }));
+});
+
+test('the flags that keep family ids out of the host hold only for families that can use them', () => {
+  for (const family of FAMILIES) {
+    const spec = FAMILY_SPECS[family];
+    if (spec.latentScatter) assert.ok(spec.latentTools && spec.fields.some((f) => f.key === 'latentDim'), `${family}: a latent scatter needs latent tools and a latentDim`);
+    if (spec.grayscaleOnly) assert.ok(spec.defaults.images, `${family}: grayscaleOnly without images`);
+  }
+});
 for (const family of FAMILIES) {
   const spec = FAMILY_SPECS[family];
   test(`${family}: defaults complete a valid config for each kind of data it accepts`, () => {

@@ -6,6 +6,7 @@ export const ddpmSpec = familySpec({
   title: 'Diffusion (DDPM)',
   shortTitle: 'DDPM',
   command: 'genlab.trainDiffusion',
+  commandTitle: 'Train Diffusion (DDPM)',
   lossKey: 'mse',
   density: {
     kind: 'diffusion',

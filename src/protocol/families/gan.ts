@@ -8,6 +8,7 @@ export const ganSpec = familySpec({
   title: 'Generative adversarial network',
   shortTitle: 'GAN',
   command: 'genlab.trainGan',
+  commandTitle: 'Train GAN',
   lossKey: 'generator',
   density: {
     kind: 'implicit',

@@ -6,6 +6,7 @@ export const gaussianSpec = familySpec({
   title: 'Gaussian (maximum likelihood)',
   shortTitle: 'Gaussian',
   command: 'genlab.fitGaussian',
+  commandTitle: 'Fit Gaussian (MLE)',
   lossKey: 'nll',
   density: {
     kind: 'explicit-tractable',
@@ -20,5 +21,6 @@ export const gaussianSpec = familySpec({
   temperature: 'Temperature scales the standard deviation: samples come from N(mean, T² covariance).',
   exportNote: '- `gaussian.json`: the fitted mean and covariance, the closed-form (maximum-likelihood) answer beside them, and the test NLL. No layers model: the density is two arrays.',
   fields: [],
+  example: { file: 'heights.csv', columns: ['height_cm'] },
   without: ['batchSize'],
 });

@@ -6,6 +6,7 @@ export const mixtureSpec = familySpec({
   title: 'Gaussian mixture (EM)',
   shortTitle: 'Mixture',
   command: 'genlab.trainMixture',
+  commandTitle: 'Train Gaussian Mixture',
   lossKey: 'nll',
   density: {
     kind: 'explicit-tractable',

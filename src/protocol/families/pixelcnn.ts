@@ -6,7 +6,9 @@ export const pixelcnnSpec = familySpec({
   title: 'PixelCNN (autoregressive)',
   shortTitle: 'PixelCNN',
   command: 'genlab.trainPixelCnn',
+  commandTitle: 'Train PixelCNN',
   imageLikelihood: 'binarised pixels',
+  grayscaleOnly: true,
   lossKey: 'nll',
   density: {
     kind: 'explicit-tractable',

@@ -6,6 +6,7 @@ export const realnvpSpec = familySpec({
   title: 'Normalizing flow (RealNVP)',
   shortTitle: 'RealNVP',
   command: 'genlab.trainFlow',
+  commandTitle: 'Train Flow (RealNVP)',
   imageLikelihood: 'dequantised 8-bit pixels',
   lossKey: 'nll',
   density: {

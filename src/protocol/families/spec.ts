@@ -49,6 +49,11 @@ export interface FamilySpec<O extends object = object> {
   shortTitle: string;
   /** The palette command that trains it, e.g. genlab.trainVae (declared in package.json). */
   command: string;
+  /**
+   * The command's title in the palette. package.json's entry is generated from the spec:
+   * GENLAB_WRITE_MANIFEST=1 node scripts/run-tests.mjs test/unit/families.test.ts writes it.
+   */
+  commandTitle: string;
   /** The main per-step loss among the family's streamed metrics. */
   lossKey: string;
   density: {
@@ -70,6 +75,12 @@ export interface FamilySpec<O extends object = object> {
   grids?: GridCaption[];
   /** Latent-variable image models: interpolations and traversals after training (Explore Latent Space). */
   latentTools?: boolean;
+  /** An encoder to latent means: with a 2-D latent code, Explore Latent Space draws the encoded test set coloured by label. */
+  latentScatter?: boolean;
+  /** One value per pixel (the masks order pixels, not colours): a folder of images is read in grayscale, with no colour prompt. */
+  grayscaleOnly?: boolean;
+  /** The walkthrough's example this family fits: a CSV file in media/examples/ and its columns. */
+  example?: { file: string; columns: string[] };
   /** What "temperature" means when sampling after training, if the family has one. */
   temperature?: string;
   /** Markdown for the README of an exported model: which files hold what, and what goes in and out. */

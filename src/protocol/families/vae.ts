@@ -6,6 +6,7 @@ export const vaeSpec = familySpec({
   title: 'Variational autoencoder',
   shortTitle: 'VAE',
   command: 'genlab.trainVae',
+  commandTitle: 'Train VAE',
   imageLikelihood: 'binarised pixels',
   lossKey: 'negElbo',
   density: {
@@ -28,6 +29,7 @@ export const vaeSpec = familySpec({
     { kind: 'reconstruction', title: 'Reconstructions', note: 'odd rows: test images; even rows: their reconstructions' },
   ],
   latentTools: true,
+  latentScatter: true,
   temperature: 'Temperature scales the prior: z ~ N(0, T² I); below 1 the samples are more typical and less varied.',
   exportNote: [
     '- `encoder/`: a layers model from x (784 pixels in [0, 1] for 28x28 images, or the 2 coordinates of a point) to `[mu | logVar]`, 2 x latentDim values.',
