@@ -1,6 +1,7 @@
 /**
  * The registry of model families as the protocol knows them. Adding a family adds its spec file
- * here, its trainer module in src/trainer/families/registry.ts, and its command in package.json.
+ * here and its trainer module in src/trainer/families/registry.ts; package.json's command and the
+ * experiment schema are generated from the spec (see src/trainer/families/family.ts).
  */
 import { ddpmSpec } from './ddpm';
 import { ganSpec } from './gan';

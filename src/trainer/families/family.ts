@@ -1,6 +1,10 @@
 /**
- * The interface every model family implements. The training loop, the run folder, the CLI and the
- * extension know only this; a family is one module (e.g. vae.ts) plus one line in registry.ts.
+ * The interface every model family implements; the training loop and drawing from trained runs
+ * know only this. A family is its spec (src/protocol/families/<family>.ts, one line in that
+ * folder's index.ts) and its module here (e.g. vae.ts, one line in registry.ts). The rest follows
+ * from the spec: the CLI's flags and help, the quick pick, the host's choices, and two generated
+ * files, package.json's palette command and the experiment schema (test/unit/families.test.ts
+ * and test/unit/experiment.test.ts fail when they are stale and say how to rewrite them).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Family, TrainConfig } from '../../protocol/config';
