@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { decode, excerpt } from '../protocol/decode';
 import { fromGallery, type ToGallery } from '../protocol/webview';
+import { type FileProblem, problemText } from '../shared/decodedFiles';
 import { listGenerated, MAIN_SAMPLES } from '../shared/runFolder';
 import type { RunCatalog } from './runCatalog';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
@@ -12,6 +13,8 @@ export class GalleryView implements vscode.WebviewViewProvider {
   private view?: vscode.WebviewView;
   private ready = false;
   private pending?: NodeJS.Timeout;
+  /** Damaged index lines already logged: the gallery is sent again on every change of any run. */
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -59,6 +62,7 @@ export class GalleryView implements vscode.WebviewViewProvider {
     const view = this.view;
     if (!view || !this.ready) return;
     const asUri = (file: string) => view.webview.asWebviewUri(vscode.Uri.file(file)).toString();
+    const problems: FileProblem[] = [];
     const message: ToGallery = {
       type: 'runs',
       runs: this.catalog.list().map((run) => ({
@@ -68,12 +72,16 @@ export class GalleryView implements vscode.WebviewViewProvider {
         createdAt: run.createdAt,
         grids: [
           ...this.catalog.grids(run).map((g) => ({ step: g.step, kind: MAIN_SAMPLES, uri: asUri(g.path) })),
-          ...listGenerated(run.dir)
+          ...listGenerated(run.dir, problems)
             .filter((g) => g.path.endsWith('.png'))
             .map((g) => ({ step: g.step, kind: 'generated', caption: g.caption, uri: asUri(g.path) })),
         ],
       })),
     };
+    for (const text of problems.map((p) => problemText(p))) {
+      if (!this.logged.has(text)) this.log.warn(`Gallery: ${text}`);
+      this.logged.add(text);
+    }
     void view.webview.postMessage(message);
   }
 

@@ -1,5 +1,5 @@
 /** metrics.jsonl as CSV, for spreadsheets and pandas: one row per record, one column per metric. Pure. */
-import type { MetricsRecord } from '../shared/runFolder';
+import type { MetricsRecord } from '../protocol/runFormat';
 
 function cell(value: string | number | undefined): string {
   if (value === undefined) return '';

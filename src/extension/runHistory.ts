@@ -3,15 +3,15 @@
  * and/or kept up to date from the live trainer's messages. Webviews lose their page when hidden,
  * so this is what they are re-initialised from.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
 import { DATASET_LABELS } from '../protocol/datasets';
 import { FAMILY_SPECS } from '../protocol/families';
-import { decode } from '../protocol/decode';
-import { type DensityGrid, densityGrid, type TrainerMessage } from '../protocol/messages';
+import type { DensityGrid, TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
-import { listSampleFiles, type MetricsRecord, readRunForViewing, type SampleFile } from '../shared/runFolder';
+import { METRICS_FILE } from '../protocol/runFormat';
+import { type FileProblem, problemText } from '../shared/decodedFiles';
+import { listDensityFiles, listSampleFiles, readDensityFile, readMetricsLines, readRunForViewing, type SampleFile } from '../shared/runFolder';
 
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
 export function runTitle(config: TrainConfig): string {
@@ -69,37 +69,29 @@ export class RunHistory {
     run.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
     run.error = record.error;
     run.notes.push(...(record.notes ?? []));
-    run.readMetrics(path.join(dir, 'metrics.jsonl'));
+    run.readMetrics();
     run.samples.push(...listSampleFiles(dir));
-    run.readDensity(path.join(dir, 'density'));
+    run.readDensity();
     run.epoch = record.progress.epoch;
     run.step = Math.max(run.step, record.progress.step);
     return run;
   }
 
-  private readMetrics(file: string): void {
-    if (!fs.existsSync(file)) return;
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let record: MetricsRecord;
-      try {
-        record = JSON.parse(line) as MetricsRecord;
-      } catch {
-        this.warnings.push(`metrics.jsonl line ${i + 1} is damaged and was skipped`);
-        return;
-      }
+  private readMetrics(): void {
+    const problems: FileProblem[] = [];
+    for (const record of readMetricsLines(path.join(this.runDir, METRICS_FILE), problems)) {
       if (record.kind === 'eval') this.evals.push({ step: record.step, values: record.values });
       else this.addPoint(record.step, record.epoch, record.values, record.elapsedMs);
-    });
+    }
+    this.warnings.push(...problems.map((p) => problemText(p, this.runDir)));
   }
 
-  private readDensity(dir: string): void {
-    const newest = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^step-\d{6}\.json$/.test(n)).sort().at(-1) : undefined;
+  private readDensity(): void {
+    const newest = listDensityFiles(this.runDir).at(-1);
     if (!newest) return;
-    const result = decode(densityGrid, JSON.parse(fs.readFileSync(path.join(dir, newest), 'utf8')), newest);
-    if (result.ok) this.densityGrid = { step: Number(newest.slice(5, 11)), grid: result.value };
-    else this.warnings.push(`density/${newest} is damaged and was skipped: ${result.error}`);
+    const read = readDensityFile(newest.path);
+    if (read.ok) this.densityGrid = { step: newest.step, grid: read.value };
+    else this.warnings.push(`${problemText(read.problem, this.runDir)}; skipped`);
   }
 
   private addPoint(step: number, epoch: number, values: Record<string, number>, elapsedMs: number): void {

@@ -1,51 +1,42 @@
 /**
- * One training run on disk:
- *   run.json          config, seed, backend, versions, status, timestamps, final metrics (atomic)
- *   metrics.jsonl     one JSON record per line, append-only
- *   samples/          step-NNNNNN.png (the family's main sample grid) and step-NNNNNN-<kind>.png
- *   density/          step-NNNNNN.json: the density view of a model on 1-D or 2-D data
- *   checkpoints/      step-NNNNNN/: the model in TensorFlow.js layers format, and training-state.json
- *                     + .bin (weights, optimiser moments, counters) to resume from; the newest few are kept
+ * One training run on disk, in the format src/protocol/runFormat.ts declares: the writer
+ * (RunFolder, used by the trainer) and the readers, which decode every file they read. A reader
+ * reports what it could not read, with path and line, and reads the rest.
  * A trainer killed at any point leaves every earlier line and file whole, and run.json still
  * says `running` with the pid that no longer exists, which readers report as interrupted.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, trainConfig, type TrainConfig } from '../protocol/config';
+import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, type TrainConfig } from '../protocol/config';
 import { DATASETS } from '../protocol/datasets';
-import { decode } from '../protocol/decode';
 import type { DensityGrid, TrainerState } from '../protocol/messages';
+import {
+  decodeProblem,
+  densityFile,
+  type GeneratedRecord,
+  generatedRecord,
+  METRICS_FILE,
+  type MetricsRecord,
+  metricsRecord,
+  newerFormat,
+  RUN_FILE,
+  RUN_FORMAT_VERSION,
+  type RunRecord,
+  runRecord,
+  runRecordAsRecorded,
+  type RunStatus,
+  STATE_DATA,
+  STATE_FILE,
+  stateDataBytes,
+  trainingState,
+  type TrainingStateFile,
+} from '../protocol/runFormat';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
+import { type FileProblem, problemText, readJsonFile, readJsonLines } from './decodedFiles';
+import { UserError } from './userError';
 
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
-
-export interface RunRecord {
-  formatVersion: 1;
-  id: string;
-  name?: string;
-  status: RunStatus;
-  pid: number;
-  config: TrainConfig;
-  seed: number;
-  backend: string;
-  versions: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt?: string;
-  progress: { step: number; epoch: number; totalSteps: number };
-  /** Last value of each eval metric. */
-  finalMetrics: Record<string, number>;
-  error?: { message: string; hint: string };
-  /** Each time the run was continued, and from which step. */
-  resumedAt?: { step: number; at: string }[];
-  /** What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data). */
-  notes?: string[];
-}
-
-export type MetricsRecord =
-  | { kind: 'train'; step: number; epoch: number; elapsedMs: number; values: Record<string, number> }
-  | { kind: 'eval'; step: number; epoch: number; elapsedMs: number; values: Record<string, number> };
-
+export { STATE_FILE };
+export type { GeneratedRecord, MetricsRecord, RunRecord, RunStatus };
 
 export function stepName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
@@ -54,6 +45,34 @@ export function stepName(step: number): string {
 function newRunId(config: TrainConfig, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${config.family}-${config.dataset}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * Creates the folder `id` under `runsDir`, or `id-2`, `id-3`... when another run (another window,
+ * another CLI) took that name first: the creation itself is the test, so two runs never share one.
+ */
+export function createRunDir(runsDir: string, id: string): string {
+  fs.mkdirSync(runsDir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const dir = path.resolve(runsDir, n === 1 ? id : `${id}-${n}`);
+    try {
+      fs.mkdirSync(dir);
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** Checkpoint folders being written (.step-NNNNNN.tmp) or removed (.step-NNNNNN.old): what a kill can leave behind. */
+const CHECKPOINT_IN_PROGRESS = /^\.step-\d{6}\.(tmp|old)$/;
+
+/** Removes a folder so that no reader sees it half deleted: renamed out of the way first, then deleted. */
+function removeDirAtomically(dir: string): void {
+  const doomed = path.join(path.dirname(dir), `.${path.basename(dir)}.old`);
+  fs.rmSync(doomed, { recursive: true, force: true });
+  fs.renameSync(dir, doomed);
+  fs.rmSync(doomed, { recursive: true, force: true });
 }
 
 /** Maps the trainer's state at exit to what run.json records. */
@@ -77,6 +96,7 @@ export class RunFolder {
     this.samplesDir = path.join(dir, 'samples');
     this.record = record;
     fs.mkdirSync(this.samplesDir, { recursive: true });
+    this.removeUnfinishedCheckpoints();
     writeJsonAtomic(path.join(dir, 'run.json'), record);
     this.metricsFd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'a');
   }
@@ -105,12 +125,10 @@ export class RunFolder {
 
   static create(config: TrainConfig, backend: string, versions: Record<string, string>, totalSteps: number): RunFolder {
     const now = new Date();
-    const id = newRunId(config, now);
-    const dir = path.resolve(config.runsDir, id);
-    fs.mkdirSync(dir, { recursive: true });
+    const dir = createRunDir(config.runsDir, newRunId(config, now));
     return new RunFolder(dir, {
-      formatVersion: 1,
-      id,
+      formatVersion: RUN_FORMAT_VERSION,
+      id: path.basename(dir),
       ...(config.runName ? { name: config.runName } : {}),
       status: 'running',
       pid: process.pid,
@@ -153,24 +171,35 @@ export class RunFolder {
     return file;
   }
 
+  private get checkpointsDir(): string {
+    return path.join(this.dir, 'checkpoints');
+  }
+
   /**
    * Writes a checkpoint into a temporary folder and renames it into place, so a checkpoint folder
-   * that exists is complete; then prunes all but the newest few.
+   * that exists is complete; then prunes all but the newest few, each removed atomically.
    */
   async writeCheckpoint(step: number, save: (dir: string) => Promise<void>): Promise<string> {
-    const root = path.join(this.dir, 'checkpoints');
+    const root = this.checkpointsDir;
     const final = path.join(root, stepName(step));
     const tmp = path.join(root, `.${stepName(step)}.tmp`);
     fs.rmSync(tmp, { recursive: true, force: true });
     await save(tmp);
-    fs.rmSync(final, { recursive: true, force: true });
+    if (fs.existsSync(final)) removeDirAtomically(final);
     fs.renameSync(tmp, final);
     const kept = fs
       .readdirSync(root)
       .filter((n) => /^step-\d{6}$/.test(n))
       .sort();
-    for (const old of kept.slice(0, -(this.record.config.keepCheckpoints ?? KEEP_CHECKPOINTS))) fs.rmSync(path.join(root, old), { recursive: true, force: true });
+    for (const old of kept.slice(0, -(this.record.config.keepCheckpoints ?? KEEP_CHECKPOINTS))) removeDirAtomically(path.join(root, old));
     return final;
+  }
+
+  /** The half-written or half-removed checkpoint folders a killed trainer left. */
+  private removeUnfinishedCheckpoints(): void {
+    const root = this.checkpointsDir;
+    if (!fs.existsSync(root)) return;
+    for (const name of fs.readdirSync(root)) if (CHECKPOINT_IN_PROGRESS.test(name)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
   }
 
   close(): void {
@@ -202,19 +231,11 @@ export function listSampleFiles(runDir: string): SampleFile[] {
     .sort((a, b) => a.step - b.step || rank(a.kind).localeCompare(rank(b.kind)));
 }
 
-/** The records of metrics.jsonl; a torn last line (a kill mid-write) is skipped. */
-export function readMetricsLines(file: string): MetricsRecord[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return line.trim() ? [JSON.parse(line) as MetricsRecord] : [];
-      } catch {
-        return [];
-      }
-    });
+/** The records of metrics.jsonl that decode; each line that does not is skipped, and added to `problems` when given. */
+export function readMetricsLines(file: string, problems?: FileProblem[]): MetricsRecord[] {
+  const read = readJsonLines(file, metricsRecord);
+  problems?.push(...read.problems);
+  return read.records;
 }
 
 /** The newest checkpoint that holds a training state, if any. */
@@ -229,43 +250,51 @@ export function latestResumableCheckpoint(runDir: string): { step: number; dir: 
   return last ? { step: Number(last.slice(5)), dir: path.join(root, last) } : undefined;
 }
 
-export const STATE_FILE = 'training-state.json';
-const STATE_DATA = 'training-state.bin';
-
 export function writeTrainingState(dir: string, step: number, manifest: unknown, data: Uint8Array): void {
   writeFileAtomic(path.join(dir, STATE_DATA), data);
   writeJsonAtomic(path.join(dir, STATE_FILE), { step, manifest });
 }
 
-export function readTrainingState(dir: string): { step: number; manifest: unknown; data: Uint8Array } {
-  const { step, manifest } = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as { step: number; manifest: unknown };
-  return { step, manifest, data: fs.readFileSync(path.join(dir, STATE_DATA)) };
+export type SavedTrainingState = TrainingStateFile & { data: Uint8Array };
+
+/** A checkpoint's training state, decoded, its data checked to be as long as its manifest says (a cut file is not). */
+export function inspectTrainingState(dir: string): { ok: true; value: SavedTrainingState } | { ok: false; problem: FileProblem } {
+  const read = readJsonFile(path.join(dir, STATE_FILE), trainingState);
+  if (!read.ok) return read;
+  const file = path.join(dir, STATE_DATA);
+  const data = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+  const expected = stateDataBytes(read.value.manifest);
+  if (data?.length !== expected) return { ok: false, problem: { file, problem: data ? `holds ${data.length} bytes, and ${STATE_FILE} describes ${expected}` : 'is missing' } };
+  return { ok: true, value: { ...read.value, data } };
 }
+
+export function readTrainingState(dir: string): SavedTrainingState {
+  const state = inspectTrainingState(dir);
+  if (!state.ok) throw new UserError(`The checkpoint's training state cannot be read: ${problemText(state.problem)}.`, 'Delete this checkpoint folder to resume from the one before it, or train a new run.');
+  return state.value;
+}
+
+type ReadRun = RunRecord & { interrupted: boolean };
 
 /**
  * A run's record for listing and viewing, also when run.json is damaged or missing (a hand edit, a
- * copy, an older version): settings that do not decode are kept as they are, and a missing record
- * is rebuilt from the folder's name and metrics. `warnings` says what was wrong. Undefined for a
- * folder that holds no run at all.
+ * copy, another version): a record whose settings do not decode is shown as recorded, and a
+ * missing or unreadable one is rebuilt from the folder's name and metrics. `warnings` says what
+ * was wrong, with the file and field. Undefined for a folder that holds no run at all.
  */
-export function readRunForViewing(dir: string): { record: RunRecord & { interrupted: boolean }; warnings: string[] } | undefined {
-  let record: (RunRecord & { interrupted: boolean }) | undefined;
-  let problem: string | undefined;
-  try {
-    record = readRunRecord(dir);
-  } catch (err) {
-    problem = fs.existsSync(path.join(dir, 'run.json')) ? `run.json cannot be read (${err instanceof Error ? err.message : String(err)})` : 'run.json is missing';
-  }
-  if (record) {
-    const checked = decode(trainConfig, record.config, 'config');
-    const known = (FAMILIES as readonly string[]).includes(record.config?.family);
-    if (checked.ok && known) return { record, warnings: [] };
-    if (known) return { record, warnings: [`run.json's settings are not those of this GenLab version (${checked.ok ? '' : checked.error}); shown as recorded`] };
-    problem = `run.json names an unknown family "${String(record.config?.family)}"`;
-  }
-  const metrics = readMetricsLines(path.join(dir, 'metrics.jsonl'));
+export function readRunForViewing(dir: string): { record: ReadRun; warnings: string[] } | undefined {
+  const read = readJsonFile(path.join(dir, RUN_FILE), runRecord);
+  const parsed = read.ok ? read.value : read.parsed;
+  const newer = newerFormat(parsed);
+  let problem: string;
+  if (newer) problem = `${RUN_FILE} ${newer}; update GenLab to open it fully`;
+  else if (read.ok) return { record: withInterrupted(read.value), warnings: [] };
+  else problem = problemText(read.problem, dir);
+  const asRecorded = parsed === undefined ? undefined : decodeProblem(runRecordAsRecorded, parsed);
+  if (asRecorded?.ok) return { record: withInterrupted(asRecorded.value), warnings: [`${problem}; shown as recorded`] };
+  const metrics = readMetricsLines(path.join(dir, METRICS_FILE));
   if (!metrics.length && !fs.existsSync(path.join(dir, 'samples'))) return undefined;
-  return { record: rebuiltRecord(dir, metrics), warnings: [`${problem}; rebuilt from the folder name and metrics.jsonl`] };
+  return { record: rebuiltRecord(dir, metrics), warnings: [`${problem}; rebuilt from the folder name and ${METRICS_FILE}`] };
 }
 
 /** The record a run folder implies: its name says family and dataset (as newRunId writes them), metrics the progress. */
@@ -282,7 +311,7 @@ function rebuiltRecord(dir: string, metrics: MetricsRecord[]): RunRecord & { int
   const last = metrics.at(-1);
   const at = fs.statSync(dir).mtime.toISOString();
   return {
-    formatVersion: 1,
+    formatVersion: RUN_FORMAT_VERSION,
     id,
     status: 'stopped',
     pid: 0,
@@ -298,9 +327,18 @@ function rebuiltRecord(dir: string, metrics: MetricsRecord[]): RunRecord & { int
   };
 }
 
-/** Reads a run's record; a `running` run whose process is gone is reported as interrupted. */
-export function readRunRecord(dir: string): RunRecord & { interrupted: boolean } {
-  const record = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
+/** Reads a run's record to work with it (resume, sample, export); throws a UserError naming the file and field when it does not decode. */
+export function readRunRecord(dir: string): ReadRun {
+  const file = path.join(dir, RUN_FILE);
+  const read = readJsonFile(file, runRecord);
+  const newer = newerFormat(read.ok ? read.value : read.parsed);
+  if (newer) throw new UserError(`${file} ${newer}.`, 'Update GenLab to work with this run.');
+  if (!read.ok) throw new UserError(`This run's record cannot be read: ${problemText(read.problem)}.`, '`genlab runs check <run-folder>` lists every problem; fix run.json, or train a new run.');
+  return withInterrupted(read.value);
+}
+
+/** A `running` run whose process is gone was interrupted. */
+function withInterrupted(record: RunRecord): ReadRun {
   return { ...record, interrupted: record.status === 'running' && !processAlive(record.pid) };
 }
 
@@ -317,33 +355,36 @@ function processAlive(pid: number): boolean {
 export const GENERATED_DIR = path.join('samples', 'generated');
 export const GENERATED_INDEX = 'index.jsonl';
 
-/** One line of samples/generated/index.jsonl. */
-export interface GeneratedRecord {
-  file: string;
-  caption: string;
-  step: number;
-  createdAt: string;
-}
-
-/** What a run has generated after training, oldest first; a torn or foreign line is skipped. */
-export function listGenerated(runDir: string): (GeneratedRecord & { path: string })[] {
+/** What a run has generated after training, oldest first; a line that does not decode, or names a missing file, is skipped and added to `problems` when given. */
+export function listGenerated(runDir: string, problems?: FileProblem[]): (GeneratedRecord & { path: string })[] {
   const index = path.join(runDir, GENERATED_DIR, GENERATED_INDEX);
-  if (!fs.existsSync(index)) return [];
-  return fs
-    .readFileSync(index, 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        const r = JSON.parse(line) as GeneratedRecord;
-        const file = path.join(runDir, GENERATED_DIR, path.basename(r.file));
-        return typeof r.caption === 'string' && fs.existsSync(file) ? [{ ...r, path: file }] : [];
-      } catch {
-        return [];
-      }
-    });
+  const read = readJsonLines(index, generatedRecord);
+  problems?.push(...read.problems);
+  return read.records.flatMap((r) => {
+    const file = path.join(runDir, GENERATED_DIR, path.basename(r.file));
+    if (fs.existsSync(file)) return [{ ...r, path: file }];
+    problems?.push({ file: index, problem: `names ${r.file}, which is missing` });
+    return [];
+  });
 }
 
-export type ListedRun = RunRecord & { dir: string; interrupted: boolean; warnings: string[] };
+/** The density views a run folder holds, by step. */
+export function listDensityFiles(runDir: string): { step: number; path: string }[] {
+  const dir = path.join(runDir, 'density');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((n) => /^step-\d{6}\.json$/.test(n))
+    .sort()
+    .map((n) => ({ step: Number(n.slice(5, 11)), path: path.join(dir, n) }));
+}
+
+/** A density view, decoded. */
+export function readDensityFile(file: string): { ok: true; value: DensityGrid } | { ok: false; problem: FileProblem } {
+  return readJsonFile(file, densityFile);
+}
+
+export type ListedRun = ReadRun & { dir: string; warnings: string[] };
 
 /** Every run under `root` (a light listing: run.json only), newest first; a damaged one is listed with its warnings, a folder that is no run is skipped. */
 export function listRuns(root: string): ListedRun[] {

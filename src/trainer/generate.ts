@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { trainConfig, type TrainConfig } from '../protocol/config';
-import { decode } from '../protocol/decode';
+import type { TrainConfig } from '../protocol/config';
 import type { GenerateRequest } from '../protocol/messages';
+import type { GeneratedRecord } from '../protocol/runFormat';
 import { type Dataset, loadDataset } from './data/dataset';
 import { UserError } from '../shared/userError';
 import type { SampleGrid, TrainableModel } from './families/family';
@@ -17,13 +17,12 @@ import { gridToPng } from './image/png';
 import { latentScatterPng } from './image/scatter';
 import { Rng } from './rng';
 import { writeFileAtomic } from '../shared/atomicFile';
-import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, latestResumableCheckpoint, readRunRecord } from '../shared/runFolder';
+import { GENERATED_DIR, GENERATED_INDEX, latestResumableCheckpoint, readRunRecord } from '../shared/runFolder';
 
 /** The run's model as its last checkpoint left it. */
 export async function loadTrainedModel(runDir: string): Promise<{ config: TrainConfig; model: TrainableModel; step: number; data: Dataset }> {
-  const decoded = decode(trainConfig, readRunRecord(runDir).config, 'run.json config');
-  if (!decoded.ok) throw new UserError(`This run's settings cannot be read: ${decoded.error}.`, 'It was written by another version of GenLab; train a new run.');
-  const config = decoded.value;
+  // readRunRecord decodes the settings, and says what is wrong when another GenLab version wrote them.
+  const { config } = readRunRecord(runDir);
   const checkpoint = latestResumableCheckpoint(runDir);
   if (!checkpoint) throw new UserError('This run has no checkpoint with a training state yet.', 'Checkpoints are written every evalEvery steps and at the end; wait for one, or train a new run.');
   const data = await loadDataset(config.dataset, config.data);

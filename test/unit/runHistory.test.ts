@@ -47,13 +47,42 @@ test('a run read from disk has its whole history, and its view passes the dashbo
   );
 });
 
-test('a damaged metrics.jsonl (truncated last line) still opens, with a warning', () => {
+test('a torn last line of metrics.jsonl (a kill mid-write) is skipped without a word', () => {
   const { folder } = makeRun();
   folder.close();
   fs.appendFileSync(path.join(folder.dir, 'metrics.jsonl'), '{"kind":"train","step":4,"ep');
   const run = RunHistory.fromDisk(folder.dir);
   assert.deepEqual(run.steps, [1, 2, 3]);
-  assert.match(run.warnings.join('\n'), /metrics\.jsonl line 5 is damaged/);
+  assert.deepEqual(run.warnings, []);
+});
+
+test('damaged lines of metrics.jsonl and a damaged density file are reported with path and line, and the rest loads', () => {
+  const { folder } = makeRun();
+  folder.writeDensity(3, { field: 'none', dim: 2, extent: [0, 1, 0, 1], width: 0, height: 0, values: [], samples: [], test: [] });
+  folder.close();
+  const file = path.join(folder.dir, 'metrics.jsonl');
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  lines[1] = '{"kind":"train","step":2,"ep';
+  lines.splice(3, 0, JSON.stringify({ kind: 'train', step: 3, epoch: 0, elapsedMs: 1, values: { negElbo: 'high' } }));
+  fs.writeFileSync(file, lines.join('\n'));
+  fs.writeFileSync(path.join(folder.dir, 'density', 'step-000004.json'), JSON.stringify({ field: 'density', dim: 2 }));
+  const run = RunHistory.fromDisk(folder.dir);
+  assert.deepEqual(run.steps, [1, 3]);
+  assert.deepEqual(run.finalEval, { testNegElbo: 490 });
+  assert.equal(run.warnings.length, 3, run.warnings.join('\n'));
+  assert.match(run.warnings[0], /^metrics\.jsonl:2: not valid JSON \(.*\); skipped$/);
+  assert.match(run.warnings[1], /^metrics\.jsonl:4: values\.negElbo: expected a finite number, got "high"; skipped$/);
+  assert.match(run.warnings[2], /^density\/step-000004\.json: field: expected one of "log-density", .*, got "density"; skipped$/);
+  assert.equal(run.densityGrid, undefined, 'the newest density view is the damaged one, and it is not drawn');
+});
+
+test('a diverged metric (NaN, written as null) reads as a gap, not as damage', () => {
+  const { folder } = makeRun();
+  folder.appendMetrics({ kind: 'train', step: 4, epoch: 4 / 469, elapsedMs: 200, values: { negElbo: NaN, recon: 470, kl: 20 } });
+  folder.close();
+  const run = RunHistory.fromDisk(folder.dir);
+  assert.deepEqual(run.series.negElbo, [499, 498, 497, null]);
+  assert.deepEqual(run.warnings, []);
 });
 
 test('a run folder without run.json still lists and opens, rebuilt from its name and metrics, with a warning', () => {
@@ -65,7 +94,7 @@ test('a run folder without run.json still lists and opens, rebuilt from its name
   assert.equal(run.config.dataset, 'mnist');
   assert.deepEqual(run.steps, [1, 2, 3]);
   assert.deepEqual(run.finalEval, { testNegElbo: 490 });
-  assert.match(run.warnings.join('\n'), /run\.json is missing; rebuilt from the folder name and metrics\.jsonl/);
+  assert.match(run.warnings.join('\n'), /run\.json: is missing; rebuilt from the folder name and metrics\.jsonl/);
   const view = run.toView(String);
   assert.ok(decode(toDashboard, { type: 'init', run: view }).ok);
   assert.equal(view.warnings?.length, 1);
@@ -80,9 +109,15 @@ test('run.json with settings from another version, or cut off, still lists with 
   const file = path.join(folder.dir, 'run.json');
   const record = JSON.parse(fs.readFileSync(file, 'utf8'));
   fs.writeFileSync(file, JSON.stringify({ ...record, config: { ...record.config, schedule: 'cosine' } }));
-  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /not those of this GenLab version \(config\.schedule: is not a known field/);
+  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /^run\.json: config\.schedule: is not a known field \(known: .*\); shown as recorded$/);
+  fs.writeFileSync(file, JSON.stringify({ ...record, formatVersion: 7, bestCheckpoint: 'step-000003' }));
+  const newer = RunHistory.fromDisk(folder.dir);
+  assert.equal(newer.config.family, 'vae');
+  assert.match(newer.warnings.join('\n'), /^run\.json is from a newer GenLab \(run format 7; this version reads formats up to 1\); update GenLab to open it fully; rebuilt from the folder name/);
+  fs.writeFileSync(file, JSON.stringify({ ...record, formatVersion: 7 }));
+  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /newer GenLab .*; shown as recorded$/);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').slice(0, 40));
-  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /run\.json cannot be read/);
+  assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /^run\.json:1: not valid JSON \(.*\); rebuilt from the folder name/);
   fs.mkdirSync(path.join(path.dirname(folder.dir), 'notes'));
   assert.deepEqual(
     listRuns(path.dirname(folder.dir)).map((r) => r.id),

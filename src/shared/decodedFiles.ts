@@ -1,0 +1,72 @@
+/**
+ * Reading JSON and JSON-lines files through decoders: each problem names its file, its line and
+ * what is wrong, and the rest of the file still reads, so one damaged line never hides a run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Decoder } from '../protocol/decode';
+import { decodeProblem } from '../protocol/runFormat';
+
+export interface FileProblem {
+  file: string;
+  /** 1-based; absent when the problem is the file's as a whole, or a field of it. */
+  line?: number;
+  problem: string;
+}
+
+/** "metrics.jsonl:3: values.loss: expected a finite number, got "x"", the path relative to `base` when given. */
+export function problemText(p: FileProblem, base?: string): string {
+  const file = base ? path.relative(base, p.file) || path.basename(p.file) : p.file;
+  return `${file}${p.line ? `:${p.line}` : ''}: ${p.problem}`;
+}
+
+/** JSON.parse's message, with the line its position falls on. */
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; line?: number; problem: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const position = /at position (\d+)/.exec(message);
+    const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
+    return { ok: false, ...(line ? { line } : {}), problem: `not valid JSON (${message})` };
+  }
+}
+
+/** A JSON file decoded; a missing file is a problem too (the caller decides whether it matters). */
+export function readJsonFile<T>(file: string, decoder: Decoder<T>): { ok: true; value: T } | { ok: false; problem: FileProblem; parsed?: unknown } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, problem: { file, problem: code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? String(err)})` } };
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, problem: { file, ...(parsed.line ? { line: parsed.line } : {}), problem: parsed.problem } };
+  const decoded = decodeProblem(decoder, parsed.value);
+  return decoded.ok ? decoded : { ok: false, problem: { file, problem: decoded.problem }, parsed: parsed.value };
+}
+
+/**
+ * The records of a JSON-lines file that decode, and a problem for each line that does not. A last
+ * line without its newline that is not JSON is a write cut off by a kill, which every append-only
+ * file of a killed run may end with: it is skipped without a word.
+ */
+export function readJsonLines<T>(file: string, decoder: Decoder<T>): { records: T[]; problems: FileProblem[] } {
+  const records: T[] = [];
+  const problems: FileProblem[] = [];
+  if (!fs.existsSync(file)) return { records, problems };
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  lines.forEach((text, i) => {
+    if (!text.trim()) return;
+    const parsed = parseJson(text);
+    if (!parsed.ok) {
+      if (i < lines.length - 1) problems.push({ file, line: i + 1, problem: `${parsed.problem}; skipped` });
+      return;
+    }
+    const decoded = decodeProblem(decoder, parsed.value);
+    if (decoded.ok) records.push(decoded.value);
+    else problems.push({ file, line: i + 1, problem: `${decoded.problem}; skipped` });
+  });
+  return { records, problems };
+}
