@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, forLoop, I32, V128, op, v, type WasmFunction, wasmFunctions } from './wasmAsm';
+import { F32, forLoop, I32, memoryOffset, V128, op, v, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
 
 /** Number of ones among n floats at `a`, or -1 if any is neither 0 nor 1. */
 type CountOnes = (a: number, n: number) => number;
@@ -71,10 +71,7 @@ function maskedRowSumsFunction(): WasmFunction {
   return { name: 'maskedRowSums', params: Array(8).fill(I32), locals: [...Array(9).fill(I32), V128, F32], body };
 }
 
-function kernels(backend: BackendWasm): { countOnes: CountOnes; maskedRowSums: MaskedRowSums } | null {
-  const exports = wasmFunctions(backend, 'binaryMatMul', () => [countOnesFunction(), maskedRowSumsFunction()]);
-  return exports as { countOnes: CountOnes; maskedRowSums: MaskedRowSums } | null;
-}
+export const binaryMatMulModule = wasmModule<{ countOnes: CountOnes; maskedRowSums: MaskedRowSums }>('binary matMul', () => [countOnesFunction(), maskedRowSumsFunction()]);
 
 /**
  * op(A)·B as sums of B's rows, where A is a single float32 matrix of zeros and ones, sparse enough,
@@ -85,9 +82,9 @@ export function binaryLeftProduct(backend: BackendWasm, a: tf.TensorInfo, transp
   const [ar, ac] = a.shape.slice(-2);
   const [rows, inner] = transposeA ? [ac, ar] : [ar, ac];
   if (!a.shape.slice(0, -2).every((d) => d === 1) || a.dtype !== 'float32' || rows * inner * width < MIN_WORK) return undefined;
-  const k = kernels(backend);
+  const k = wasmFunctions(backend, binaryMatMulModule);
   if (!k) return undefined;
-  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const at = (t: tf.TensorInfo) => memoryOffset(backend, t);
   const ones = k.countOnes(at(a), rows * inner);
   if (ones < 0 || ones > MAX_DENSITY * rows * inner) return undefined;
   const right = b();

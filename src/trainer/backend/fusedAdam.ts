@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, I32, V128, op, v, type WasmFunction, wasmFunctions } from './wasmAsm';
+import { F32, forLoop, I32, memoryOffset, outputTensor, V128, op, v, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
 
 type AdamStep = (
   n: number,
@@ -63,21 +63,13 @@ function adamFunction(): WasmFunction {
     ...at(P.w), ...t.load, ...t.add,
     ...t.store,
   ];
-  const loopTo = (end: number, stride: number, body: number[]) => [
-    ...op.block, ...op.loop,
-    ...op.get(L.i), ...op.get(end), ...op.i32GeU, ...op.brIf(1),
-    ...body,
-    ...op.get(L.i), ...op.i32(stride), ...op.i32Add, ...op.set(L.i),
-    ...op.br(0),
-    ...op.end, ...op.end,
-  ];
   const simd = { load: v.load, store: v.store, add: v.add, mul: v.mul, div: v.div, sqrt: v.sqrt };
   const flt = { load: op.f32Load, store: op.f32Store, add: op.f32Add, mul: op.f32Mul, div: op.f32Div, sqrt: op.f32Sqrt };
   const body = [
     ...Array.from({ length: 8 }, (_, k) => [...scalar(k), ...v.splat, ...op.set(L.splat + k)]).flat(),
     ...op.get(P.n), ...op.i32(2), ...op.i32Shl, ...op.tee(L.bytes), ...op.i32(-16), ...op.i32And, ...op.set(L.end),
-    ...loopTo(L.end, 16, update(simd, splat, L.gv, L.mv, L.vv)),
-    ...loopTo(L.bytes, 4, update(flt, scalar, L.gs, L.ms, L.vs)),
+    ...forLoop(L.i, op.get(L.end), 16, update(simd, splat, L.gv, L.mv, L.vv)),
+    ...forLoop(L.i, op.get(L.bytes), 4, update(flt, scalar, L.gs, L.ms, L.vs)),
   ];
   return {
     name: 'adam',
@@ -87,9 +79,11 @@ function adamFunction(): WasmFunction {
   };
 }
 
+export const fusedAdamModule = wasmModule<{ adam: AdamStep }>('fused Adam', () => [adamFunction()]);
+
 /** The fused step bound to this backend's memory, or null where it cannot be had. */
 function adamStepFor(backend: BackendWasm): AdamStep | null {
-  return (wasmFunctions(backend, 'adam', () => [adamFunction()])?.adam as AdamStep | undefined) ?? null;
+  return wasmFunctions(backend, fusedAdamModule)?.adam ?? null;
 }
 
 /** Whether Adam's update runs fused on the current backend. */
@@ -121,7 +115,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     // does (getWeights, setWeights, dispose) still holds.
     const state = this as unknown as AdamState;
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const offset = (t: tf.TensorInfo) => memoryOffset(backend, t);
     // sub(1, accBeta) in float32, as the stock update computes it.
     const oneMinusAccBeta1 = Math.fround(1 - state.accBeta1.dataSync()[0]);
     const oneMinusAccBeta2 = Math.fround(1 - state.accBeta2.dataSync()[0]);
@@ -135,7 +129,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
         if (gradient == null) return;
         if (gradient.dtype !== 'float32' || value.dtype !== 'float32') throw new Error(`Adam: ${name} is not float32`);
-        const fresh = () => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(value.shape, 'float32'));
+        const fresh = () => outputTensor(backend, value.shape);
         const [mOut, vOut, wOut] = [fresh(), fresh(), fresh()];
         step(
           value.size,

@@ -8,14 +8,16 @@ import * as tf from '@tensorflow/tfjs-core';
 // for every op. Every family trains through gradients, so they are registered with the backend.
 import '@tensorflow/tfjs-layers';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
-import { getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { type BackendWasm, getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendName } from '../../protocol/config';
+import type { WasmModule } from './wasmAsm';
 import { registerWasmConvKernels } from './wasmConvKernels';
 import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
+import { fastPathsOff, WASM_MODULES } from './wasmModules';
 
 export interface BackendInfo {
   name: BackendName;
-  /** e.g. 'wasm (SIMD, 1 thread)' */
+  /** e.g. 'wasm (SIMD, 1 thread)', or 'wasm (SIMD, 1 thread; fused Adam off: <why>)' where a loop of ours cannot run */
   label: string;
   /** Why preferred backends were passed over, and anything else worth a line in the run's log. */
   notes: string[];
@@ -29,10 +31,11 @@ const TFJS_NODE_HINT =
 
 /**
  * Selects a backend; safe to call again (each call re-selects, and kernels are registered once).
- * Throws when a forced backend cannot be used.
+ * Throws when a forced backend cannot be used. On wasm, `wasmModules` (all of ours unless told) are
+ * compiled up front.
  */
-export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
-  const info = await select(choice);
+export async function initBackend(choice: BackendChoice, wasmModules: readonly WasmModule<unknown>[] = WASM_MODULES): Promise<BackendInfo> {
+  const info = await select(choice, wasmModules);
   // tfjs routes its warnings through one gate that 'PROD' closes (in 4.22 the flag does nothing
   // else). Closed only now, so that a failed initialisation above still explains itself; what is
   // left is tfjs-internal chatter and the cpu backend's "install tfjs-node" banner on its first
@@ -41,7 +44,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
   return info;
 }
 
-async function select(choice: BackendChoice): Promise<BackendInfo> {
+async function select(choice: BackendChoice, wasmModules: readonly WasmModule<unknown>[]): Promise<BackendInfo> {
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const tfjsNode = loadTfjsNode();
@@ -50,7 +53,7 @@ async function select(choice: BackendChoice): Promise<BackendInfo> {
     notes.push(`tfjs-node: ${tfjsNode.problem}`);
   }
   if (choice === 'auto' || choice === 'wasm') {
-    if (await tf.setBackend('wasm')) return useWasm(notes);
+    if (await tf.setBackend('wasm')) return useWasm(notes, wasmModules);
     if (choice === 'wasm') throw new Error('the wasm backend failed to initialise (see the warning above)');
     notes.push('wasm: failed to initialise');
   }
@@ -88,7 +91,7 @@ async function useTensorflow(version: string, notes: string[]): Promise<BackendI
   return { name: 'tensorflow', label: 'tensorflow (tfjs-node)', notes, versions: versions({ 'tfjs-node': version }), replacedKernels: [] };
 }
 
-async function useWasm(notes: string[]): Promise<BackendInfo> {
+async function useWasm(notes: string[], wasmModules: readonly WasmModule<unknown>[]): Promise<BackendInfo> {
   await tf.ready();
   // Threads stay off: tfjs hard-codes them off in Node (tfjs issue #3830). Forcing them needs
   // worker scripts written to disk, the C++ side then caps threads at half the cores (1 on the
@@ -101,9 +104,11 @@ async function useWasm(notes: string[]): Promise<BackendInfo> {
   // engine's copies of saved tensors), then SIMD loops for conv filter gradients and sums, which
   // fall back on the kernels registered before them where their shapes do not fit.
   const replacedKernels = [...new Set([...registerWasmTrainingKernels(), ...registerWasmFastPaths(), ...registerWasmConvKernels()])];
+  // Where a loop of ours cannot run, its kernels fall back on slower stock ones: the label says so.
+  const off = fastPathsOff(tf.backend() as BackendWasm, wasmModules).map((o) => `; ${o}`);
   return {
     name: 'wasm',
-    label: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    label: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${off.join('')})`,
     notes,
     versions: versions({ 'tfjs-backend-wasm': version_wasm }),
     replacedKernels,

@@ -19,10 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { forLoop, I32, op, v, V128, type WasmFunction, wasmFunctions } from './wasmAsm';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap };
-type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
+import { forLoop, I32, memoryOffset, op, v, V128, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
+import { installWasmKernel, type KernelArgs, type WasmKernelFunc } from './wasmKernel';
 
 /**
  * grad(s, v, out, rows, cols, sRow, vRow, sCol, vCol, S, V): for a rows × cols grid of positions,
@@ -32,21 +30,6 @@ type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
 type Grad = (s: number, v: number, out: number, rows: number, cols: number, sRow: number, vRow: number, sCol: number, vCol: number, channelsS: number, channelsV: number) => void;
 /** colSum(x, out, rows, width): out[j] = Σ_r x[r·width + j]. */
 type ColSum = (x: number, out: number, rows: number, width: number) => void;
-
-const load = (offset: number) => op.simd(0x00, 0, ...uleb(offset));
-const store = (offset: number) => op.simd(0x0b, 0, ...uleb(offset));
-const loadSplat = (offset: number) => op.simd(0x09, 0, ...uleb(offset));
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
 
 /**
  * The multiply-add loop of `Grad` for blocks of `splats` channels of s (each broadcast to a vector)
@@ -64,9 +47,9 @@ function gradFunction(splats: number, vectors: number): WasmFunction {
   const row = (ks: number) => [...op.get(L.o), ...(ks ? [...op.get(L.vBytes), ...op.i32(ks), ...op.i32Mul, ...op.i32Add] : [])];
   const blocks = (f: (ks: number, kv: number) => number[]) => Array.from({ length: splats }, (_, ks) => Array.from({ length: vectors }, (_, kv) => f(ks, kv)).flat()).flat();
   const position = [
-    ...Array.from({ length: vectors }, (_, kv) => [...op.get(L.vp), ...load(16 * kv), ...op.set(vec(kv))]).flat(),
+    ...Array.from({ length: vectors }, (_, kv) => [...op.get(L.vp), ...v.loadAt(16 * kv), ...op.set(vec(kv))]).flat(),
     ...Array.from({ length: splats }, (_, ks) => [
-      ...op.get(L.sp), ...loadSplat(4 * ks), ...op.set(splat),
+      ...op.get(L.sp), ...v.loadSplatAt(4 * ks), ...op.set(splat),
       ...Array.from({ length: vectors }, (_, kv) => [...op.get(acc(ks, kv)), ...op.get(splat), ...op.get(vec(kv)), ...v.mul, ...v.add, ...op.set(acc(ks, kv))]).flat(),
     ]).flat(),
     ...op.get(L.sp), ...op.get(P.sCol), ...op.i32Add, ...op.set(L.sp),
@@ -80,7 +63,7 @@ function gradFunction(splats: number, vectors: number): WasmFunction {
       ...forLoop(L.vb, op.get(L.vBytes), 16 * vectors, [
         // o = out + (sb/4)·vBytes + vb
         ...op.get(P.out), ...op.get(L.sb), ...op.get(P.V), ...op.i32Mul, ...op.i32Add, ...op.get(L.vb), ...op.i32Add, ...op.set(L.o),
-        ...blocks((ks, kv) => [...row(ks), ...load(16 * kv), ...op.set(acc(ks, kv))]),
+        ...blocks((ks, kv) => [...row(ks), ...v.loadAt(16 * kv), ...op.set(acc(ks, kv))]),
         ...op.i32(0), ...op.set(L.r),
         ...forLoop(L.r, op.get(P.rows), 1, [
           ...op.get(P.s), ...op.get(L.r), ...op.get(P.sRow), ...op.i32Mul, ...op.i32Add, ...op.get(L.sb), ...op.i32Add, ...op.set(L.sp),
@@ -88,7 +71,7 @@ function gradFunction(splats: number, vectors: number): WasmFunction {
           ...op.i32(0), ...op.set(L.c),
           ...forLoop(L.c, op.get(P.cols), 1, position),
         ]),
-        ...blocks((ks, kv) => [...row(ks), ...op.get(acc(ks, kv)), ...store(16 * kv)]),
+        ...blocks((ks, kv) => [...row(ks), ...op.get(acc(ks, kv)), ...v.storeAt(16 * kv)]),
       ]),
     ]),
   ];
@@ -113,7 +96,7 @@ function colSumFunction(): WasmFunction {
   ];
   const body = [
     ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
-    ...columns([...at(op.get(P.out)), ...op.simd(0x0c, ...Array(16).fill(0)), ...v.store], [...at(op.get(P.out)), ...op.f32Const(0), ...op.f32Store]),
+    ...columns([...at(op.get(P.out)), ...v.zero, ...v.store], [...at(op.get(P.out)), ...op.f32Const(0), ...op.f32Store]),
     ...op.get(P.x), ...op.set(L.xr),
     ...forLoop(L.r, op.get(P.rows), 1, [
       ...columns(
@@ -138,9 +121,9 @@ const BLOCKS: [number, number][] = [
 
 type Kernels = { colSum: ColSum } & Record<string, unknown>;
 
-function kernels(backend: BackendWasm): Kernels | null {
-  return wasmFunctions(backend, 'convTraining', () => [...BLOCKS.map(([s, vv]) => gradFunction(s, vv)), colSumFunction()]) as Kernels | null;
-}
+export const convTrainingModule = wasmModule<Kernels>('conv gradients', () => [...BLOCKS.map(([s, vv]) => gradFunction(s, vv)), colSumFunction()]);
+
+const kernels = (backend: BackendWasm) => wasmFunctions(backend, convTrainingModule);
 
 function gradFor(k: Kernels, channelsS: number, channelsV: number): Grad | undefined {
   const block = BLOCKS.find(([s, vv]) => channelsS % s === 0 && channelsV % (4 * vv) === 0);
@@ -163,8 +146,7 @@ export function registerWasmConvKernels(): string[] {
       const config = tf.getKernel(name, 'wasm');
       if (!config) throw new Error(`the wasm backend has no ${name} kernel to fall back on`);
       previous.set(name, config.kernelFunc as WasmKernelFunc);
-      tf.unregisterKernel(name, 'wasm');
-      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+      installWasmKernel(name, kernelFunc);
     }
   }
   return Object.keys(replacements);
@@ -175,8 +157,6 @@ function fallBack(name: string, args: KernelArgs): tf.TensorInfo {
   if (!kernel) throw new Error(`no ${name} kernel to fall back on`);
   return kernel(args);
 }
-
-const offset = (backend: BackendWasm, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
 
 /**
  * dW[a, b, c, o] = Σ_{n,i,j} x[n, i·sh + a - top, j·sw + b - left, c] · dy[n, i, j, o], over the
@@ -202,7 +182,7 @@ function filterGradient(args: KernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([kh, kw, ci, co], 'float32');
   const blocks = dyVectors ? out : backend.makeOutput([kh, kw, co, ci], 'float32');
   backend.typedArrayFromHeap(blocks).fill(0);
-  const [xAt, dyAt, blocksAt] = [offset(backend, x), offset(backend, dy), offset(backend, blocks)];
+  const [xAt, dyAt, blocksAt] = [memoryOffset(backend, x), memoryOffset(backend, dy), memoryOffset(backend, blocks)];
   const xRow = sh * inWidth * ci * 4;
   const xCol = sw * ci * 4;
   const dyRow = outWidth * co * 4;
@@ -248,6 +228,6 @@ function sum(args: KernelArgs): tf.TensorInfo {
   const kept = x.shape.slice(axes.length);
   const width = kept.reduce((p, q) => p * q, 1);
   const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
-  k.colSum(offset(backend, x), offset(backend, out), tf.util.sizeFromShape(x.shape) / Math.max(width, 1), width);
+  k.colSum(memoryOffset(backend, x), memoryOffset(backend, out), tf.util.sizeFromShape(x.shape) / Math.max(width, 1), width);
   return out;
 }

@@ -11,10 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { binaryLeftProduct } from './binaryMatMul';
+import { installWasmKernel, type KernelArgs, type WasmKernelFunc } from './wasmKernel';
 
 type Shape4 = [number, number, number, number];
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap };
-type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
 
 const REPLACED = ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
 /** Stock kernels that work well enough but cost a dense layer's training step time; see registerWasmFastPaths. */
@@ -64,10 +63,7 @@ function saveStockKernels(): void {
 }
 
 function install(replacements: Record<string, WasmKernelFunc>): void {
-  for (const [name, kernelFunc] of Object.entries(replacements)) {
-    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  }
+  for (const [name, kernelFunc] of Object.entries(replacements)) installWasmKernel(name, kernelFunc);
 }
 
 /** The stock wasm kernel a replacement stands in for (undefined where it never existed), for benchmarks. */

@@ -29,9 +29,8 @@ import type { TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import { type PointDataset, plannedSteps } from '../data/dataset';
 import { UserError } from '../../shared/userError';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CosineAdam } from '../backend/fusedAdam';
-import { F32, forLoop, I32, V128, op, v, type WasmFunction, wasmFunctions } from '../backend/wasmAsm';
+import { type CouplingPasses, couplingPasses } from '../backend/couplingPasses';
 import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import { densityView, gridPoints } from './densityGrid';
@@ -112,205 +111,6 @@ function conditioner(k: number, sizes: number[], seed: number, randomOutput: boo
   return model;
 }
 
-/**
- * The backward pass through one ReLU layer of a coupling network, as one SIMD loop over its B×H
- * activations instead of five to ten tensor kernels (on 2-D data every kernel is small, and its
- * fixed cost dominates). With h the layer's output and dh the gradient of h, the loop writes the
- * gradient of its pre-activation, dPre = dh where h > 0 (else 0), and the bias gradient
- * db = Σ_rows dPre. Two variants fold in the layers on either side:
- *  - head: h feeds the network's 2-wide output layer (kernel wOut, H×2), and dh is computed from
- *    that layer's output gradient g (B×2) as g·wOutᵀ; the loop also adds up dwOut = hᵀ·g.
- *  - first: the layer is the network's first, on a single input column x (kernel w1, 1×H): the
- *    loop also adds up dw1 = xᵀ·dPre and writes the input's gradient dx = dPre·w1ᵀ, and dPre itself
- *    is not stored.
- *
- * pass(rows, width, dh, h, dPre, db, g, wOut, dwOut, scratch, x, w1, dw1, dx): byte offsets into
- * the backend's memory; `scratch` holds 4·width floats (head only).
- */
-function backwardPassFunction(head: boolean, first: boolean): WasmFunction {
-  const P = { rows: 0, width: 1, dh: 2, h: 3, dPre: 4, db: 5, g: 6, wOut: 7, dwOut: 8, scratch: 9, x: 10, w1: 11, dw1: 12, dx: 13 };
-  // i32 locals, then one v128 and one f32 set (a, b: the row's output gradient; xs: its input).
-  const L = { r: 14, c: 15, rowBytes: 16, vecBytes: 17, base: 18, zero: 19, va: 20, vb: 21, vx: 22, vdx: 23, vh: 24, vd: 25, sa: 26, sb: 27, sx: 28, sdx: 29, sh: 30, sd: 31 };
-  const vGt = op.simd(0x44);
-  const vAnd = op.simd(0x4e);
-  const lane = (k: number) => op.simd(0x1f, k);
-  const f32Gt = [0x5e];
-  const select = [0x1b];
-  /** ptr + base + c: element (r, c) of a B×width array; at(ptr, k): element c of row k of scratch. */
-  const cell = (ptr: number) => [...op.get(ptr), ...op.get(L.base), ...op.i32Add, ...op.get(L.c), ...op.i32Add];
-  const col = (ptr: number, k = 0) => [...op.get(ptr), ...op.get(L.c), ...op.i32Add, ...(k ? [...op.get(L.rowBytes), ...op.i32(k), ...op.i32Mul, ...op.i32Add] : [])];
-  const addInto = (t: Lanes, addr: number[], value: number[]) => [...addr, ...addr, ...t.load, ...value, ...t.add, ...t.store];
-
-  interface Lanes {
-    load: number[];
-    store: number[];
-    add: number[];
-    mul: number[];
-    /** dh (on the stack) where h > 0, else 0. */
-    mask: (h: number) => number[];
-    a: number;
-    b: number;
-    x: number;
-    dx: number;
-    h: number;
-    d: number;
-  }
-  const simd: Lanes = {
-    load: v.load, store: v.store, add: v.add, mul: v.mul,
-    mask: (h) => [...op.get(h), ...op.get(L.zero), ...vGt, ...vAnd],
-    a: L.va, b: L.vb, x: L.vx, dx: L.vdx, h: L.vh, d: L.vd,
-  };
-  const scalar: Lanes = {
-    load: op.f32Load, store: op.f32Store, add: op.f32Add, mul: op.f32Mul,
-    mask: (h) => [...op.f32Const(0), ...op.get(h), ...op.f32Const(0), ...f32Gt, ...select],
-    a: L.sa, b: L.sb, x: L.sx, dx: L.sdx, h: L.sh, d: L.sd,
-  };
-  const element = (t: Lanes) => [
-    ...cell(P.h), ...t.load, ...op.set(t.h),
-    ...(head
-      ? [
-          ...col(P.scratch, 0), ...t.load, ...op.get(t.a), ...t.mul, ...col(P.scratch, 1), ...t.load, ...op.get(t.b), ...t.mul, ...t.add,
-          ...addInto(t, col(P.scratch, 2), [...op.get(t.h), ...op.get(t.a), ...t.mul]),
-          ...addInto(t, col(P.scratch, 3), [...op.get(t.h), ...op.get(t.b), ...t.mul]),
-        ]
-      : [...cell(P.dh), ...t.load]),
-    ...t.mask(t.h), ...op.set(t.d),
-    ...(first ? [] : [...cell(P.dPre), ...op.get(t.d), ...t.store]),
-    ...addInto(t, col(P.db), op.get(t.d)),
-    ...(first
-      ? [
-          ...addInto(t, col(P.dw1), [...op.get(t.x), ...op.get(t.d), ...t.mul]),
-          ...op.get(t.dx), ...op.get(t.d), ...col(P.w1), ...t.load, ...t.mul, ...t.add, ...op.set(t.dx),
-        ]
-      : []),
-  ];
-  const rowScalar = (ptr: number, shift: number, offset = 0) => [...op.get(ptr), ...op.get(L.r), ...op.i32(shift), ...op.i32Shl, ...op.i32Add, ...(offset ? [...op.i32(offset), ...op.i32Add] : []), ...op.f32Load];
-  const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
-    ...op.f32Const(0), ...v.splat, ...op.set(L.zero),
-    // Zero the sums; for the head, split wOut's two columns into scratch rows 0 and 1.
-    ...forLoop(L.c, op.get(L.rowBytes), 4, [
-      ...col(P.db), ...op.f32Const(0), ...op.f32Store,
-      ...(first ? [...col(P.dw1), ...op.f32Const(0), ...op.f32Store] : []),
-      ...(head
-        ? [
-            ...col(P.scratch, 2), ...op.f32Const(0), ...op.f32Store,
-            ...col(P.scratch, 3), ...op.f32Const(0), ...op.f32Store,
-            ...col(P.scratch, 0), ...op.get(P.wOut), ...op.get(L.c), ...op.i32(1), ...op.i32Shl, ...op.i32Add, ...op.f32Load, ...op.f32Store,
-            ...col(P.scratch, 1), ...op.get(P.wOut), ...op.get(L.c), ...op.i32(1), ...op.i32Shl, ...op.i32Add, ...op.i32(4), ...op.i32Add, ...op.f32Load, ...op.f32Store,
-          ]
-        : []),
-    ]),
-    ...forLoop(L.r, op.get(P.rows), 1, [
-      ...(head ? [...rowScalar(P.g, 3), ...op.tee(L.sa), ...v.splat, ...op.set(L.va), ...rowScalar(P.g, 3, 4), ...op.tee(L.sb), ...v.splat, ...op.set(L.vb)] : []),
-      ...(first ? [...rowScalar(P.x, 2), ...op.tee(L.sx), ...v.splat, ...op.set(L.vx), ...op.get(L.zero), ...op.set(L.vdx), ...op.f32Const(0), ...op.set(L.sdx)] : []),
-      ...op.i32(0), ...op.set(L.c),
-      ...forLoop(L.c, op.get(L.vecBytes), 16, element(simd)),
-      ...forLoop(L.c, op.get(L.rowBytes), 4, element(scalar)),
-      ...(first
-        ? [
-            ...op.get(P.dx), ...op.get(L.r), ...op.i32(2), ...op.i32Shl, ...op.i32Add,
-            ...op.get(L.vdx), ...lane(0), ...op.get(L.vdx), ...lane(1), ...op.f32Add, ...op.get(L.vdx), ...lane(2), ...op.f32Add, ...op.get(L.vdx), ...lane(3), ...op.f32Add,
-            ...op.get(L.sdx), ...op.f32Add, ...op.f32Store,
-          ]
-        : []),
-      ...op.get(L.base), ...op.get(L.rowBytes), ...op.i32Add, ...op.set(L.base),
-    ]),
-    // The head's kernel gradient, back to wOut's H×2 layout.
-    ...(head
-      ? [
-          ...op.i32(0), ...op.set(L.c),
-          ...forLoop(L.c, op.get(L.rowBytes), 4, [
-            ...op.get(P.dwOut), ...op.get(L.c), ...op.i32(1), ...op.i32Shl, ...op.i32Add, ...col(P.scratch, 2), ...op.f32Load, ...op.f32Store,
-            ...op.get(P.dwOut), ...op.get(L.c), ...op.i32(1), ...op.i32Shl, ...op.i32Add, ...op.i32(4), ...op.i32Add, ...col(P.scratch, 3), ...op.f32Load, ...op.f32Store,
-          ]),
-        ]
-      : []),
-  ];
-  return {
-    name: `pass${head ? 'Head' : ''}${first ? 'First' : ''}`,
-    params: Array(14).fill(I32),
-    locals: [...Array(5).fill(I32), ...Array(7).fill(V128), ...Array(6).fill(F32)],
-    body,
-  };
-}
-
-/**
- * The forward pass through a network's first layer, h = relu(x·w1 + b1) for a single input column
- * x: first(rows, width, x, w1, b1, h).
- */
-function firstForwardFunction(): WasmFunction {
-  const P = { rows: 0, width: 1, x: 2, w1: 3, b1: 4, h: 5 };
-  const L = { r: 6, c: 7, rowBytes: 8, vecBytes: 9, base: 10, zero: 11, vx: 12, sx: 13 };
-  const vMax = op.simd(0xe9);
-  const f32Max = [0x97];
-  const col = (ptr: number) => [...op.get(ptr), ...op.get(L.c), ...op.i32Add];
-  const cell = (ptr: number) => [...op.get(ptr), ...op.get(L.base), ...op.i32Add, ...op.get(L.c), ...op.i32Add];
-  const element = (load: number[], store: number[], mul: number[], add: number[], max: number[], x: number, zero: number[]) => [
-    ...cell(P.h), ...op.get(x), ...col(P.w1), ...load, ...mul, ...col(P.b1), ...load, ...add, ...zero, ...max, ...store,
-  ];
-  const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
-    ...op.f32Const(0), ...v.splat, ...op.set(L.zero),
-    ...forLoop(L.r, op.get(P.rows), 1, [
-      ...op.get(P.x), ...op.get(L.r), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load, ...op.tee(L.sx), ...v.splat, ...op.set(L.vx),
-      ...op.i32(0), ...op.set(L.c),
-      ...forLoop(L.c, op.get(L.vecBytes), 16, element(v.load, v.store, v.mul, v.add, vMax, L.vx, op.get(L.zero))),
-      ...forLoop(L.c, op.get(L.rowBytes), 4, element(op.f32Load, op.f32Store, op.f32Mul, op.f32Add, f32Max, L.sx, op.f32Const(0))),
-      ...op.get(L.base), ...op.get(L.rowBytes), ...op.i32Add, ...op.set(L.base),
-    ]),
-  ];
-  return { name: 'firstForward', params: Array(6).fill(I32), locals: [...Array(5).fill(I32), V128, V128, F32], body };
-}
-
-/**
- * The forward pass through a network's 2-wide linear output layer, o = h·wOut + bOut:
- * head(rows, width, h, wOut, bOut, o, scratch), with scratch for 2·width floats.
- */
-function headForwardFunction(): WasmFunction {
-  const P = { rows: 0, width: 1, h: 2, wOut: 3, bOut: 4, o: 5, scratch: 6 };
-  const L = { r: 7, c: 8, rowBytes: 9, vecBytes: 10, base: 11, va: 12, vb: 13, vh: 14, sa: 15, sb: 16, sh: 17 };
-  const lane = (k: number) => op.simd(0x1f, k);
-  const col = (ptr: number, k = 0) => [...op.get(ptr), ...op.get(L.c), ...op.i32Add, ...(k ? [...op.get(L.rowBytes), ...op.i32Add] : [])];
-  const cell = (ptr: number) => [...op.get(ptr), ...op.get(L.base), ...op.i32Add, ...op.get(L.c), ...op.i32Add];
-  const element = (load: number[], mul: number[], add: number[], a: number, b: number, h: number) => [
-    ...cell(P.h), ...load, ...op.set(h),
-    ...op.get(a), ...op.get(h), ...col(P.scratch), ...load, ...mul, ...add, ...op.set(a),
-    ...op.get(b), ...op.get(h), ...col(P.scratch, 1), ...load, ...mul, ...add, ...op.set(b),
-  ];
-  const hsum = (vec: number, s: number) => [...op.get(vec), ...lane(0), ...op.get(vec), ...lane(1), ...op.f32Add, ...op.get(vec), ...lane(2), ...op.f32Add, ...op.get(vec), ...lane(3), ...op.f32Add, ...op.get(s), ...op.f32Add];
-  const wOutAt = (offset: number) => [...op.get(P.wOut), ...op.get(L.c), ...op.i32(1), ...op.i32Shl, ...op.i32Add, ...(offset ? [...op.i32(offset), ...op.i32Add] : []), ...op.f32Load];
-  const oAt = (offset: number) => [...op.get(P.o), ...op.get(L.r), ...op.i32(3), ...op.i32Shl, ...op.i32Add, ...(offset ? [...op.i32(offset), ...op.i32Add] : [])];
-  const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
-    // wOut's two columns, split into scratch rows 0 and 1.
-    ...forLoop(L.c, op.get(L.rowBytes), 4, [...col(P.scratch), ...wOutAt(0), ...op.f32Store, ...col(P.scratch, 1), ...wOutAt(4), ...op.f32Store]),
-    ...forLoop(L.r, op.get(P.rows), 1, [
-      ...op.f32Const(0), ...v.splat, ...op.tee(L.va), ...op.set(L.vb), ...op.f32Const(0), ...op.tee(L.sa), ...op.set(L.sb),
-      ...op.i32(0), ...op.set(L.c),
-      ...forLoop(L.c, op.get(L.vecBytes), 16, element(v.load, v.mul, v.add, L.va, L.vb, L.vh)),
-      ...forLoop(L.c, op.get(L.rowBytes), 4, element(op.f32Load, op.f32Mul, op.f32Add, L.sa, L.sb, L.sh)),
-      ...oAt(0), ...hsum(L.va, L.sa), ...op.get(P.bOut), ...op.f32Load, ...op.f32Add, ...op.f32Store,
-      ...oAt(4), ...hsum(L.vb, L.sb), ...op.get(P.bOut), ...op.i32(4), ...op.i32Add, ...op.f32Load, ...op.f32Add, ...op.f32Store,
-      ...op.get(L.base), ...op.get(L.rowBytes), ...op.i32Add, ...op.set(L.base),
-    ]),
-  ];
-  return { name: 'headForward', params: Array(7).fill(I32), locals: [...Array(5).fill(I32), V128, V128, V128, F32, F32, F32], body };
-}
-
-type BackwardPass = (...pointers: number[]) => void;
-
-/** The loops above, instantiated on the wasm backend's memory; null on other backends. */
-function wasmPasses(): Record<string, BackwardPass> | null {
-  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : undefined;
-  if (!backend) return null;
-  return wasmFunctions(backend, 'realnvp', () => [
-    ...[false, true].flatMap((head) => [false, true].map((first) => backwardPassFunction(head, first))),
-    firstForwardFunction(),
-    headForwardFunction(),
-  ]) as Record<string, BackwardPass> | null;
-}
-
 /** Column sums of a rows×cols row-major array. */
 function columnSums(values: ArrayLike<number>, rows: number, cols: number): Float32Array {
   const out = new Float32Array(cols);
@@ -347,14 +147,12 @@ function plainNetworkBackward(layers: Dense[], inputs: tf.Tensor2D[], dOut: Floa
 }
 
 /**
- * The same chain rule on the wasm backend: one backwardPassFunction loop per hidden layer, the
+ * The same chain rule on the wasm backend: one backward loop (couplingPasses.ts) per hidden layer, the
  * first and last of them folding in the network's input and output layers, and two matrix
  * products (kernel gradient, input gradient) between consecutive hidden layers.
  */
-function fusedNetworkBackward(passes: Record<string, BackwardPass>, layers: Dense[], inputs: tf.Tensor2D[], dOut: Float32Array, grads: tf.NamedTensorMap): Float32Array {
-  const backend = tf.backend() as BackendWasm;
-  const at = (t: tf.Tensor | undefined) => (t ? backend.dataIdMap.get(t.dataId)!.memoryOffset : 0);
-  const make = (shape: number[]) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32'));
+function fusedNetworkBackward(passes: CouplingPasses, layers: Dense[], inputs: tf.Tensor2D[], dOut: Float32Array, grads: tf.NamedTensorMap): Float32Array {
+  const make = (shape: number[]) => passes.output(shape);
   const n = dOut.length / 2;
   const hidden = layers.length - 1;
   const output = layers[hidden];
@@ -375,22 +173,14 @@ function fusedNetworkBackward(passes: Record<string, BackwardPass>, layers: Dens
     grads[layer.bias.name] = make([width]);
     if (head) grads[output.kernel.name] = make([width, 2]);
     if (first) grads[layer.kernel.name] = make([1, width]);
-    passes[`pass${head ? 'Head' : ''}${first ? 'First' : ''}`](
-      n,
-      width,
-      at(dh),
-      at(h),
-      at(dPre),
-      at(grads[layer.bias.name]),
-      at(head ? g : undefined),
-      at(head ? output.kernel : undefined),
-      at(head ? grads[output.kernel.name] : undefined),
-      at(scratch),
-      at(first ? inputs[0] : undefined),
-      at(first ? layer.kernel : undefined),
-      at(first ? grads[layer.kernel.name] : undefined),
-      at(dx),
-    );
+    passes.backward({
+      h,
+      db: grads[layer.bias.name],
+      dh,
+      dPre,
+      head: scratch && { g, wOut: output.kernel, dwOut: grads[output.kernel.name], scratch },
+      first: dx && { x: inputs[0], w1: layer.kernel, dw1: grads[layer.kernel.name], dx },
+    });
     tf.dispose([scratch, dh].filter((t) => t !== undefined));
     if (dPre) {
       grads[layer.kernel.name] = tf.matMul(inputs[i - 1], dPre as tf.Tensor2D, true, false);
@@ -455,7 +245,7 @@ export class RealNvpFlow {
    * With `inputs`, the inputs of every layer are kept (and must be disposed by the caller).
    */
   private network(c: Coupling, cond: Float32Array, inputs?: tf.Tensor2D[]): Float32Array {
-    const passes = this.useFused ? wasmPasses() : null;
+    const passes = this.useFused ? couplingPasses() : null;
     const n = cond.length;
     const x = tf.tensor2d(cond, [n, 1]);
     const keep = (t: tf.Tensor2D) => (inputs ? inputs.push(t) : t.dispose());
@@ -471,22 +261,19 @@ export class RealNvpFlow {
       h.dispose();
       return out;
     }
-    const backend = tf.backend() as BackendWasm;
-    const at = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-    const make = (shape: number[]) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32')) as tf.Tensor2D;
     const [first, ...rest] = c.layers;
     const output = rest.pop()!;
-    let h = make([n, first.bias.shape[0]]);
-    passes.firstForward(n, h.shape[1], at(x), at(first.kernel), at(first.bias), at(h));
+    let h = passes.output([n, first.bias.shape[0]]);
+    passes.firstForward(x, first.kernel, first.bias, h);
     keep(x);
     for (const l of rest) {
       const next = tf.fused.matMul({ a: h, b: l.kernel as tf.Tensor2D, bias: l.bias, activation: 'relu' }) as tf.Tensor2D;
       keep(h);
       h = next;
     }
-    const o = make([n, 2]);
-    const scratch = make([2, h.shape[1]]);
-    passes.headForward(n, h.shape[1], at(h), at(output.kernel), at(output.bias), at(o), at(scratch));
+    const o = passes.output([n, 2]);
+    const scratch = passes.output([2, h.shape[1]]);
+    passes.headForward(h, output.kernel, output.bias, o, scratch);
     keep(h);
     const out = o.dataSync() as Float32Array;
     tf.dispose([o, scratch]);
@@ -608,7 +395,7 @@ export class RealNvpFlow {
    * gradient for the conditioning column.
    */
   private networkBackward(c: Coupling, inputs: tf.Tensor2D[], dOut: Float32Array, grads: tf.NamedTensorMap): Float32Array {
-    const passes = this.useFused ? wasmPasses() : null;
+    const passes = this.useFused ? couplingPasses() : null;
     const dCond = passes ? fusedNetworkBackward(passes, c.layers, inputs, dOut, grads) : plainNetworkBackward(c.layers, inputs, dOut, grads);
     tf.dispose(inputs);
     return dCond;
