@@ -13,6 +13,7 @@ import { FAMILY_SPECS } from '../protocol/families';
 import type { OptionField } from '../protocol/families/spec';
 import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from '../shared/trainerClient';
+import { RUNS_USAGE, runsCommand } from './runsCheck';
 
 /** Each option: its flag, the config field it sets (for error messages), and its help line. */
 const OPTIONS = {
@@ -59,6 +60,7 @@ function modelFlagLine([flag, { field, families }]: [string, { field: OptionFiel
 }
 
 const USAGE = `Usage: genlab train <family> [options]
+       ${RUNS_USAGE}   validate a run folder: each problem with its file and line, or "ok"
 
 Trains a generative model headless and writes a run folder: run.json, metrics.jsonl,
 samples/step-NNNNNN.png and checkpoints/ (TensorFlow.js layers format).
@@ -130,7 +132,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return 'help';
   const [command, family, ...extra] = positionals;
-  if (command !== 'train') fail(`Unknown command "${command}"; the command is \`train\`.`);
+  if (command !== 'train') fail(`Unknown command "${command}"; the commands are \`train\` and \`runs check\`.`);
   if (!family) fail(`Name the family to train, e.g. \`genlab train vae\` (families: ${FAMILIES.join(', ')}).`);
   if (!FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
   if (extra.length) fail(`Unexpected argument(s): ${extra.join(' ')}.`);
@@ -314,6 +316,10 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'runs') {
+    process.exitCode = runsCommand(process.argv.slice(3), process.stdout, process.stderr);
+    return;
+  }
   let parsed;
   try {
     parsed = parseCommandLine(process.argv.slice(2));

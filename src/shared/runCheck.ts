@@ -1,0 +1,58 @@
+/**
+ * Validates a whole run folder against the run format (src/protocol/runFormat.ts): every file the
+ * format declares, every line, every checkpoint's training state. What `genlab runs check` prints.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { METRICS_FILE, newerFormat, RUN_FILE, runRecord, STATE_FILE } from '../protocol/runFormat';
+import { type FileProblem, readJsonFile } from './decodedFiles';
+import { inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readMetricsLines, stepName } from './runFolder';
+
+export interface RunCheck {
+  problems: FileProblem[];
+  /** One line on what the folder holds, e.g. "vae on mnist, finished at step 40 of 40, 42 metrics records, ...". */
+  summary: string;
+}
+
+function checkCheckpoints(dir: string, problems: FileProblem[]): number {
+  const root = path.join(dir, 'checkpoints');
+  const steps = fs.existsSync(root) ? fs.readdirSync(root).filter((n) => /^step-\d{6}$/.test(n)).sort() : [];
+  for (const name of steps) {
+    const checkpoint = path.join(root, name);
+    // A family that cannot resume writes no training state; its checkpoint is the model alone.
+    if (!fs.existsSync(path.join(checkpoint, STATE_FILE))) continue;
+    const state = inspectTrainingState(checkpoint);
+    if (!state.ok) problems.push(state.problem);
+    else if (stepName(state.value.step) !== name) problems.push({ file: path.join(checkpoint, STATE_FILE), problem: `step: says ${state.value.step}, and its folder is ${name}` });
+  }
+  return steps.length;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function checkRunFolder(dir: string): RunCheck {
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return { problems: [{ file: dir, problem: 'is not a folder' }], summary: '' };
+  const problems: FileProblem[] = [];
+  const record = readJsonFile(path.join(dir, RUN_FILE), runRecord);
+  const newer = newerFormat(record.ok ? record.value : record.parsed);
+  if (newer) problems.push({ file: path.join(dir, RUN_FILE), problem: `${newer}; check it with that GenLab` });
+  else if (!record.ok) problems.push(record.problem);
+
+  const metricsFile = path.join(dir, METRICS_FILE);
+  if (!fs.existsSync(metricsFile)) problems.push({ file: metricsFile, problem: 'is missing' });
+  const metrics = readMetricsLines(metricsFile, problems);
+  const generated = listGenerated(dir, problems);
+  const densities = listDensityFiles(dir);
+  for (const density of densities) {
+    const read = readDensityFile(density.path);
+    if (!read.ok) problems.push(read.problem);
+  }
+  const checkpoints = checkCheckpoints(dir, problems);
+
+  const run = record.ok ? record.value : undefined;
+  const what = run ? `${run.id}: ${run.config.family} on ${run.config.dataset}, ${run.status} at step ${run.progress.step} of ${run.progress.totalSteps}` : path.basename(dir);
+  const counts = [plural(metrics.length, 'metrics record'), plural(checkpoints, 'checkpoint'), plural(densities.length, 'density view'), `${generated.length} generated`];
+  return { problems, summary: `${what}; ${counts.join(', ')}` };
+}
