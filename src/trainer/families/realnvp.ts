@@ -35,6 +35,7 @@ import { saveLayersModel } from '../runs/layersFormat';
 import type { Rng } from '../rng';
 import { densityView, gridPoints } from './densityGrid';
 import type { ModelFamily, TrainableModel } from './family';
+import { mlp } from './networks';
 import { RealNvpImages } from './realnvpImages';
 import { layersModelPart, numbersPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
 
@@ -80,35 +81,23 @@ interface CouplingTape {
 const couplingName = (k: number) => `coupling-${String(k).padStart(2, '0')}`;
 
 function conditioner(k: number, sizes: number[], seed: number, randomOutput: boolean): tfl.Sequential {
-  const name = couplingName(k).replace('-', '_');
-  const model = tfl.sequential({ name });
-  sizes.slice(1).forEach((units, i) => {
-    const last = i === sizes.length - 2;
-    model.add(
-      tfl.layers.dense({
-        units,
-        inputShape: i === 0 ? [sizes[0]] : undefined,
-        activation: last ? 'linear' : 'relu',
-        // The output layer starts at zero, so the flow starts as the identity (a test can ask for a
-        // random flow instead).
-        kernelInitializer: !last
-          ? tfl.initializers.heNormal({ seed: seed + i })
-          : randomOutput
-            ? tfl.initializers.varianceScaling({ scale: 0.2, seed: seed + i })
-            : 'zeros',
-        // A ReLU unit of a scalar input kinks where w·u + b = 0: random first-layer biases spread
-        // those kinks over the data instead of stacking them all at 0.
-        biasInitializer:
-          i === 0
-            ? tfl.initializers.randomUniform({ minval: -2, maxval: 2, seed: seed + 100 })
-            : last && randomOutput
-              ? tfl.initializers.randomNormal({ stddev: 0.3, seed: seed + 200 })
-              : 'zeros',
-        name: `${name}_dense${i}`,
-      }),
-    );
-  });
-  return model;
+  return mlp(couplingName(k).replace('-', '_'), sizes, seed, (i, last) => ({
+    // The output layer starts at zero, so the flow starts as the identity (a test can ask for a
+    // random flow instead).
+    kernelInitializer: !last
+      ? tfl.initializers.heNormal({ seed: seed + i })
+      : randomOutput
+        ? tfl.initializers.varianceScaling({ scale: 0.2, seed: seed + i })
+        : 'zeros',
+    // A ReLU unit of a scalar input kinks where w·u + b = 0: random first-layer biases spread
+    // those kinks over the data instead of stacking them all at 0.
+    biasInitializer:
+      i === 0
+        ? tfl.initializers.randomUniform({ minval: -2, maxval: 2, seed: seed + 100 })
+        : last && randomOutput
+          ? tfl.initializers.randomNormal({ stddev: 0.3, seed: seed + 200 })
+          : 'zeros',
+  }));
 }
 
 /** Column sums of a rows×cols row-major array. */
