@@ -1,0 +1,170 @@
+/**
+ * What the density view's painters share: the palette read from the theme, a canvas sized for the
+ * screen, dots and axes drawn in a data frame, and the words and numbers the page uses for each field.
+ */
+import type { DensityGrid } from '../../src/protocol/messages';
+import { formatCount, formatTick } from '../shared/format';
+import { type Frame, toPixelX, toPixelY } from './densityPaint';
+
+export interface Palette {
+  foreground: string;
+  muted: string;
+  border: string;
+  gridLine: string;
+  /** Held-out points over a heatmap. */
+  heatData: string;
+  real: string;
+  generated: string;
+  fontFamily: string;
+  fontSize: number;
+}
+
+export function readPalette(): Palette {
+  const style = getComputedStyle(document.body);
+  const dark = !document.body.classList.contains('vscode-light') && !document.body.classList.contains('vscode-high-contrast-light');
+  const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  const foreground = v('--vscode-foreground', dark ? '#cccccc' : '#3b3b3b');
+  return {
+    foreground,
+    muted: v('--vscode-descriptionForeground', foreground),
+    border: v('--vscode-editorWidget-border', v('--vscode-widget-border', dark ? '#454545' : '#c8c8c8')),
+    gridLine: v('--vscode-widget-border', v('--vscode-editorWidget-border', dark ? '#313131' : '#e5e5e5')),
+    heatData: v('--vscode-charts-red', dark ? '#f14c4c' : '#e51400'),
+    real: v('--vscode-charts-blue', dark ? '#3794ff' : '#1a85ff'),
+    generated: v('--vscode-charts-orange', '#d18616'),
+    fontFamily: v('--vscode-font-family', 'system-ui, sans-serif'),
+    fontSize: parseFloat(v('--vscode-font-size', '13px')) || 13,
+  };
+}
+
+/** What each field is called on the page. */
+export const FIELD_TEXT: Record<DensityGrid['field'], { title2d: string; title1d: string; value: string; curve: string; spoken: string }> = {
+  'log-density': {
+    title2d: 'log p(x), exact',
+    title1d: 'p(x), exact, over a histogram of the test data',
+    value: 'log p(x)',
+    curve: 'fitted pdf',
+    spoken: 'the exact log-density log p(x)',
+  },
+  elbo: {
+    title2d: 'ELBO(x) — a lower bound on log p(x)',
+    title1d: 'exp(ELBO(x)) — a lower bound on p(x)',
+    value: 'ELBO(x)',
+    curve: 'exp(ELBO)',
+    spoken: 'the ELBO, a lower bound on log p(x)',
+  },
+  discriminator: {
+    title2d: 'Discriminator output D(x) — not a density',
+    title1d: 'Discriminator output D(x) — not a density',
+    value: 'D(x)',
+    curve: 'D(x)',
+    spoken: 'the discriminator output D(x), which is not a density',
+  },
+  none: { title2d: 'Generated samples against held-out data', title1d: 'Generated samples against held-out data', value: '', curve: 'generated samples', spoken: '' },
+};
+
+/** A number in three significant digits, with a true minus sign: −0.00714, 1.19, −12.9, 1,230. */
+export function short(v: number): string {
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : v < 0 ? '−∞' : '—';
+  const r = Number(v.toPrecision(3));
+  const text = Math.abs(r) >= 1000 ? formatCount(Math.round(r)) : String(r === 0 ? 0 : r);
+  return text.replace('-', '−');
+}
+
+/** Sets a canvas's size for `cssWidth × cssHeight` CSS pixels at the screen's pixel ratio; returns a context in CSS pixels. */
+export function prepareCanvas(canvas: HTMLCanvasElement, cssWidth: number, cssHeight: number): { ctx: CanvasRenderingContext2D; dpr: number } | undefined {
+  const dpr = Math.max(1, window.devicePixelRatio || 1);
+  const w = Math.max(1, Math.round(cssWidth * dpr));
+  const hh = Math.max(1, Math.round(cssHeight * dpr));
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== hh) canvas.height = hh;
+  canvas.style.width = `${cssWidth}px`;
+  canvas.style.height = `${cssHeight}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return undefined;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, cssWidth, cssHeight);
+  return { ctx, dpr };
+}
+
+/** What the pointer readout needs of the last drawing. */
+export interface Drawn {
+  frame: Frame;
+  grid: DensityGrid;
+  /** For 1-D: the histogram's density per bin. */
+  histDensity?: number[];
+}
+
+/** Tick labels and axis titles: a little smaller than the editor's text. */
+export function plotFont(p: Palette): string {
+  return `${Math.max(10, p.fontSize - 2)}px ${p.fontFamily}`;
+}
+
+/** Filled dots, optionally with a thin dark ring that keeps them visible on any colour. */
+export function drawDots(ctx: CanvasRenderingContext2D, f: Frame, points: readonly number[], colour: string, r: number, alpha: number, ring?: string): void {
+  if (!points.length) return;
+  ctx.save();
+  if (ring) {
+    ctx.fillStyle = ring;
+    ctx.beginPath();
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      const x = toPixelX(f, points[i]);
+      const y = toPixelY(f, points[i + 1]);
+      ctx.moveTo(x + r + 0.7, y);
+      ctx.arc(x, y, r + 0.7, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+  }
+  ctx.fillStyle = colour;
+  ctx.globalAlpha = alpha;
+  if (ring) {
+    // One path: overlapping dots do not darken each other (the field underneath carries density).
+    ctx.beginPath();
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      const x = toPixelX(f, points[i]);
+      const y = toPixelY(f, points[i + 1]);
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+  } else {
+    // Dot by dot: overlaps add up, so dense regions read darker.
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      ctx.beginPath();
+      ctx.arc(toPixelX(f, points[i]), toPixelY(f, points[i + 1]), r, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+  ctx.restore();
+}
+
+/** The frame's border, ticks outside it and their labels in data units. */
+export function drawAxes(ctx: CanvasRenderingContext2D, f: Frame, xTicks: { ticks: number[]; step: number }, yTicks: { ticks: number[]; step: number }, p: Palette): void {
+  ctx.save();
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = p.border;
+  ctx.strokeRect(Math.round(f.left) - 0.5, Math.round(f.top) - 0.5, Math.round(f.width) + 1, Math.round(f.height) + 1);
+  ctx.strokeStyle = p.muted;
+  ctx.fillStyle = p.muted;
+  ctx.font = plotFont(p);
+  const bottom = f.top + f.height;
+  ctx.beginPath();
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (const t of xTicks.ticks) {
+    const x = Math.round(toPixelX(f, t)) + 0.5;
+    ctx.moveTo(x, bottom + 0.5);
+    ctx.lineTo(x, bottom + 4.5);
+    ctx.fillText(formatTick(t, xTicks.step).replace('-', '−'), x, bottom + 6);
+  }
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  for (const t of yTicks.ticks) {
+    const y = Math.round(toPixelY(f, t)) + 0.5;
+    ctx.moveTo(f.left - 0.5, y);
+    ctx.lineTo(f.left - 4.5, y);
+    ctx.fillText(formatTick(t, yTicks.step).replace('-', '−'), f.left - 6, y);
+  }
+  ctx.stroke();
+  ctx.restore();
+}
