@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, forLoop, I32, memoryOffset, V128, op, v, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
+import { F32, floatBytes, forLoop, I32, memoryOffset, V128, op, v, vectorsThenTail, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
 
 /** Number of ones among n floats at `a`, or -1 if any is neither 0 nor 1. */
 type CountOnes = (a: number, n: number) => number;
@@ -43,13 +43,9 @@ function maskedRowSumsFunction(): WasmFunction {
   const P = { out: 0, a: 1, b: 2, rows: 3, inner: 4, width: 5, rowStride: 6, colStride: 7 };
   const L = { i: 8, j: 9, orow: 10, brow: 11, c: 12, rowBytes: 13, vecBytes: 14, arow: 15, colBytes: 16, zero: 17, zeroF: 18 };
   const at = (base: number) => [...op.get(base), ...op.get(L.c), ...op.i32Add];
-  const columns = (vectorBody: number[], scalarBody: number[]) => [
-    ...op.i32(0), ...op.set(L.c),
-    ...forLoop(L.c, op.get(L.vecBytes), 16, vectorBody),
-    ...forLoop(L.c, op.get(L.rowBytes), 4, scalarBody),
-  ];
+  const columns = (vectorBody: number[], scalarBody: number[]) => vectorsThenTail(L.c, L.vecBytes, L.rowBytes, vectorBody, scalarBody);
   const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
+    ...floatBytes(op.get(P.width), L.rowBytes, L.vecBytes),
     ...op.get(P.colStride), ...op.i32(2), ...op.i32Shl, ...op.set(L.colBytes),
     ...forLoop(L.i, op.get(P.rows), 1, [
       ...op.get(P.out), ...op.get(L.i), ...op.get(L.rowBytes), ...op.i32Mul, ...op.i32Add, ...op.set(L.orow),

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, forLoop, I32, memoryOffset, outputTensor, V128, op, v, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
+import { F32, floatBytes, forLoop, I32, laneSum, memoryOffset, outputTensor, V128, op, v, vectorsThenTail, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
 
 /**
  * The backward pass through one ReLU layer of a coupling network, as one SIMD loop over its B×H
@@ -79,7 +79,7 @@ function backwardPassFunction(head: boolean, first: boolean): WasmFunction {
   ];
   const rowScalar = (ptr: number, shift: number, offset = 0) => [...op.get(ptr), ...op.get(L.r), ...op.i32(shift), ...op.i32Shl, ...op.i32Add, ...(offset ? [...op.i32(offset), ...op.i32Add] : []), ...op.f32Load];
   const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
+    ...floatBytes(op.get(P.width), L.rowBytes, L.vecBytes),
     ...op.f32Const(0), ...v.splat, ...op.set(L.zero),
     // Zero the sums; for the head, split wOut's two columns into scratch rows 0 and 1.
     ...forLoop(L.c, op.get(L.rowBytes), 4, [
@@ -97,14 +97,11 @@ function backwardPassFunction(head: boolean, first: boolean): WasmFunction {
     ...forLoop(L.r, op.get(P.rows), 1, [
       ...(head ? [...rowScalar(P.g, 3), ...op.tee(L.sa), ...v.splat, ...op.set(L.va), ...rowScalar(P.g, 3, 4), ...op.tee(L.sb), ...v.splat, ...op.set(L.vb)] : []),
       ...(first ? [...rowScalar(P.x, 2), ...op.tee(L.sx), ...v.splat, ...op.set(L.vx), ...op.get(L.zero), ...op.set(L.vdx), ...op.f32Const(0), ...op.set(L.sdx)] : []),
-      ...op.i32(0), ...op.set(L.c),
-      ...forLoop(L.c, op.get(L.vecBytes), 16, element(simd)),
-      ...forLoop(L.c, op.get(L.rowBytes), 4, element(scalar)),
+      ...vectorsThenTail(L.c, L.vecBytes, L.rowBytes, element(simd), element(scalar)),
       ...(first
         ? [
             ...op.get(P.dx), ...op.get(L.r), ...op.i32(2), ...op.i32Shl, ...op.i32Add,
-            ...op.get(L.vdx), ...v.lane(0), ...op.get(L.vdx), ...v.lane(1), ...op.f32Add, ...op.get(L.vdx), ...v.lane(2), ...op.f32Add, ...op.get(L.vdx), ...v.lane(3), ...op.f32Add,
-            ...op.get(L.sdx), ...op.f32Add, ...op.f32Store,
+            ...laneSum(L.vdx, L.sdx), ...op.f32Store,
           ]
         : []),
       ...op.get(L.base), ...op.get(L.rowBytes), ...op.i32Add, ...op.set(L.base),
@@ -141,13 +138,15 @@ function firstForwardFunction(): WasmFunction {
     ...cell(P.h), ...op.get(x), ...col(P.w1), ...load, ...mul, ...col(P.b1), ...load, ...add, ...zero, ...max, ...store,
   ];
   const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
+    ...floatBytes(op.get(P.width), L.rowBytes, L.vecBytes),
     ...op.f32Const(0), ...v.splat, ...op.set(L.zero),
     ...forLoop(L.r, op.get(P.rows), 1, [
       ...op.get(P.x), ...op.get(L.r), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load, ...op.tee(L.sx), ...v.splat, ...op.set(L.vx),
-      ...op.i32(0), ...op.set(L.c),
-      ...forLoop(L.c, op.get(L.vecBytes), 16, element(v.load, v.store, v.mul, v.add, v.max, L.vx, op.get(L.zero))),
-      ...forLoop(L.c, op.get(L.rowBytes), 4, element(op.f32Load, op.f32Store, op.f32Mul, op.f32Add, op.f32Max, L.sx, op.f32Const(0))),
+      ...vectorsThenTail(
+        L.c, L.vecBytes, L.rowBytes,
+        element(v.load, v.store, v.mul, v.add, v.max, L.vx, op.get(L.zero)),
+        element(op.f32Load, op.f32Store, op.f32Mul, op.f32Add, op.f32Max, L.sx, op.f32Const(0)),
+      ),
       ...op.get(L.base), ...op.get(L.rowBytes), ...op.i32Add, ...op.set(L.base),
     ]),
   ];
@@ -168,20 +167,17 @@ function headForwardFunction(): WasmFunction {
     ...op.get(a), ...op.get(h), ...col(P.scratch), ...load, ...mul, ...add, ...op.set(a),
     ...op.get(b), ...op.get(h), ...col(P.scratch, 1), ...load, ...mul, ...add, ...op.set(b),
   ];
-  const hsum = (vec: number, s: number) => [...op.get(vec), ...v.lane(0), ...op.get(vec), ...v.lane(1), ...op.f32Add, ...op.get(vec), ...v.lane(2), ...op.f32Add, ...op.get(vec), ...v.lane(3), ...op.f32Add, ...op.get(s), ...op.f32Add];
   const wOutAt = (offset: number) => [...op.get(P.wOut), ...op.get(L.c), ...op.i32(1), ...op.i32Shl, ...op.i32Add, ...(offset ? [...op.i32(offset), ...op.i32Add] : []), ...op.f32Load];
   const oAt = (offset: number) => [...op.get(P.o), ...op.get(L.r), ...op.i32(3), ...op.i32Shl, ...op.i32Add, ...(offset ? [...op.i32(offset), ...op.i32Add] : [])];
   const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
+    ...floatBytes(op.get(P.width), L.rowBytes, L.vecBytes),
     // wOut's two columns, split into scratch rows 0 and 1.
     ...forLoop(L.c, op.get(L.rowBytes), 4, [...col(P.scratch), ...wOutAt(0), ...op.f32Store, ...col(P.scratch, 1), ...wOutAt(4), ...op.f32Store]),
     ...forLoop(L.r, op.get(P.rows), 1, [
       ...op.f32Const(0), ...v.splat, ...op.tee(L.va), ...op.set(L.vb), ...op.f32Const(0), ...op.tee(L.sa), ...op.set(L.sb),
-      ...op.i32(0), ...op.set(L.c),
-      ...forLoop(L.c, op.get(L.vecBytes), 16, element(v.load, v.mul, v.add, L.va, L.vb, L.vh)),
-      ...forLoop(L.c, op.get(L.rowBytes), 4, element(op.f32Load, op.f32Mul, op.f32Add, L.sa, L.sb, L.sh)),
-      ...oAt(0), ...hsum(L.va, L.sa), ...op.get(P.bOut), ...op.f32Load, ...op.f32Add, ...op.f32Store,
-      ...oAt(4), ...hsum(L.vb, L.sb), ...op.get(P.bOut), ...op.i32(4), ...op.i32Add, ...op.f32Load, ...op.f32Add, ...op.f32Store,
+      ...vectorsThenTail(L.c, L.vecBytes, L.rowBytes, element(v.load, v.mul, v.add, L.va, L.vb, L.vh), element(op.f32Load, op.f32Mul, op.f32Add, L.sa, L.sb, L.sh)),
+      ...oAt(0), ...laneSum(L.va, L.sa), ...op.get(P.bOut), ...op.f32Load, ...op.f32Add, ...op.f32Store,
+      ...oAt(4), ...laneSum(L.vb, L.sb), ...op.get(P.bOut), ...op.i32(4), ...op.i32Add, ...op.f32Load, ...op.f32Add, ...op.f32Store,
       ...op.get(L.base), ...op.get(L.rowBytes), ...op.i32Add, ...op.set(L.base),
     ]),
   ];

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { F32, forLoop, I32, memoryOffset, outputTensor, V128, op, v, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
+import { F32, floatBytes, forLoop, I32, memoryOffset, outputTensor, V128, op, v, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
 
 type AdamStep = (
   n: number,
@@ -67,7 +67,7 @@ function adamFunction(): WasmFunction {
   const flt = { load: op.f32Load, store: op.f32Store, add: op.f32Add, mul: op.f32Mul, div: op.f32Div, sqrt: op.f32Sqrt };
   const body = [
     ...Array.from({ length: 8 }, (_, k) => [...scalar(k), ...v.splat, ...op.set(L.splat + k)]).flat(),
-    ...op.get(P.n), ...op.i32(2), ...op.i32Shl, ...op.tee(L.bytes), ...op.i32(-16), ...op.i32And, ...op.set(L.end),
+    ...floatBytes(op.get(P.n), L.bytes, L.end),
     ...forLoop(L.i, op.get(L.end), 16, update(simd, splat, L.gv, L.mv, L.vv)),
     ...forLoop(L.i, op.get(L.bytes), 4, update(flt, scalar, L.gs, L.ms, L.vs)),
   ];

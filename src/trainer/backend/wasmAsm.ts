@@ -291,3 +291,27 @@ export const forLoop = (counter: number, limit: number[], stride: number, body: 
   ...op.br(0),
   ...op.end, ...op.end,
 ];
+
+/** The byte length of `count` floats (code leaving an i32) into local `bytes`, and that length rounded down to whole vectors into `vectorBytes`. */
+// prettier-ignore
+export const floatBytes = (count: number[], bytes: number, vectorBytes: number) => [
+  ...count, ...op.i32(2), ...op.i32Shl, ...op.tee(bytes), ...op.i32(-16), ...op.i32And, ...op.set(vectorBytes),
+];
+
+/**
+ * Byte offset `counter` from 0 over a row: four floats at a time up to `vectorBytes` (`vector`),
+ * then the floats left one by one up to `bytes` (`scalar`); the lengths as floatBytes leaves them.
+ */
+// prettier-ignore
+export const vectorsThenTail = (counter: number, vectorBytes: number, bytes: number, vector: number[], scalar: number[]) => [
+  ...op.i32(0), ...op.set(counter),
+  ...forLoop(counter, op.get(vectorBytes), 16, vector),
+  ...forLoop(counter, op.get(bytes), 4, scalar),
+];
+
+/** The sum of a vector's four lanes and a float: `vector`'s lanes 0+1+2+3, then + `scalar`, as float32 adds in that order. */
+// prettier-ignore
+export const laneSum = (vector: number, scalar: number) => [
+  ...op.get(vector), ...v.lane(0), ...op.get(vector), ...v.lane(1), ...op.f32Add, ...op.get(vector), ...v.lane(2), ...op.f32Add, ...op.get(vector), ...v.lane(3), ...op.f32Add,
+  ...op.get(scalar), ...op.f32Add,
+];

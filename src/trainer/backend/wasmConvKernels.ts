@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { forLoop, I32, memoryOffset, op, v, V128, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
+import { floatBytes, forLoop, I32, memoryOffset, op, v, V128, vectorsThenTail, type WasmFunction, wasmFunctions, wasmModule } from './wasmAsm';
 import { installWasmKernel, type KernelArgs, type WasmKernelFunc } from './wasmKernel';
 
 /**
@@ -89,13 +89,9 @@ function colSumFunction(): WasmFunction {
   const P = { x: 0, out: 1, rows: 2, width: 3 };
   const L = { r: 4, j: 5, rowBytes: 6, vecBytes: 7, xr: 8, a: 9 };
   const at = (base: number[]) => [...base, ...op.get(L.j), ...op.i32Add];
-  const columns = (vector: number[], scalar: number[]) => [
-    ...op.i32(0), ...op.set(L.j),
-    ...forLoop(L.j, op.get(L.vecBytes), 16, vector),
-    ...forLoop(L.j, op.get(L.rowBytes), 4, scalar),
-  ];
+  const columns = (vector: number[], scalar: number[]) => vectorsThenTail(L.j, L.vecBytes, L.rowBytes, vector, scalar);
   const body = [
-    ...op.get(P.width), ...op.i32(2), ...op.i32Shl, ...op.tee(L.rowBytes), ...op.i32(-16), ...op.i32And, ...op.set(L.vecBytes),
+    ...floatBytes(op.get(P.width), L.rowBytes, L.vecBytes),
     ...columns([...at(op.get(P.out)), ...v.zero, ...v.store], [...at(op.get(P.out)), ...op.f32Const(0), ...op.f32Store]),
     ...op.get(P.x), ...op.set(L.xr),
     ...forLoop(L.r, op.get(P.rows), 1, [
