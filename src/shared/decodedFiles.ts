@@ -26,8 +26,9 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; li
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const position = /at position (\d+)/.exec(message);
-    const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
+    // A file cut off (the commonest damage) ends on its last line, which V8's message does not say.
+    const position = /at position (\d+)/.exec(message)?.[1] ?? (/end of JSON input/.test(message) ? text.trimEnd().length : undefined);
+    const line = position === undefined ? undefined : text.slice(0, Number(position)).split('\n').length;
     return { ok: false, ...(line ? { line } : {}), problem: `not valid JSON (${message})` };
   }
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_FILE, newerFormat, RUN_FILE, runRecord, STATE_FILE } from '../protocol/runFormat';
 import { type FileProblem, readJsonFile } from './decodedFiles';
-import { inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readMetricsLines, stepName } from './runFolder';
+import { inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readMetricsLines, stepName, withInterrupted } from './runFolder';
 
 export interface RunCheck {
   problems: FileProblem[];
@@ -51,8 +51,8 @@ export function checkRunFolder(dir: string): RunCheck {
   }
   const checkpoints = checkCheckpoints(dir, problems);
 
-  const run = record.ok ? record.value : undefined;
-  const what = run ? `${run.id}: ${run.config.family} on ${run.config.dataset}, ${run.status} at step ${run.progress.step} of ${run.progress.totalSteps}` : path.basename(dir);
+  const run = record.ok ? withInterrupted(record.value) : undefined;
+  const what = run ? `${run.id}: ${run.config.family} on ${run.config.dataset}, ${run.interrupted ? 'interrupted' : run.status} at step ${run.progress.step} of ${run.progress.totalSteps}` : path.basename(dir);
   const counts = [plural(metrics.length, 'metrics record'), plural(checkpoints, 'checkpoint'), plural(densities.length, 'density view'), `${generated.length} generated`];
   return { problems, summary: `${what}; ${counts.join(', ')}` };
 }

@@ -65,7 +65,9 @@ export function createRunDir(runsDir: string, id: string): string {
 }
 
 /** Checkpoint folders being written (.step-NNNNNN.tmp) or removed (.step-NNNNNN.old): what a kill can leave behind. */
-const CHECKPOINT_IN_PROGRESS = /^\.step-\d{6}\.(tmp|old)$/;
+const CHECKPOINT_IN_PROGRESS = /^\.(step-\d{6}|best)\.(tmp|old)$/;
+/** The folder under checkpoints/ that holds the model of the best evaluation (writeBestCheckpoint). */
+export const BEST_CHECKPOINT = 'best';
 
 /** Removes a folder so that no reader sees it half deleted: renamed out of the way first, then deleted. */
 function removeDirAtomically(dir: string): void {
@@ -181,17 +183,28 @@ export class RunFolder {
    */
   async writeCheckpoint(step: number, save: (dir: string) => Promise<void>): Promise<string> {
     const root = this.checkpointsDir;
-    const final = path.join(root, stepName(step));
-    const tmp = path.join(root, `.${stepName(step)}.tmp`);
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await save(tmp);
-    if (fs.existsSync(final)) removeDirAtomically(final);
-    fs.renameSync(tmp, final);
+    const final = await this.replaceCheckpoint(stepName(step), save);
     const kept = fs
       .readdirSync(root)
       .filter((n) => /^step-\d{6}$/.test(n))
       .sort();
     for (const old of kept.slice(0, -(this.record.config.keepCheckpoints ?? KEEP_CHECKPOINTS))) removeDirAtomically(path.join(root, old));
+    return final;
+  }
+
+  /** The model at the best evaluation so far, as checkpoints/best/ (never pruned), replacing the previous best. */
+  writeBestCheckpoint(save: (dir: string) => Promise<void>): Promise<string> {
+    return this.replaceCheckpoint(BEST_CHECKPOINT, save);
+  }
+
+  /** Saves into a temporary folder renamed into place as checkpoints/<name>, so a checkpoint folder that exists is complete. */
+  private async replaceCheckpoint(name: string, save: (dir: string) => Promise<void>): Promise<string> {
+    const final = path.join(this.checkpointsDir, name);
+    const tmp = path.join(this.checkpointsDir, `.${name}.tmp`);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await save(tmp);
+    if (fs.existsSync(final)) removeDirAtomically(final);
+    fs.renameSync(tmp, final);
     return final;
   }
 
@@ -338,7 +351,7 @@ export function readRunRecord(dir: string): ReadRun {
 }
 
 /** A `running` run whose process is gone was interrupted. */
-function withInterrupted(record: RunRecord): ReadRun {
+export function withInterrupted(record: RunRecord): ReadRun {
   return { ...record, interrupted: record.status === 'running' && !processAlive(record.pid) };
 }
 
