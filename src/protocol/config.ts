@@ -50,15 +50,19 @@ const budget = {
   steps: num({ int: true, min: 1 }),
 };
 
-type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource; experiment?: string; keepCheckpoints?: number };
+type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource; experiment?: string; keepCheckpoints?: number; patience?: number };
 type Budget = { epochs: number; steps?: undefined } | { steps: number; epochs?: undefined };
 /** Distributes over families, so that checking `config.family` narrows `config.model`. */
 export type TrainConfig<F extends Family = Family> = F extends Family ? Common & Budget & { family: F; model: FamilyOptions[F] } : never;
 
 /** Checkpoints kept per run (the newest; KEEP_CHECKPOINTS when unset, as in runs older than the setting). */
 export const KEEP_CHECKPOINTS = 2;
-/** `experiment`: the *.genlab.json file a run was started from, so the file's CodeLens finds its runs. */
-const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }) }), (c) => {
+/**
+ * `experiment`: the *.genlab.json file a run was started from, so the file's CodeLens finds its runs.
+ * `patience`: early stopping; the run ends after this many evaluations in a row that do not improve its
+ * best score (the spec's `density.metric`). Unset, runs train to their budget.
+ */
+const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }), patience: num({ int: true, min: 1, max: 10000 }) }), (c) => {
   if ((c.epochs === undefined) === (c.steps === undefined)) {
     return { field: c.epochs === undefined ? 'steps' : 'epochs', problem: 'give exactly one of epochs or steps' };
   }

@@ -55,6 +55,10 @@ export const densityStory = object(
 );
 export type DensityStory = Infer<typeof densityStory>;
 
+/** The best evaluation of a run on the family's score (`density.metric`, lower is better), as run.json and the summary record it. */
+export const bestEvaluation = object({ step, metric: str(), value: num() });
+export type BestEvaluation = Infer<typeof bestEvaluation>;
+
 const summary = object(
   {
     runId: str(),
@@ -69,7 +73,14 @@ const summary = object(
     finalEval: recordOf(num()),
     samplesDir: str(),
   },
-  { lastSamplePath: str(), checkpointDir: str() },
+  {
+    lastSamplePath: str(),
+    checkpointDir: str(),
+    /** The evaluation that scored best on the family's metric (lower is better), kept in checkpoints/best/. */
+    best: bestEvaluation,
+    /** Why the run ended before its budget although nobody stopped it (early stopping). */
+    note: str(),
+  },
 );
 export type RunSummary = Infer<typeof summary>;
 

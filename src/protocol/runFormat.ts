@@ -15,7 +15,7 @@
 import { trainConfig, FAMILIES, type TrainConfig } from './config';
 import { DATASETS } from './datasets';
 import { arrayOf, type Decoder, DecodeError, documented, type Infer, type JsonSchema, num, object, oneOf, plainObject, recordOf, schemaOf, str, withSchema } from './decode';
-import { densityGrid } from './messages';
+import { bestEvaluation, densityGrid } from './messages';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -86,6 +86,7 @@ function runRecordOf(settings: Decoder<TrainConfig>) {
       error: documented(object({ message: str(), hint: str() }), 'Why a failed run failed, and what to do.'),
       resumedAt: documented(arrayOf(object({ step, at: time })), 'Each time the run was continued, and from which step.'),
       notes: documented(arrayOf(str()), 'What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data).'),
+      best: documented(bestEvaluation, "The evaluation that scored best on the family's metric (lower is better); its model is checkpoints/best/."),
     },
   );
 }

@@ -5,17 +5,21 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from '../protocol/config';
+import * as fs from 'node:fs';
+import { FAMILY_SPECS, type TrainConfig } from '../protocol/config';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
+import { metricLabel } from '../protocol/metricLabels';
 import type { BackendInfo } from './backend/select';
 import { Batcher, loadDataset, trainCount, wholeTrainingSet } from './data/dataset';
 import { UserError } from '../shared/userError';
+import { BestTracker } from './bestEvaluation';
+import { type Diagnosis, divergenceHint, DivergenceWatch } from './divergence';
 import type { TrainableModel } from './families/family';
 import { familyOf } from './families/registry';
 import { gridToPng } from './image/png';
 import { Rng } from './rng';
 import { encodeState, restoreCheckpoint } from './families/trainingState';
-import { latestResumableCheckpoint, RunFolder, runStatusOf, writeTrainingState } from '../shared/runFolder';
+import { latestResumableCheckpoint, readRunRecord, RunFolder, runStatusOf, writeTrainingState } from '../shared/runFolder';
 
 export type Emit = (message: TrainerMessage) => void;
 
@@ -114,6 +118,11 @@ export class TrainingSession {
     const startedAt = performance.now();
     const elapsed = () => run.elapsedBefore + performance.now() - startedAt;
     const finalEval: Record<string, number> = {};
+    const spec = FAMILY_SPECS[config.family];
+    const watch = new DivergenceWatch(model.divergenceSigns, { fullBatch: family.fullBatch });
+    const diverged = (found: Diagnosis) => new UserError(found.message, divergenceHint(found, spec.without?.includes('learningRate') ? undefined : config.learningRate));
+    const best = new BestTracker(spec.density.metric, config.patience, this.resumeFrom === undefined ? undefined : readRunRecord(this.resumeFrom).best);
+    let stoppedEarly: string | undefined;
     let lastSamplePath: string | undefined;
     let checkpointDir: string | undefined;
     let step = resumedFromStep ?? 0;
@@ -126,30 +135,31 @@ export class TrainingSession {
       const epoch = step / stepsPerEpoch;
       run.appendMetrics({ kind: 'eval', step, epoch, elapsedMs: elapsed(), values });
       this.emit({ type: 'eval', step, values });
+      const found = watch.evaluation(step, values);
+      if (found) throw diverged(found);
+      const { improved, exhausted } = best.observe(step, values);
       lastSamplePath = this.writeSamples(model, run, step) ?? lastSamplePath;
       checkpointDir = await run.writeCheckpoint(step, async (dir) => {
         await model.save(dir);
         if (model.getState) await this.saveState(dir, step, await model.getState());
       });
-      run.update({ progress: { step, epoch, totalSteps }, finalMetrics: { ...finalEval } });
+      if (improved) await run.writeBestCheckpoint((dir) => fs.promises.cp(checkpointDir!, dir, { recursive: true }));
+      if (exhausted && step < totalSteps) stoppedEarly = this.earlyStopNote(step, best);
+      if (stoppedEarly) notes.push(stoppedEarly);
+      run.update({ progress: { step, epoch, totalSteps }, finalMetrics: { ...finalEval }, ...(best.best ? { best: best.best } : {}), ...(stoppedEarly ? { notes } : {}) });
       lastEvalStep = step;
-      if (!this.stopRequested) this.setState('training');
+      if (!this.stopRequested && !stoppedEarly) this.setState('training');
     };
 
     try {
       this.setState('training');
-      while (step < totalSteps && !this.stopRequested) {
+      while (step < totalSteps && !this.stopRequested && !stoppedEarly) {
         const x = whole ?? batches!.next();
         const values = model.trainStep(x);
         if (x !== whole) x.dispose();
         step++;
-        const bad = Object.entries(values).find(([, v]) => !Number.isFinite(v));
-        if (bad) {
-          throw new UserError(
-            `The loss term ${bad[0]} became ${bad[1]} at step ${step}.`,
-            `Training diverged: lower the learning rate (now ${config.learningRate}), e.g. to ${config.learningRate / 3}.`,
-          );
-        }
+        const found = watch.train(step, values);
+        if (found) throw diverged(found);
         const epoch = step / stepsPerEpoch;
         const elapsedMs = elapsed();
         run.appendMetrics({ kind: 'train', step, epoch, elapsedMs, values });
@@ -173,7 +183,7 @@ export class TrainingSession {
     const epochs = step / stepsPerEpoch;
     run.update({ status: runStatusOf(state), finishedAt: new Date().toISOString(), progress: { step, epoch: epochs, totalSteps } });
     run.close();
-    this.setState(state);
+    this.setState(state, stoppedEarly);
     const summary: RunSummary = {
       runId: run.id,
       runDir: run.dir,
@@ -187,9 +197,16 @@ export class TrainingSession {
       samplesDir: run.samplesDir,
       ...(lastSamplePath ? { lastSamplePath } : {}),
       ...(checkpointDir ? { checkpointDir } : {}),
+      ...(best.best ? { best: best.best } : {}),
+      ...(stoppedEarly ? { note: stoppedEarly } : {}),
     };
     this.emit({ type: 'done', summary });
     return summary;
+  }
+
+  private earlyStopNote(step: number, best: BestTracker): string {
+    const { step: bestStep, metric, value } = best.best!;
+    return `Stopped early at step ${step}: the ${metricLabel(metric)} had not improved for ${this.config.patience} evaluations; the best, ${Number(value.toPrecision(5))} at step ${bestStep}, is kept in checkpoints/best/.`;
   }
 
   private async saveState(dir: string, step: number, state: Awaited<ReturnType<NonNullable<TrainableModel['getState']>>>): Promise<void> {

@@ -20,6 +20,7 @@ import { CosineAdam } from '../backend/fusedAdam';
 import { exampleSize, greyLevels, plannedSteps, type PointDataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { UserError } from '../../shared/userError';
+import type { DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView } from './densityGrid';
@@ -157,6 +158,12 @@ export function reverseProcess(length: number, schedule: Schedule, predict: (x: 
   return { x, snapshots };
 }
 
+/** The noise is standard normal, so predicting none at all costs an MSE of 1; a hundred times that is a denoiser gone wrong. */
+const DDPM_DIVERGENCE: DivergenceSign[] = [
+  { on: 'train', key: 'mse', above: 100, meaning: 'a hundred times what predicting no noise at all costs (1)' },
+  { on: 'eval', key: 'testMse', above: 100, meaning: 'a hundred times what predicting no noise at all costs (1)' },
+];
+
 class Ddpm implements TrainableModel {
   private readonly net: tfl.LayersModel;
   private readonly optimizer: CosineAdam;
@@ -172,6 +179,7 @@ class Ddpm implements TrainableModel {
   private readonly testLoss: { x0: Float32Array; t: Int32Array; eps: Float32Array };
   readonly getState: TrainingState['getState'];
   readonly setState: TrainingState['setState'];
+  readonly divergenceSigns = DDPM_DIVERGENCE;
 
   constructor(
     config: TrainConfig<'ddpm'>,

@@ -11,6 +11,7 @@ import type { Family, TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import type { Dataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
+import type { DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
 
 /** Images to be written as one grid, values in [0, 1]: `count` cells of width*height, each row-major with its channels interleaved. */
@@ -67,6 +68,8 @@ export interface TrainableModel {
   getState?(): Promise<NamedTensor[]>;
   /** Restores what getState returned, into a model just created from the same config. */
   setState?(state: NamedTensor[]): Promise<void>;
+  /** Signs of a diverged run that only this model knows of (a loss beyond what its likelihood allows); the generic ones apply to every model. */
+  divergenceSigns?: readonly DivergenceSign[];
   dispose(): void;
 }
 

@@ -22,6 +22,7 @@ import { CosineAdam } from '../backend/fusedAdam';
 import { type Dataset, type PointDataset, plannedSteps } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { UserError } from '../../shared/userError';
+import type { DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView, gridPoints } from './densityGrid';
@@ -127,6 +128,17 @@ export function forward(model: tfl.Sequential, x: tf.Tensor): tf.Tensor {
   }, x);
 }
 
+/**
+ * A discriminator whose loss stays at 0 has won outright: its gradients to the generator vanish
+ * (early GAN losses are noisy, but never 0 for a hundred steps in a row). Histogram JS pinned at its
+ * maximum ln 2 means the generated points fall where no held-out point is; an untrained generator
+ * can look like that, so it counts only from step 500 on.
+ */
+const GAN_DIVERGENCE: DivergenceSign[] = [
+  { on: 'train', key: 'discriminator', below: 1e-4, times: 100, meaning: 'the discriminator tells every generated sample from the real ones, so the generator gets no gradient to learn from' },
+  { on: 'eval', key: 'js', above: 0.999 * Math.LN2, times: 2, fromStep: 500, meaning: 'at its maximum ln 2, the generated points fall where no held-out point is' },
+];
+
 class Gan implements TrainableModel {
   private readonly generator: tfl.Sequential;
   private readonly discriminator: tfl.Sequential;
@@ -139,6 +151,7 @@ class Gan implements TrainableModel {
   readonly getState: TrainingState['getState'];
   readonly setState: TrainingState['setState'];
   readonly latentTools?: LatentTools;
+  readonly divergenceSigns = GAN_DIVERGENCE;
 
   constructor(
     config: TrainConfig<'gan'>,

@@ -24,6 +24,7 @@ import { CosineAdam } from '../backend/fusedAdam';
 import { plannedSteps } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { UserError } from '../../shared/userError';
+import { bernoulliCeiling, type DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
 import { writeFileAtomic, writeJsonAtomic } from '../../shared/atomicFile';
 import { imageGrid, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
@@ -199,6 +200,7 @@ class PixelCnn implements TrainableModel {
   private readonly sampleRng: Rng;
   readonly getState: TrainingState['getState'];
   readonly setState: TrainingState['setState'];
+  readonly divergenceSigns: DivergenceSign[];
 
   constructor(
     config: TrainConfig<'pixelcnn'>,
@@ -207,6 +209,7 @@ class PixelCnn implements TrainableModel {
   ) {
     this.width = data.width;
     this.height = data.height;
+    this.divergenceSigns = [bernoulliCeiling('nll', data.width * data.height)];
     this.net = new PixelCnnNet(config.model.channels, config.model.residualBlocks, rng.fork(0));
     // The rate decays to zero along a cosine over the run: the last, small steps settle the model.
     this.optimizer = new CosineAdam(config.learningRate, plannedSteps(config, data));

@@ -22,6 +22,7 @@ import type { TrainConfig } from '../../protocol/config';
 import { CosineAdam } from '../backend/fusedAdam';
 import { exampleSize, plannedSteps } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
+import type { DivergenceSign } from '../divergence';
 import { Rng } from '../rng';
 import { writeJsonAtomic } from '../../shared/atomicFile';
 import { saveLayersModel } from '../runs/layersFormat';
@@ -269,6 +270,8 @@ export class RealNvpImages implements TrainableModel {
   private readonly gridNoise: Float32Array;
   readonly getState: TrainingState['getState'];
   readonly setState: TrainingState['setState'];
+  /** A uniform density over the 8-bit values costs 8 bits/dim; four times that is a flow gone wrong. */
+  readonly divergenceSigns: DivergenceSign[] = [{ on: 'train', key: 'bitsPerDim', above: 32, meaning: 'four times what a uniform density over 8-bit values costs (8 bits/dim)' }];
 
   constructor(
     config: TrainConfig<'realnvp'>,

@@ -11,6 +11,7 @@ import { exampleSize } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
 import { fusedAdam } from '../backend/fusedAdam';
 import { saveLayersModel } from '../runs/layersFormat';
+import { bernoulliCeiling, type DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
 import { imageGrid, type LatentTools, type ModelFamily, type SampleGrid, type TrainableModel } from './family';
 import { latentTools } from './latentTools';
@@ -129,6 +130,7 @@ class Vae implements TrainableModel {
   readonly getState: TrainingState['getState'];
   readonly setState: TrainingState['setState'];
   readonly latentTools: LatentTools;
+  readonly divergenceSigns: DivergenceSign[];
 
   constructor(
     config: TrainConfig<'vae'>,
@@ -138,6 +140,7 @@ class Vae implements TrainableModel {
     const { latentDim, hiddenSizes } = config.model;
     this.latentDim = latentDim;
     this.dims = exampleSize(data);
+    this.divergenceSigns = [bernoulliCeiling('recon', this.dims)];
     const seed = Math.floor(rng.next() * 1e6);
     this.encoder = mlp('encoder', [this.dims, ...hiddenSizes, 2 * latentDim], seed);
     this.decoder = mlp('decoder', [latentDim, ...[...hiddenSizes].reverse(), this.dims], seed + 1000);
