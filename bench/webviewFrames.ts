@@ -13,7 +13,8 @@
  *   npx tsx bench/webviewFrames.ts [--frames] [--screenshots] [--points N] [--only <re>]
  *
  * `withBrowser` and `openPage` are exported for ad-hoc checks (a page with the fake API, ready
- * posted; `window.__send(msg)` delivers a host message, `window.__posted` holds what it sent).
+ * posted; `window.__send(msg)` delivers a host message, `window.__posted` holds what it sent: see
+ * HarnessWindow in webviewHarness.ts, the page's script, for the rest).
  *
  * Needs `npm run build`. The page can also carry the production CSP (`csp: true`, with `file:`
  * standing for webview.cspSource) and report any violation, to check the bundles obey it.
@@ -23,6 +24,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { DensityWhich, HarnessWindow, RunOptions } from './webviewHarness';
 
 const ROOT = path.resolve(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -187,216 +189,19 @@ const FONT_VARS = {
   'editor-font-family': '"Droid Sans Mono", "monospace", monospace',
 };
 
-/** The harness page's own script: the fake VS Code API and synthetic data (images, histories). */
-const HARNESS_JS = String.raw`
-// tsx (esbuild keepNames) wraps named functions in __name(); functions passed to page.evaluate carry it.
-window.__name = (f) => f;
-window.__posted = [];
-// Saved state survives a reload of the harness page, as VS Code keeps it for a webview.
-window.__state = JSON.parse(sessionStorage.getItem('vscode-state') || 'null') || undefined;
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || ''));
-});
-window.acquireVsCodeApi = () => ({
-  postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-  getState: () => window.__state,
-  setState: (s) => {
-    sessionStorage.setItem('vscode-state', JSON.stringify(s));
-    return (window.__state = JSON.parse(JSON.stringify(s)));
-  },
-});
-window.__send = (m) => window.postMessage(m, '*');
-
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+/**
+ * The harness page's own script (webviewHarness.ts), bundled for the browser once per process.
+ * esbuild is loaded when needed, as playwright is: it is a build tool, not part of the bench bundle.
+ */
+let harnessJs: string | undefined;
+function harnessScript(): string {
+  if (harnessJs === undefined) {
+    const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
+    const entry = path.join(ROOT, 'bench', 'webviewHarness.ts');
+    harnessJs = esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'iife', target: 'es2022', write: false, logLevel: 'warning' }).outputFiles[0].text;
+  }
+  return harnessJs;
 }
-
-// An 8x8 grid of 28x28 digit-like scribbles, white on black, as the VAE writes them.
-window.__grid = (kind, step, seed) => {
-  const cell = 28, n = 8, c = document.createElement('canvas');
-  c.width = c.height = cell * n;
-  const g = c.getContext('2d');
-  g.fillStyle = '#000';
-  g.fillRect(0, 0, c.width, c.height);
-  const clarity = Math.min(1, 0.25 + step / 6000);
-  for (let i = 0; i < n * n; i++) {
-    const row = Math.floor(i / n), col = i % n;
-    const src = kind === 'reconstruction' ? (row >> 1) * n + col : i;
-    const r = lcg(seed * 7919 + src * 104729 + 1);
-    for (let k = 0; k < 5; k++) r();
-    g.save();
-    g.translate(col * cell + cell / 2, row * cell + cell / 2);
-    g.strokeStyle = '#fff';
-    g.lineCap = 'round';
-    g.lineWidth = 2.6;
-    g.globalAlpha = kind === 'reconstruction' && row % 2 === 1 ? 0.8 : kind === 'prior' ? 0.55 + 0.45 * clarity : 1;
-    g.filter = kind === 'reconstruction' && row % 2 === 1 ? 'blur(0.8px)' : kind === 'prior' ? 'blur(' + (1.4 - clarity) + 'px)' : 'none';
-    g.beginPath();
-    const shape = Math.floor(r() * 4);
-    if (shape === 0) g.ellipse(0, 0, 5 + r() * 2, 8 + r() * 2, r() * 0.6 - 0.3, 0, Math.PI * 2);
-    else if (shape === 1) { g.moveTo(-2 + r() * 2, -9); g.lineTo(1 + r() * 2, 9); }
-    else if (shape === 2) { g.moveTo(-6, -6); g.bezierCurveTo(8, -14, 10, 2, -6, 9); g.lineTo(7, 9); }
-    else { g.moveTo(-6, -8); g.lineTo(6, -8); g.lineTo(-2, 9); g.moveTo(-3, 0); g.lineTo(5, 0); }
-    g.stroke();
-    g.restore();
-  }
-  return c.toDataURL('image/png');
-};
-
-// A VAE-looking loss history: -ELBO = reconstruction + KL, falling, noisy.
-window.__history = (n, start) => {
-  const r = lcg(42 + (start || 0));
-  const steps = new Array(n), negElbo = new Array(n), recon = new Array(n), kl = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = (start || 0) + i + 1;
-    const rc = 70 + 150 * Math.exp(-s / 900) + 20 * Math.exp(-s / 9000) + (r() - 0.5) * 9;
-    const k = 26 - 18 * Math.exp(-s / 600) + (r() - 0.5) * 2.2;
-    steps[i] = s; recon[i] = rc; kl[i] = k; negElbo[i] = rc + k;
-  }
-  return { steps, series: { negElbo, recon, kl } };
-};
-
-window.__point = (s) => {
-  const h = window.__history(1, s - 1);
-  return { step: s, epoch: s / 469, values: { negElbo: h.series.negElbo[0], recon: h.series.recon[0], kl: h.series.kl[0] }, sentAt: Date.now() };
-};
-
-window.__run = (o) => {
-  const step = o.step;
-  const evals = [];
-  for (let e = 469; e <= step; e += 469) {
-    const k = 25.5 - 17 * Math.exp(-e / 600);
-    const rc = 72 + 140 * Math.exp(-e / 900) + 18 * Math.exp(-e / 9000) + (e === 2345 ? -0.8 : 0);
-    evals.push({ step: e, values: { testNegElbo: rc + k, testRecon: rc, testKl: k } });
-  }
-  const sampleStep = evals.length ? evals[evals.length - 1].step : 0;
-  return {
-    runId: o.runId || 'vae-mnist-20250110-1200',
-    title: 'VAE (MLP 784-400-20)',
-    family: 'vae',
-    dataset: 'MNIST',
-    backend: o.backend || 'tfjs-node',
-    state: o.state || 'training',
-    step,
-    epoch: step / 469,
-    totalSteps: o.totalSteps || 9380,
-    stepsPerSecond: o.sps === undefined ? 48.7 : o.sps,
-    lossKey: 'negElbo',
-    density: {
-      kind: 'explicit-approximate',
-      summary: 'trained by maximising the ELBO, a lower bound on log p(x); test -ELBO bounds the negative log-likelihood from above.',
-      metric: 'testNegElbo',
-    },
-    history: window.__history(o.points === undefined ? step : o.points, 0),
-    evals,
-    samples: sampleStep
-      ? [
-          { step: sampleStep, kind: 'prior', uri: window.__grid('prior', sampleStep, 1) },
-          { step: sampleStep, kind: 'reconstruction', uri: window.__grid('reconstruction', sampleStep, 2) },
-        ]
-      : [],
-    ...(o.error ? { error: o.error } : {}),
-  };
-};
-
-// Density views of models on point data (see src/trainer/families/densityGrid.ts for the layout):
-// 8 Gaussians on a circle (2-D) and a two-component mixture (1-D), with a model's field on the grid.
-(() => {
-  const gauss = (r) => { const u = Math.max(1e-12, r()), v = r(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
-  const lse = (xs) => { const m = Math.max(...xs); return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0)); };
-  // A mixture of isotropic 2-D Gaussians: [{ w, mx, my, s }].
-  const ring = (k, radius, s, skip) => Array.from({ length: k }, (_, i) => i).filter((i) => !(skip || []).includes(i)).map((i, _, a) => ({ w: 1 / a.length, mx: radius * Math.cos((i * 2 * Math.PI) / k), my: radius * Math.sin((i * 2 * Math.PI) / k), s }));
-  const logp2 = (mix, x, y) => lse(mix.map((c) => Math.log(c.w) - Math.log(2 * Math.PI * c.s * c.s) - ((x - c.mx) ** 2 + (y - c.my) ** 2) / (2 * c.s * c.s)));
-  const draw2 = (mix, n, r) => { const out = []; for (let i = 0; i < n; i++) { let u = r(), j = 0; while (j < mix.length - 1 && (u -= mix[j].w) > 0) j++; const c = mix[j]; out.push(c.mx + c.s * gauss(r), c.my + c.s * gauss(r)); } return out; };
-  const gridOf = (extent, n, f) => { const [x0, x1, y0, y1] = extent, v = []; for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) v.push(f(x0 + ((c + 0.5) * (x1 - x0)) / n, y1 - ((r + 0.5) * (y1 - y0)) / n)); return v; };
-  const round = (xs) => xs.map((v) => Math.round(v * 1e4) / 1e4);
-  const data = ring(8, 2, 0.2);
-  const extent = [-3, 3, -3, 3];
-  const lossHistory = (key, n, from, to, noise) => { const r = lcg(7), steps = [], vals = []; for (let i = 1; i <= n; i++) { steps.push(i); vals.push(to + (from - to) * Math.exp(-i / (n / 6)) + (r() - 0.5) * noise); } return { steps, series: { [key]: vals } }; };
-
-  window.__density = (which) => {
-    const r = lcg(11);
-    const test = round(draw2(data, 600, r));
-    if (which === 'logp' || which === 'elbo') {
-      // A fitted mixture, a little off: one component too wide, one drifted.
-      const model = data.map((c, i) => ({ ...c, s: i === 3 ? 0.32 : 0.22, mx: c.mx + (i === 6 ? 0.25 : 0) }));
-      const shift = which === 'elbo' ? -0.6 : 0;
-      return { field: which === 'elbo' ? 'elbo' : 'log-density', dim: 2, extent, width: 64, height: 64, values: round(gridOf(extent, 64, (x, y) => Math.max(-1e4, logp2(model, x, y) + shift))), samples: [], test };
-    }
-    if (which === 'disc') {
-      // Mode collapse: the generator covers 6 of the 8 modes; D is near its optimum p/(p+q).
-      const gen = ring(8, 2, 0.3, [1, 5]);
-      const samples = round(draw2(gen, 600, r));
-      // A smooth, imperfect D: a squashed log-ratio of the two densities (each floored far from the data).
-      const d = (x, y) => { const a = Math.log(Math.exp(logp2(data, x, y)) + 0.01), b = Math.log(Math.exp(logp2(gen, x, y)) + 0.01); return 1 / (1 + Math.exp(0.8 * (b - a) + 0.5)); };
-      return { field: 'discriminator', dim: 2, extent, width: 64, height: 64, values: round(gridOf(extent, 64, d)), samples, test };
-    }
-    if (which === 'none') {
-      const x0 = draw2(ring(8, 2, 0.26), 600, r);
-      const noise = x0.map(() => gauss(r));
-      // Linear beta schedule, T = 1000: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps.
-      const abar = (t) => { let a = 1; for (let s = 1; s <= t; s++) a *= 1 - (1e-4 + ((0.02 - 1e-4) * (s - 1)) / 999); return a; };
-      const reverse = [1000, 600, 400, 250, 100, 0].map((t) => { const a = abar(t); return { t, samples: round(x0.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * noise[i])) }; });
-      return { field: 'none', dim: 2, extent, width: 0, height: 0, values: [], samples: round(x0), test, reverse };
-    }
-    // 1-D: 0.35 N(-2, 0.6) + 0.65 N(1.3, 0.9); the model's fit is close but not exact.
-    const pdf1 = (mix, x) => lse(mix.map((c) => Math.log(c.w) - 0.5 * Math.log(2 * Math.PI * c.s * c.s) - (x - c.m) ** 2 / (2 * c.s * c.s)));
-    const truth = [{ w: 0.35, m: -2, s: 0.6 }, { w: 0.65, m: 1.3, s: 0.9 }];
-    const fit = [{ w: 0.33, m: -1.95, s: 0.66 }, { w: 0.67, m: 1.25, s: 0.93 }];
-    const pts = []; for (let i = 0; i < 2000; i++) { const c = r() < truth[0].w ? truth[0] : truth[1]; pts.push(c.m + c.s * gauss(r)); }
-    const ext = [-5, 5, 0, 0], bins = 40, edges = Array.from({ length: bins + 1 }, (_, i) => -5 + (10 * i) / bins), counts = new Array(bins).fill(0);
-    for (const v of pts) { const b = Math.floor(((v + 5) / 10) * bins); if (b >= 0 && b < bins) counts[b]++; }
-    const xs = Array.from({ length: 200 }, (_, i) => -5 + (10 * i) / 199);
-    return { field: which === '1d-elbo' ? 'elbo' : 'log-density', dim: 1, extent: ext, width: 200, height: 1, values: round(xs.map((x) => pdf1(fit, x) - (which === '1d-elbo' ? 0.15 : 0))), samples: [], test: round(pts.slice(0, 600)), histogram: { edges: round(edges), counts } };
-  };
-
-  const STORIES = {
-    mixture: { title: 'Gaussian mixture (EM, K = 8)', lossKey: 'nll', density: { kind: 'explicit-tractable', metric: 'testNll', summary: 'Explicit, tractable density: log p(x) = log sum_k pi_k N(x; mu_k, Sigma_k), exact; fitted by expectation-maximisation.' } },
-    vae: { title: 'VAE (MLP 2-64-2)', lossKey: 'negElbo', density: { kind: 'explicit-approximate', metric: 'testNegElbo', summary: 'Explicit, approximate density: the ELBO is a lower bound on log p(x), so the test -ELBO bounds the NLL from above.' } },
-    gan: { title: 'GAN (MLP 2-128-128-2)', lossKey: 'lossD', density: { kind: 'implicit', summary: 'Implicit density: the model only samples; its discriminator scores how real a point looks, which is not a density.' } },
-    diffusion: { title: 'Diffusion (DDPM, T = 1000)', lossKey: 'loss', density: { kind: 'explicit-approximate', summary: 'Explicit, approximate density: trained on a variational bound by denoising; only samples are drawn here.' } },
-  };
-
-  window.__densityRun = (o) => {
-    const which = o.which;
-    const family = which === 'disc' ? 'gan' : which === 'none' ? 'diffusion' : which === 'elbo' || which === '1d-elbo' ? 'vae' : 'mixture';
-    const story = STORIES[family];
-    const dataset = which.startsWith('1d') ? '1-D mixture' : '8 Gaussians';
-    const steps = 3000;
-    const metric = story.density.metric;
-    const evals = metric ? [1000, 2000, 3000].map((s, i) => ({ step: s, values: { [metric]: [3.41, 2.93, 2.874][i] + (which.startsWith('1d') ? -1.1 : 0) } })) : [];
-    return {
-      runId: family + '-toy-20250110-1200',
-      title: story.title,
-      family,
-      dataset,
-      backend: 'cpu',
-      state: 'finished',
-      step: steps,
-      epoch: 30,
-      totalSteps: steps,
-      stepsPerSecond: 310,
-      lossKey: story.lossKey,
-      density: story.density,
-      history: lossHistory(story.lossKey, steps, 6, 2.9, 0.3),
-      evals,
-      samples: [],
-      ...(o.grid === false ? {} : { densityGrid: { step: steps, grid: window.__density(which) } }),
-    };
-  };
-})();
-
-window.__galleryRuns = () => {
-  const grids = (seed, count, every) => Array.from({ length: count }, (_, i) => ({ step: (i + 1) * every, kind: 'prior', uri: window.__grid('prior', (i + 1) * every, seed) }));
-  return [
-    { runId: 'vae-mnist-20250110-1200', title: 'VAE (MLP 784-400-20)', state: 'training', createdAt: new Date(Date.now() - 4 * 60000).toISOString(), grids: grids(1, 12, 469) },
-    { runId: 'vae-mnist-20250109-1730', title: 'VAE (z=2) on MNIST', state: 'finished', createdAt: new Date(Date.now() - 20 * 3600000).toISOString(), grids: grids(5, 10, 938) },
-    { runId: 'vae-fashion-20250108-0915', title: 'VAE on Fashion-MNIST, a long title that must not wrap', state: 'failed', createdAt: '2025-01-08T09:15:00Z', grids: [] },
-  ];
-};
-`;
 
 interface HarnessOptions {
   theme: Theme;
@@ -418,7 +223,7 @@ img, video { max-width: 100%; max-height: 100%; }
 a, a code { color: var(--vscode-textLink-foreground); }
 `;
   fs.writeFileSync(path.join(dir, `theme-${o.theme}.css`), themeCss);
-  fs.writeFileSync(path.join(dir, 'harness.js'), HARNESS_JS);
+  fs.writeFileSync(path.join(dir, 'harness.js'), harnessScript());
   const url = (f: string) => pathToFileURL(f).href;
   const nonce = 'harness-nonce';
   const csp = o.csp
@@ -465,7 +270,7 @@ export async function openPage(browser: PwBrowser, dir: string, page: Page, o: H
     if (m.type?.() === 'error' || m.type?.() === 'warning') console.error(`[${page}] ${m.type?.()}: ${m.text?.()}`);
   });
   await p.goto(writeHarness(dir, page, o));
-  await p.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+  await p.waitForFunction(() => (window as unknown as HarnessWindow).__posted.some((m) => m.type === 'ready'));
   return p;
 }
 
@@ -486,14 +291,14 @@ export async function measureChartFrames(opts: { points?: number; stream?: numbe
   return withBrowser(async (browser, dir) => {
     const page = await openPage(browser, dir, 'dashboard', { theme: 'dark', width: 600, height: 900 });
     await page.evaluate((n) => {
-      const w = window as unknown as { __send(m: unknown): void; __run(o: object): unknown };
+      const w = window as unknown as HarnessWindow;
       w.__send({ type: 'init', run: w.__run({ step: n, points: n, totalSteps: n + 20_000 }) });
     }, points);
     await page.waitForFunction((n) => document.getElementById('loss-chart')?.dataset.points === String(n), points, { timeout: 30_000 });
     const result = await page.evaluate(
       ([start, count]) =>
         new Promise<{ deltas: number[] }>((resolve) => {
-          const w = window as unknown as { __send(m: unknown): void; __point(s: number): unknown };
+          const w = window as unknown as HarnessWindow;
           const deltas: number[] = [];
           let last = 0;
           let running = true;
@@ -519,7 +324,7 @@ export async function measureChartFrames(opts: { points?: number; stream?: numbe
     );
     const final = await page.evaluate(() => Number(document.getElementById('loss-chart')?.dataset.points));
     const drawn = await page.evaluate(() =>
-      (window as unknown as { __posted: { type: string; latencyMs?: number }[] }).__posted.filter((m) => m.type === 'drawn').map((m) => m.latencyMs!),
+      (window as unknown as HarnessWindow).__posted.flatMap((m) => (m.type === 'drawn' ? [m.latencyMs] : [])),
     );
     const deltas = result.deltas.slice(2);
     return {
@@ -548,17 +353,17 @@ type Scenario = {
   scale?: number;
 };
 
-const sendInit = (p: PwPage, o: object): Promise<void> =>
+const sendInit = (p: PwPage, o: RunOptions): Promise<void> =>
   p.evaluate((opts) => {
-    const w = window as unknown as { __send(m: unknown): void; __run(o: object): unknown };
+    const w = window as unknown as HarnessWindow;
     w.__send({ type: 'init', run: w.__run(opts) });
   }, o);
 
 /** Loads a toy-data run with a density view (`which`: logp, elbo, disc, none, 1d, 1d-elbo). */
-const sendDensityRun = (p: PwPage, which: string, grid = true): Promise<void> =>
+const sendDensityRun = (p: PwPage, which: DensityWhich, grid = true): Promise<void> =>
   p.evaluate(
     (o) => {
-      const w = window as unknown as { __send(m: unknown): void; __densityRun(o: object): unknown };
+      const w = window as unknown as HarnessWindow;
       w.__send({ type: 'init', run: w.__densityRun(o) });
     },
     { which, grid },
@@ -566,7 +371,7 @@ const sendDensityRun = (p: PwPage, which: string, grid = true): Promise<void> =>
 
 const sendRuns = (p: PwPage, empty = false): Promise<void> =>
   p.evaluate((none) => {
-    const w = window as unknown as { __send(m: unknown): void; __galleryRuns(): unknown[] };
+    const w = window as unknown as HarnessWindow;
     w.__send({ type: 'runs', runs: none ? [] : w.__galleryRuns() });
   }, empty);
 
@@ -688,7 +493,7 @@ const SCENARIOS: Scenario[] = [
     setup: async (p) => {
       await sendDensityRun(p, '1d-elbo', false);
       await p.evaluate(() => {
-        const w = window as unknown as { __send(m: unknown): void; __density(which: string): unknown };
+        const w = window as unknown as HarnessWindow;
         w.__send({ type: 'density', step: 3000, grid: w.__density('1d-elbo') });
       });
       await p.waitForFunction(() => document.getElementById('density-view')?.dataset.step === '3000');
@@ -802,7 +607,7 @@ export async function captureScreenshots(outDir = path.join(ROOT, 'test-output',
         : undefined;
       await p.screenshot({ path: file, fullPage: true, clip });
       files.push(file);
-      const v = await p.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+      const v = await p.evaluate(() => (window as unknown as HarnessWindow).__csp);
       cspViolations.push(...v.map((x) => `${s.name}: ${x}`));
       await p.close();
     }
