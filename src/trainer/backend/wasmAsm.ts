@@ -166,8 +166,9 @@ export interface WasmFunction {
 const SECTION = { type: 1, import: 2, function: 3, export: 7, code: 10 } as const;
 const FUNC_TYPE = 0x60;
 const KIND = { func: 0x00, memory: 0x02 } as const;
-/** A memory limit with a minimum and no maximum. */
+/** A memory limit with a minimum and no maximum, and that minimum: the backend's memory is whatever size it has grown to. */
 const LIMITS_MIN_ONLY = 0x00;
+const MIN_PAGES = 0;
 const MAGIC_AND_VERSION = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
@@ -177,6 +178,7 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 function moduleBytes(functions: WasmFunction[]): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [FUNC_TYPE, ...vec(f.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))]);
   const codes = functions.map((f) => {
+    // One entry per local (a count of 1 and its type): simple, and the modules have few.
     const locals = vec(f.locals.map((t) => [1, t]));
     const code = [...locals, ...f.body, ...op.end];
     return [...uleb(code.length), ...code];
@@ -184,7 +186,7 @@ function moduleBytes(functions: WasmFunction[]): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     ...MAGIC_AND_VERSION,
     ...section(SECTION.type, vec(types)),
-    ...section(SECTION.import, vec([[...name('env'), ...name('memory'), KIND.memory, LIMITS_MIN_ONLY, 0]])),
+    ...section(SECTION.import, vec([[...name('env'), ...name('memory'), KIND.memory, LIMITS_MIN_ONLY, MIN_PAGES]])),
     ...section(SECTION.function, vec(functions.map((_, i) => uleb(i)))),
     ...section(SECTION.export, vec(functions.map((f, i) => [...name(f.name), KIND.func, ...uleb(i)]))),
     ...section(SECTION.code, vec(codes)),
@@ -196,7 +198,7 @@ export interface WasmModule<Exports = Record<string, unknown>> {
   /** The fast path it serves, as the backend label names it when off (e.g. 'fused Adam'). */
   readonly fastPath: string;
   readonly build: () => WasmFunction[];
-  /** Only carries the exports' type. */
+  /** Never set: it carries the exports' type, for wasmFunctions. */
   readonly exports?: Exports;
 }
 

@@ -16,8 +16,8 @@
  *  - the networks' hidden-to-hidden products, the only real arithmetic, run as matMul kernels;
  *  - on the wasm backend, the element-wise work of each ReLU layer (activation or its gradient,
  *    the bias gradient, and the network's 1-wide input and 2-wide output layers on either side)
- *    runs as one small SIMD loop per layer, on the tensors where they live. Other backends take
- *    the same chain rule as tensor ops.
+ *    runs as one small SIMD loop per layer, on the tensors where they live (backend/couplingPasses.ts).
+ *    Other backends take the same chain rule as tensor ops.
  * `logProbOps` is the same density as differentiable tensor ops: the tests check the hand-written
  * gradient, both ways, against tfjs's autodiff of it.
  */
