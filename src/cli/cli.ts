@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, DEFAULT_IMAGE_SIZE, FAMILIES, type Family, familyDefaults, type TrainConfig } from '../protocol/config';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PARAMETERS, FAMILIES, type Family, familyDefaults, type TrainConfig } from '../protocol/config';
 import { DATASETS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
@@ -13,6 +13,7 @@ import { FAMILY_SPECS } from '../protocol/families';
 import type { OptionField } from '../protocol/families/spec';
 import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from '../shared/trainerClient';
+import { UserError } from '../shared/userError';
 import { RUNS_USAGE, runsCommand } from './runsCheck';
 
 /** Each option: its flag, the config field it sets (for error messages), and its help line. */
@@ -27,6 +28,7 @@ const OPTIONS = {
   'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
   out: { field: 'runsDir', help: 'folder that receives the run folder (default runs/)' },
   name: { field: 'runName', help: 'a name for the run, kept in run.json' },
+  'max-parameters': { field: 'maxParameters', help: `largest model built, in parameters; a bigger config is refused before training (default ${DEFAULT_MAX_PARAMETERS}, about ${(DEFAULT_MAX_PARAMETERS * 16) / 1e6} MB in training)` },
   data: { field: 'data.path', help: 'your own data: a CSV file (dataset csv) or a folder of PNG/JPEG images (dataset image-folder)' },
   columns: { field: 'data.columns', help: 'with --data a CSV file: one or two columns, by header name or number, e.g. height or x,y' },
   'image-size': { field: 'data.size', help: `with --data a folder: images are cropped square and resized to this many pixels a side (default ${DEFAULT_IMAGE_SIZE})` },
@@ -69,9 +71,9 @@ Families:
 ${FAMILIES.map(familyLine).join('\n')}
 
 Options:
-${Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(12)} ${o.help}`).join('\n')}
-  --json         print every trainer message as a JSON line instead of progress
-  -h, --help     show this help
+${Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(14)} ${o.help}`).join('\n')}
+  --json           print every trainer message as a JSON line instead of progress
+  -h, --help       show this help
 
 Model options (defaults depend on the family and the kind of data):
 ${[...MODEL_FLAGS].map(modelFlagLine).join('\n')}
@@ -160,6 +162,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     evalEvery: num('eval-every'),
     runsDir: v.out,
     runName: v.name,
+    maxParameters: num('max-parameters'),
     ...dataSource(v),
     model,
   };
@@ -337,6 +340,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`genlab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // A UserError says what to change; a stack trace would bury that. Anything else is a bug, with its stack.
+  const text = err instanceof UserError ? `${err.message}\n  ${err.hint}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`genlab: ${text}\n`);
   process.exitCode = 1;
 });

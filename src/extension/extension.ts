@@ -60,7 +60,15 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
     };
     const evalEvery = chosen<number>('evalEvery');
-    const base = { backend: settings.get<BackendChoice>('backend', 'auto'), runsDir: catalog.root(), keepCheckpoints: settings.get('keepCheckpoints', 2), ...(evalEvery ? { evalEvery } : {}) };
+    // Recorded in the run only when the person raised (or lowered) the size limit.
+    const maxParameters = chosen<number>('maxParameters');
+    const base = {
+      backend: settings.get<BackendChoice>('backend', 'auto'),
+      runsDir: catalog.root(),
+      keepCheckpoints: settings.get('keepCheckpoints', 2),
+      ...(evalEvery ? { evalEvery } : {}),
+      ...(maxParameters ? { maxParameters } : {}),
+    };
     let config: TrainConfig | undefined;
     try {
       config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, saveExperiment);

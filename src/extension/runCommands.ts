@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { completeConfig, FAMILY_SPECS } from '../protocol/config';
 import { dataKindOf } from '../protocol/datasets';
+import { DecodeError } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
 import { writeFileAtomic, writeJsonAtomic } from '../shared/atomicFile';
 import { latestResumableCheckpoint, listSampleFiles, readMetricsLines, readRunRecord, STATE_FILE } from '../shared/runFolder';
@@ -124,8 +125,17 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
       }),
     );
   if (!Number.isInteger(total) || total <= checkpoint.step) return undefined;
-  // Where runs go is this workspace's business, not what the copied run.json says.
-  const config = completeConfig({ ...record.config, runsDir: deps.catalog.root(), epochs: undefined, steps: total });
+  // Where runs go is this workspace's business, not what the copied run.json says; so is the size limit, when set.
+  const limit = vscode.workspace.getConfiguration('genlab').inspect<number>('maxParameters');
+  const maxParameters = limit?.workspaceFolderValue ?? limit?.workspaceValue ?? limit?.globalValue;
+  let config;
+  try {
+    config = completeConfig({ ...record.config, runsDir: deps.catalog.root(), epochs: undefined, steps: total, ...(maxParameters ? { maxParameters } : {}) });
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    void vscode.window.showErrorMessage(`GenLab: ${entry.title} cannot resume: ${err.message}.`);
+    return undefined;
+  }
   const run = await runs.start(config, entry.dir);
   if (run) dashboards.show(run.runId);
   return run?.runId;

@@ -7,7 +7,7 @@
 import { type DatasetName, DATASETS, dataKindOf, PLANE_DATASETS, SOURCE_DATASETS } from './datasets';
 import { arrayOf, DecodeError, type Decoder, type Infer, num, object, oneOf, plainObject, refine, str, tagged } from './decode';
 import { FAMILIES, FAMILY_SPECS, type Family } from './families';
-import type { KindDefaults } from './families/spec';
+import type { DataShape, KindDefaults } from './families/spec';
 
 export { FAMILIES, FAMILY_SPECS, type Family };
 
@@ -19,14 +19,28 @@ export type BackendName = Exclude<BackendChoice, 'auto'>;
 type Specs = typeof FAMILY_SPECS;
 export type FamilyOptions = { [F in Family]: Infer<Specs[F]['options']> };
 
+/** The longest run, in steps, and the largest interval between evaluations. */
+export const MAX_STEPS = 10_000_000;
+
+/**
+ * The largest model trained unless the person raises the limit (setting genlab.maxParameters, CLI
+ * --max-parameters). Training holds four float32 numbers per parameter (the weight, its gradient
+ * and Adam's two moments), so 50 M parameters are 200 MB of weights and about 800 MB in training
+ * before any activations: what a laptop can give one run beside the editor. GenLab's defaults are
+ * all below 3 M (the largest, RealNVP on MNIST).
+ */
+export const DEFAULT_MAX_PARAMETERS = 50_000_000;
+/** Bytes held per parameter in training: weight, gradient and Adam's two moments, float32 each. */
+const TRAINING_BYTES_PER_PARAMETER = 16;
+
 const common = {
   family: oneOf(FAMILIES),
   dataset: oneOf(DATASETS),
   seed: num({ int: true, min: 0, max: 2 ** 32 - 1 }),
-  batchSize: num({ int: true, min: 1, max: 4096 }),
+  batchSize: num({ int: true, min: 1, max: 4096, maxBecause: 'every layer\'s activations and gradients grow with the batch, and no dataset here needs more' }),
   learningRate: num({ above: 0, max: 10 }),
   /** Test-set evaluation, sample grids and checkpoints happen every this many steps (and at the end). */
-  evalEvery: num({ int: true, min: 1 }),
+  evalEvery: num({ int: true, min: 1, max: MAX_STEPS, maxBecause: 'no run is longer than that many steps; every run evaluates at its end' }),
   backend: oneOf(BACKEND_CHOICES),
   /** The folder that holds run folders; each run gets a subfolder named by its id. */
   runsDir: str({ nonEmpty: true }),
@@ -41,16 +55,20 @@ export const DEFAULT_IMAGE_SIZE = 28;
 export const dataSource = tagged({
   /** One column gives 1-D data, two give 2-D; names from the header, or 1-based numbers without one. */
   csv: object({ path: str({ nonEmpty: true }), columns: arrayOf(str({ nonEmpty: true }), { minLength: 1 }) }),
-  'image-folder': object({ path: str({ nonEmpty: true }), size: num({ int: true, min: 4, max: 128 }), color: oneOf(['grayscale', 'rgb'] as const) }),
+  'image-folder': object({
+    path: str({ nonEmpty: true }),
+    size: num({ int: true, min: 4, max: 128, maxBecause: 'the models here are sized for small images: 128x128 in colour is already 49,152 values an image' }),
+    color: oneOf(['grayscale', 'rgb'] as const),
+  }),
 });
 export type DataSource = Infer<typeof dataSource>;
 
 const budget = {
-  epochs: num({ above: 0, max: 100000 }),
-  steps: num({ int: true, min: 1 }),
+  epochs: num({ above: 0, max: 100000, maxBecause: 'more passes than any dataset here needs; give steps for a run measured in steps' }),
+  steps: num({ int: true, min: 1, max: MAX_STEPS, maxBecause: 'days of training on a CPU even at 50 steps a second' }),
 };
 
-type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource; experiment?: string; keepCheckpoints?: number; patience?: number };
+type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource; experiment?: string; keepCheckpoints?: number; maxParameters?: number; patience?: number };
 type Budget = { epochs: number; steps?: undefined } | { steps: number; epochs?: undefined };
 /** Distributes over families, so that checking `config.family` narrows `config.model`. */
 export type TrainConfig<F extends Family = Family> = F extends Family ? Common & Budget & { family: F; model: FamilyOptions[F] } : never;
@@ -62,7 +80,7 @@ export const KEEP_CHECKPOINTS = 2;
  * `patience`: early stopping; the run ends after this many evaluations in a row that do not improve its
  * best score (the spec's `density.metric`). Unset, runs train to their budget.
  */
-const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }), patience: num({ int: true, min: 1, max: 10000 }) }), (c) => {
+const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }), maxParameters: num({ int: true, min: 1 }), patience: num({ int: true, min: 1, max: 10000 }) }), (c) => {
   if ((c.epochs === undefined) === (c.steps === undefined)) {
     return { field: c.epochs === undefined ? 'steps' : 'epochs', problem: 'give exactly one of epochs or steps' };
   }
@@ -97,8 +115,37 @@ export const trainConfig: Decoder<TrainConfig> = (input, path) => {
       throw new DecodeError(`${path}.model.${field.key}`, `applies to ${field.only} only, and ${base.dataset} is ${kind}; remove it`);
     }
   }
+  // Checked here, before any process allocates anything: a trainer told to build a model that
+  // cannot fit would grow until the machine swaps, with no word of why.
+  const parameters = (spec.parameters as (model: object, data: DataShape) => number)(model, dataShapeOf(base));
+  const limit = base.maxParameters ?? DEFAULT_MAX_PARAMETERS;
+  if (parameters > limit) throw new DecodeError(`${path}.model`, tooBig(parameters, limit));
   return { ...base, model } as TrainConfig;
 };
+
+/** The shape of one example of the config's data: the dataset's, or that of the person's file or folder. */
+export function dataShapeOf({ dataset, data }: { dataset: DatasetName; data?: DataSource }): DataShape {
+  if (data?.type === 'image-folder') return { kind: 'images', width: data.size, height: data.size, channels: data.color === 'rgb' ? 3 : 1 };
+  // MNIST and Fashion-MNIST.
+  if (dataKindOf(dataset) === 'images') return { kind: 'images', width: 28, height: 28, channels: 1 };
+  if (data?.type === 'csv') return { kind: 'points', dim: data.columns.length };
+  return { kind: 'points', dim: dataset === 'bimodal' ? 1 : 2 };
+}
+
+function tooBig(parameters: number, limit: number): string {
+  // One decimal at most: 26.7 G, 50 M, 35 k.
+  const scaled = (n: number, units: [number, string][]) => {
+    const [size, unit] = units.find(([u]) => n >= u) ?? [1, ''];
+    return `${Number((n / size).toFixed(1))} ${unit}`.trimEnd();
+  };
+  const count = (n: number) => scaled(n, [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']]);
+  const bytes = (n: number) => (n < 1e6 ? `${Math.ceil(n / 1e3)} kB` : scaled(n, [[1e9, 'GB'], [1e6, 'MB']]));
+  return (
+    `has ${count(parameters)} parameters (${bytes(parameters * 4)} of weights, about ${bytes(parameters * TRAINING_BYTES_PER_PARAMETER)} in training with Adam), ` +
+    `above the limit of ${count(limit)} (${bytes(limit * TRAINING_BYTES_PER_PARAMETER)} in training); make the model smaller, or raise the limit ` +
+    '(setting genlab.maxParameters, CLI flag --max-parameters)'
+  );
+}
 
 export const CONFIG_DEFAULTS = {
   seed: 0,

@@ -91,6 +91,8 @@ export interface NumberRule {
   /** Exclusive lower bound, for quantities such as a learning rate that must be positive. */
   above?: number;
   max?: number;
+  /** Why the upper bound is there, said when it is crossed (a bound with no reason reads as arbitrary). */
+  maxBecause?: string;
 }
 
 export const num =
@@ -104,7 +106,9 @@ export const num =
     if (rule.above !== undefined && input <= rule.above) {
       throw new DecodeError(path, `must be greater than ${rule.above}, got ${input}`);
     }
-    if (rule.max !== undefined && input > rule.max) throw new DecodeError(path, `must be at most ${rule.max}, got ${input}`);
+    if (rule.max !== undefined && input > rule.max) {
+      throw new DecodeError(path, `must be at most ${rule.max}${rule.maxBecause ? ` (${rule.maxBecause})` : ''}, got ${input}`);
+    }
     return input;
   }, {
     type: rule.int ? 'integer' : 'number',

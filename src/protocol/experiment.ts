@@ -6,7 +6,7 @@
  * the family specs and the same list of fields the decoder accepts, so it cannot drift from them.
  */
 import * as path from 'node:path';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, familyDefaults, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
+import { BACKEND_CHOICES, type ConfigInput, MAX_STEPS, completeConfig, familyDefaults, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
 import { DATASET_LABELS, DATASETS, type DataKind, dataKindOf, SOURCE_DATASETS } from './datasets';
 import { DecodeError, excerpt, plainObject } from './decode';
 import { DENSITY_KIND_LABELS, type OptionField } from './families/spec';
@@ -53,12 +53,12 @@ const FILE_FIELDS = {
       },
     ],
   },
-  steps: { type: 'integer', minimum: 1, description: 'Training length in steps (or give epochs).' },
+  steps: { type: 'integer', minimum: 1, maximum: MAX_STEPS, description: 'Training length in steps (or give epochs).' },
   epochs: { type: 'number', exclusiveMinimum: 0, maximum: 100000, description: 'Training length in passes over the training set (or give steps).' },
   batchSize: { type: 'integer', minimum: 1, maximum: 4096 },
   learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
   seed: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1, description: 'Random seed (initialisation, data order, noise): the same seed and settings give the same run.' },
-  evalEvery: { type: 'integer', minimum: 1, description: 'Steps between test evaluations, sample grids and checkpoints. Default: the setting genlab.evalEvery if set, else the family\'s.' },
+  evalEvery: { type: 'integer', minimum: 1, maximum: MAX_STEPS, description: 'Steps between test evaluations, sample grids and checkpoints. Default: the setting genlab.evalEvery if set, else the family\'s.' },
   backend: { enum: [...BACKEND_CHOICES], description: 'TensorFlow.js backend. Default: the setting genlab.backend.' },
   model: { type: 'object', description: "The family's own options; unset ones take the family's defaults." },
 } satisfies Record<string, Schema>;

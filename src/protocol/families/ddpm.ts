@@ -1,6 +1,6 @@
 import { IMAGE_DATASETS, PLANE_DATASETS } from '../datasets';
 import { arrayOf, num, object } from '../decode';
-import { familySpec } from './spec';
+import { type DataShape, familySpec, mlpParameters } from './spec';
 
 export const ddpmSpec = familySpec({
   title: 'Diffusion (DDPM)',
@@ -26,6 +26,7 @@ export const ddpmSpec = familySpec({
     { timesteps: num({ int: true, min: 2, max: 4000 }) },
     { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
   ),
+  parameters: denoiserParameters,
   grids: [
     { kind: 'samples', title: 'Samples', note: 'the reverse process from fixed noise, the same draws at every step' },
     { kind: 'reverse', title: 'Reverse process', note: 'each row one sample, from pure noise (left) to the image (right)' },
@@ -42,3 +43,25 @@ export const ddpmSpec = familySpec({
     { key: 'channels', flag: 'channels', label: 'Channels', prompt: 'Feature maps of the conv denoiser', only: 'images' },
   ],
 });
+
+/** Values of the sinusoidal embedding of the step t (EMBED in src/trainer/families/ddpm.ts). */
+const TIME_EMBEDDING = 16;
+
+/** The denoiser's; on points it sees x_t beside the step's embedding. Unset sizes are the trainer's defaults. */
+function denoiserParameters({ hiddenSizes = [128, 128, 128], channels = 16 }: { hiddenSizes?: number[]; channels?: number }, data: DataShape): number {
+  return data.kind === 'points' ? mlpParameters([data.dim + TIME_EMBEDDING, ...hiddenSizes, data.dim]) : unetParameters(channels, data);
+}
+
+/**
+ * The small U-Net of src/trainer/families/ddpm.ts: every block a bias-free convolution plus a
+ * per-channel bias learned from the time embedding, 3x3 convolutions at 1, 1/2 and 1/4 of the
+ * image's size with 1, 2 and 4 times `channels` maps, 4x4 transposed ones back up, a 3x3 output.
+ */
+function unetParameters(channels: number, image: Extract<DataShape, { kind: 'images' }>): number {
+  const time = 4 * channels;
+  const block = (inC: number, outC: number, kernel: 3 | 4 = 3) => kernel * kernel * inC * outC + time * outC + outC;
+  const [c1, c2, c4] = [channels, 2 * channels, 4 * channels];
+  const down = block(image.channels, c1) + block(c1, c2) + block(c2, c2) + block(c2, c4) + block(c4, c4);
+  const up = block(c4, c2, 4) + block(c2, c2) + block(c2, c1, 4) + block(c1, c1);
+  return TIME_EMBEDDING * time + time + down + up + 9 * c1 * image.channels + image.channels;
+}

@@ -1,6 +1,6 @@
 import { IMAGE_DATASETS, PLANE_DATASETS } from '../datasets';
 import { arrayOf, num, object, oneOf } from '../decode';
-import { familySpec } from './spec';
+import { type DataShape, familySpec, mlpParameters } from './spec';
 
 export const GAN_LOSSES = ['non-saturating', 'least-squares'] as const;
 
@@ -27,6 +27,7 @@ export const ganSpec = familySpec({
     { latentDim: num({ int: true, min: 1, max: 1024 }), loss: oneOf(GAN_LOSSES) },
     { hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }), channels: num({ int: true, min: 1, max: 512 }) },
   ),
+  parameters: ganParameters,
   grids: [{ kind: 'samples', title: 'Samples', note: 'the generator on fixed noise z ~ N(0, I), the same draws at every step' }],
   latentTools: true,
   temperature: 'Temperature scales the noise: z ~ N(0, T² I); below 1 the samples are more typical and less varied.',
@@ -41,3 +42,21 @@ export const ganSpec = familySpec({
     { key: 'channels', flag: 'channels', label: 'Channels', prompt: 'Feature maps of the widest convolution', only: 'images' },
   ],
 });
+
+/** The generator's and the discriminator's; unset sizes are the trainer's defaults for the kind of data. */
+function ganParameters({ latentDim, hiddenSizes = [128, 128], channels = 64 }: { latentDim: number; hiddenSizes?: number[]; channels?: number }, data: DataShape): number {
+  return data.kind === 'points' ? mlpParameters([latentDim, ...hiddenSizes, data.dim]) + mlpParameters([data.dim, ...hiddenSizes, 1]) : dcganParameters(latentDim, channels, data);
+}
+
+/**
+ * The DCGAN pair of src/trainer/families/gan.ts: a dense layer to maps of a quarter of the image's
+ * size and two 4x4 transposed convolutions up; two 4x4 strided convolutions down and a dense score.
+ */
+function dcganParameters(latentDim: number, channels: number, image: Extract<DataShape, { kind: 'images' }>): number {
+  const half = Math.max(1, Math.round(channels / 2));
+  const maps = (image.width / 4) * (image.height / 4) * channels;
+  const conv = (inC: number, outC: number) => 16 * inC * outC + outC;
+  const generator = latentDim * maps + maps + conv(channels, half) + conv(half, image.channels);
+  const discriminator = conv(image.channels, half) + conv(half, channels) + maps + 1;
+  return generator + discriminator;
+}

@@ -18,6 +18,11 @@ export const gaussianSpec = familySpec({
   // Gradient ascent on the log-likelihood, full batch, shown converging to the closed form.
   defaults: { points: { budget: { steps: 300 }, learningRate: 0.05, model: {} } },
   options: object({}),
+  // A mean and a symmetric covariance.
+  parameters: (_model, data) => {
+    const dim = data.kind === 'points' ? data.dim : 0;
+    return dim + (dim * (dim + 1)) / 2;
+  },
   temperature: 'Temperature scales the standard deviation: samples come from N(mean, T² covariance).',
   exportNote: '- `gaussian.json`: the fitted mean and covariance, the closed-form (maximum-likelihood) answer beside them, and the test NLL. No layers model: the density is two arrays.',
   fields: [],

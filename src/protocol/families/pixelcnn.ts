@@ -2,6 +2,17 @@ import { IMAGE_DATASETS } from '../datasets';
 import { num, object } from '../decode';
 import { familySpec } from './spec';
 
+/**
+ * The net of src/trainer/families/pixelcnn.ts on one channel: a 7x7 mask-A convolution, blocks of
+ * a 3x3 mask-B and a 1x1 convolution, and a 1x1 head of two layers. A causal kernel is stored as
+ * its rows down to the centre (4 of 7, 2 of 3).
+ */
+function pixelCnnParameters(channels: number, blocks: number): number {
+  const conv = (rows: number, cols: number, inC: number, outC: number) => rows * cols * inC * outC + outC;
+  const block = conv(2, 3, channels, channels) + conv(1, 1, channels, channels);
+  return conv(4, 7, 1, channels) + blocks * block + conv(1, 1, channels, channels) + conv(1, 1, channels, 1);
+}
+
 export const pixelcnnSpec = familySpec({
   title: 'PixelCNN (autoregressive)',
   shortTitle: 'PixelCNN',
@@ -32,6 +43,7 @@ export const pixelcnnSpec = familySpec({
     channels: num({ int: true, min: 1, max: 512 }),
     residualBlocks: num({ int: true, min: 0, max: 32 }),
   }),
+  parameters: ({ channels, residualBlocks }) => pixelCnnParameters(channels, residualBlocks),
   fields: [
     { key: 'channels', flag: 'channels', label: 'Channels', prompt: 'Feature maps per masked convolution' },
     { key: 'residualBlocks', flag: 'blocks', label: 'Residual blocks', prompt: 'Residual masked-convolution blocks after the first (mask A) layer' },

@@ -1,6 +1,6 @@
 import { IMAGE_DATASETS, PLANE_DATASETS } from '../datasets';
 import { arrayOf, num, object } from '../decode';
-import { familySpec } from './spec';
+import { familySpec, mlpParameters, valuesPerExample } from './spec';
 
 export const realnvpSpec = familySpec({
   title: 'Normalizing flow (RealNVP)',
@@ -27,6 +27,15 @@ export const realnvpSpec = familySpec({
     couplings: num({ int: true, min: 2, max: 64 }),
     hiddenSizes: arrayOf(num({ int: true, min: 1, max: 4096 }), { minLength: 1 }),
   }),
+  // Each coupling's network sees one half of the values (alternating halves: a checkerboard on
+  // images) and gives a scale and a shift for each of the other half's.
+  parameters: ({ couplings, hiddenSizes }, data) => {
+    const size = valuesPerExample(data);
+    const halves = [Math.ceil(size / 2), Math.floor(size / 2)];
+    let total = 0;
+    for (let k = 0; k < couplings; k++) total += mlpParameters([halves[k % 2], ...hiddenSizes, 2 * halves[1 - (k % 2)]]);
+    return total;
+  },
   temperature: 'Temperature scales the base distribution: z ~ N(0, T² I) before the inverse flow, so T < 1 draws from the denser middle.',
   grids: [{ kind: 'samples', title: 'Samples', note: 'the inverse flow on fixed base noise z ~ N(0, I), the same draws at every step' }],
   exportNote: [

@@ -27,6 +27,21 @@ export interface KindDefaults<O> {
   model: O;
 }
 
+/** The shape of one training example: a point of `dim` coordinates, or an image. */
+export type DataShape = { kind: 'points'; dim: number } | { kind: 'images'; width: number; height: number; channels: number };
+
+/** Weights and biases of dense layers of `sizes` (input first), as networks.ts's mlp builds them. */
+export function mlpParameters(sizes: readonly number[]): number {
+  let total = 0;
+  for (let i = 1; i < sizes.length; i++) total += sizes[i - 1] * sizes[i] + sizes[i];
+  return total;
+}
+
+/** Values per example: a point's coordinates, or an image's pixels times its channels. */
+export function valuesPerExample(data: DataShape): number {
+  return data.kind === 'points' ? data.dim : data.width * data.height * data.channels;
+}
+
 /** One of the family's `model` options, as offered in the quick pick and as a CLI flag. */
 export interface OptionField {
   /** The key under `config.model`. */
@@ -66,6 +81,11 @@ export interface FamilySpec<O extends object = object> {
   defaultDataset: DatasetName;
   defaults: Partial<Record<DataKind, KindDefaults<O>>>;
   options: Decoder<O>;
+  /**
+   * How many numbers the model learns with these options on data of this shape (what its
+   * checkpoint stores), so that a config too big to fit is refused before anything is allocated.
+   */
+  parameters(model: NoInfer<O>, data: DataShape): number;
   fields: OptionField[];
   /** Optimiser settings that do not apply: EM has no learning rate, full-batch fits no batch size. */
   without?: ('learningRate' | 'batchSize')[];

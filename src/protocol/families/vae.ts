@@ -1,6 +1,6 @@
 import { IMAGE_DATASETS, PLANE_DATASETS } from '../datasets';
 import { arrayOf, num, object } from '../decode';
-import { familySpec } from './spec';
+import { familySpec, mlpParameters, valuesPerExample } from './spec';
 
 export const vaeSpec = familySpec({
   title: 'Variational autoencoder',
@@ -24,6 +24,13 @@ export const vaeSpec = familySpec({
     latentDim: num({ int: true, min: 1, max: 1024 }),
     hiddenSizes: arrayOf(num({ int: true, min: 1, max: 8192 }), { minLength: 1 }),
   }),
+  // The encoder outputs mean and log-variance of z; the decoder Bernoulli logits (images) or a
+  // Gaussian's mean and log-variance (points).
+  parameters: ({ latentDim, hiddenSizes }, data) => {
+    const size = valuesPerExample(data);
+    const decoded = data.kind === 'points' ? 2 * size : size;
+    return mlpParameters([size, ...hiddenSizes, 2 * latentDim]) + mlpParameters([latentDim, ...[...hiddenSizes].reverse(), decoded]);
+  },
   grids: [
     { kind: 'samples', title: 'Samples from the prior', note: 'decoded from z ~ N(0, I), the same draws at every step' },
     { kind: 'reconstruction', title: 'Reconstructions', note: 'odd rows: test images; even rows: their reconstructions' },
