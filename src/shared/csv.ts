@@ -2,14 +2,27 @@
  * A person's own 1-D or 2-D data from a CSV file. The file is streamed (a gigabyte never becomes
  * one string): an incremental RFC 4180 parser (quoted fields, "" escapes, CR, LF or CRLF line ends,
  * a UTF-8 byte-order mark) feeds records to a column reader that keeps only the chosen columns as
- * numbers. Rows that are empty, non-numeric or non-finite there are skipped and reported by line.
- * Numbers are plain decimals (`-1.5`, `2e-3`); in semicolon-separated files, as spreadsheets in
- * many European locales save them, a decimal comma (`170,5`) is read too. Thousands separators,
- * units and hexadecimal are not numbers. Files must be UTF-8 (or ASCII).
+ * numbers. Rows that are empty, non-numeric or non-finite there are skipped and reported by line;
+ * when more than a tenth of the rows with content would be skipped, the file is refused instead,
+ * since a model of the rest would not describe it. Files must be UTF-8 (or ASCII), one row a line.
+ *
+ * Numbers are decimals (`-1.5`, `2e-3`). Thousands separators are read only where they cannot be
+ * mistaken for a decimal mark:
+ *  - comma-separated files use decimal points; a comma groups thousands (`"1,234.5"`, `"12,345"`,
+ *    quoted as they must be there), as does a space (`1 234.5`); `"1,5"` is no number;
+ *  - semicolon-separated files, as spreadsheets in many European locales save them, take decimal
+ *    commas (`170,5`) as well as points; a point or a space groups thousands (`1.234,5`,
+ *    `1 234,5`, `1.234.567`). A value such as `1.234` reads both ways; the rest of its column
+ *    settles it: a column with decimal commas or grouping points elsewhere reads 1234, one with
+ *    decimal points (`170.5`) 1.234, and one with neither or both is refused;
+ *  - tab- and pipe-separated files group only with spaces: `1,234` there is refused.
+ * Groups are of three digits, with one separator throughout. Units and hexadecimal are no numbers.
+ * Each chosen column is checked for what float32 (what models train on) can carry: columnChecks.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { checkColumn, ColumnStats, FLOAT32_MAX } from './columnChecks';
 import { UserError } from './userError';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -17,6 +30,10 @@ export type Delimiter = (typeof DELIMITERS)[number];
 const EVEN_PREFERENCE: readonly Delimiter[] = ['\t', ';', '|', ','];
 const SNIFF_BYTES = 64 * 1024;
 const EXAMPLES = 10;
+/** The column names an error lists at most (a file read wrong can seem to have thousands). */
+const LISTED_COLUMNS = 20;
+/** Rows with content that may be skipped before the file is refused (see readCsvColumns). */
+const MAX_SKIPPED_SHARE = 0.1;
 
 export interface CsvColumn {
   name: string;
@@ -113,25 +130,65 @@ export class CsvParser {
 
 const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DECIMAL_COMMA_NUMBER = /^[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?$/;
-/** Points are float32: a finite double beyond this would become infinite there. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+/** Digits in groups of three after one to three, one separator throughout, then maybe a decimal mark and digits. */
+const GROUPED_NUMBER = /^([+-]?)([1-9]\d{0,2}([., \u00a0\u202f])\d{3}(?:\3\d{3})*)(?:([.,])(\d+))?$/;
+/** In a semicolon file: a decimal with three decimals, or an integer with a thousands point. */
+const POINT_OR_GROUP = /^[+-]?[1-9]\d{0,2}\.\d{3}$/;
+const SPACES = ' \u00a0\u202f';
 
-const quoted = (t: string) => `'${t.length > 24 ? `${t.slice(0, 24)}…` : t}'`;
-
-/** A field as a number, or why it is not one. */
-function toNumber(text: string, decimalComma: boolean): number | string {
-  const t = text.trim();
-  if (t === '') return 'empty';
-  let v: number;
-  if (PLAIN_NUMBER.test(t)) v = Number(t);
-  else if (decimalComma && DECIMAL_COMMA_NUMBER.test(t)) v = Number(t.replace(',', '.'));
-  else return `not a number: ${quoted(t)}`;
-  if (!Number.isFinite(v)) return `not a finite number: ${quoted(t)}`;
-  return Math.abs(v) > FLOAT32_MAX ? `too large for 32-bit floats (over 3.4e38): ${quoted(t)}` : v;
+/** How numbers are written in a file with this delimiter (see the module comment). */
+interface NumberStyle {
+  decimalComma: boolean;
+  /** Characters that may separate groups of thousands. */
+  groupSeparators: string;
 }
 
-/** Spreadsheets that save semicolon-separated files do so where the comma is the decimal mark. */
-const decimalCommaWith = (delimiter: string) => delimiter === ';';
+function numberStyle(delimiter: string): NumberStyle {
+  if (delimiter === ';') return { decimalComma: true, groupSeparators: `.${SPACES}` };
+  if (delimiter === ',') return { decimalComma: false, groupSeparators: `,${SPACES}` };
+  return { decimalComma: false, groupSeparators: SPACES };
+}
+
+/**
+ * What a field says about the role of the point in its column: only a decimal point reads it
+ * (170.5), or only a thousands point (1.234,5: a decimal comma rules out a decimal point).
+ */
+type PointRole = 'decimal' | 'group' | undefined;
+
+/** A field read as a number, with what it shows of the point's role, both readings if it could be either, or why it is no number. */
+type Reading = { value: number; point: PointRole } | { decimal: number; grouped: number } | string;
+
+const quoted = (t: string) => `'${t.length > 24 ? `${t.slice(0, 24)}…` : t}'`;
+const THOUSANDS = 'thousands separators';
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+function withSeparators(t: string, style: NumberStyle): { value: number; point: PointRole } | undefined {
+  const m = GROUPED_NUMBER.exec(t);
+  if (!m) return undefined;
+  const [, sign, digits, separator, mark, fraction] = m;
+  if (!style.groupSeparators.includes(separator) || mark === separator || (mark === ',' && !style.decimalComma)) return undefined;
+  const value = Number(`${sign}${digits.split(separator).join('')}${mark ? `.${fraction}` : ''}`);
+  return { value, point: separator === '.' || mark === ',' ? 'group' : mark === '.' ? 'decimal' : undefined };
+}
+
+function read(text: string, style: NumberStyle): Reading {
+  const t = text.trim();
+  if (t === '') return 'empty';
+  let r: { value: number; point: PointRole } | undefined;
+  if (style.decimalComma && POINT_OR_GROUP.test(t)) return { decimal: Number(t), grouped: Number(t.replace('.', '')) };
+  if (PLAIN_NUMBER.test(t)) r = { value: Number(t), point: t.includes('.') ? 'decimal' : undefined };
+  else if (style.decimalComma && DECIMAL_COMMA_NUMBER.test(t)) r = { value: Number(t.replace(',', '.')), point: t.includes(',') ? 'group' : undefined };
+  else r = withSeparators(t, style);
+  if (!r) return /\d[.,\s]\d{3}(?!\d)/.test(t) ? `not a number here (${THOUSANDS}?): ${quoted(t)}` : `not a number: ${quoted(t)}`;
+  if (!Number.isFinite(r.value)) return `not a finite number: ${quoted(t)}`;
+  return Math.abs(r.value) > FLOAT32_MAX ? `too large for 32-bit floats (over 3.4e38): ${quoted(t)}` : r;
+}
+
+/** A field as a number (the decimal reading of an ambiguous one), or why it is not one. */
+function toNumber(text: string, style: NumberStyle): number | string {
+  const r = read(text, style);
+  return typeof r === 'string' ? r : 'value' in r ? r.value : r.decimal;
+}
 
 function cannotRead(file: string, err: unknown): UserError {
   return new UserError(`Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, 'Check that the file exists and that you may read it.');
@@ -214,8 +271,14 @@ export function sniffCsv(file: string, options: SniffOptions = {}): CsvShape {
   const start = readStart(file);
   const { delimiter, records } = options.delimiter ? split(start, options.delimiter) : chooseSplit(DELIMITERS.map((d) => split(start, d)));
   if (!records.length) throw new UserError(`${path.basename(file)} is empty.`, 'Choose a CSV file with a header row and rows of numbers.');
-  const decimalComma = decimalCommaWith(delimiter);
-  const isNumber = (f: string | undefined) => typeof toNumber(f ?? '', decimalComma) === 'number';
+  if (!/[\r\n]/.test(start.text)) {
+    throw new UserError(
+      `${path.basename(file)} has no line break${start.whole ? '' : ' in its first 64 KB'}: it reads as one row of ${plural(records[0].length, 'field')}, not as a table.`,
+      'A CSV file holds one row per line: a header naming the columns, then a row of numbers for each data point. Save it again as CSV from the program that made it.',
+    );
+  }
+  const style = numberStyle(delimiter);
+  const isNumber = (f: string | undefined) => typeof toNumber(f ?? '', style) === 'number';
   const [first, ...rest] = records;
   const width = Math.max(...records.map((r) => r.length));
   const columnsWithNumbers = Array.from({ length: width }, (_, i) => i).filter((i) => rest.some((r) => isNumber(r[i])));
@@ -242,49 +305,156 @@ export interface CsvPoints {
 
 /** Finds a column by its header name (exactly, then ignoring case) or its 1-based number. */
 function columnIndex(shape: CsvShape, wanted: string, file: string): number {
-  const exact = shape.columns.find((c) => c.name === wanted) ?? shape.columns.find((c) => c.name.toLowerCase() === wanted.toLowerCase());
-  if (exact) return exact.index - 1;
+  const named = (same: (name: string) => boolean) => shape.columns.filter((c) => same(c.name));
+  const matches = [named((n) => n === wanted), named((n) => n.toLowerCase() === wanted.toLowerCase())].find((m) => m.length);
+  if (matches && matches.length > 1) {
+    const at = matches.map((c) => c.index);
+    throw new UserError(
+      `${path.basename(file)} has ${matches.length} columns named "${wanted}": columns ${at.slice(0, -1).join(', ')} and ${at.at(-1)}.`,
+      `Rename one of them in the header, or choose the column by its number (${at.join(' or ')}).`,
+    );
+  }
+  if (matches) return matches[0].index - 1;
   const n = Number(wanted);
   if (Number.isInteger(n) && n >= 1 && n <= shape.columns.length) return n - 1;
-  throw new UserError(`${path.basename(file)} has no column "${wanted}".`, `Its columns: ${shape.columns.map((c) => c.name).join(', ')} (or their numbers, 1 to ${shape.columns.length}).`);
+  const names = shape.columns.slice(0, LISTED_COLUMNS).map((c) => c.name);
+  const more = shape.columns.length - names.length;
+  throw new UserError(
+    `${path.basename(file)} has no column "${wanted}".`,
+    `Its columns: ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''} (or their numbers, 1 to ${shape.columns.length}).`,
+  );
+}
+
+/** The chosen columns' positions; the same column chosen twice would make a density on a line. */
+function columnIndices(shape: CsvShape, wanted: string[], file: string): number[] {
+  const indices = wanted.map((w) => columnIndex(shape, w, file));
+  indices.forEach((i, k) => {
+    const first = indices.indexOf(i);
+    if (first < k) {
+      throw new UserError(
+        `Column ${i + 1} of ${path.basename(file)} (${shape.columns[i].name}) is chosen twice, as "${wanted[first]}" (choice ${first + 1}) and "${wanted[k]}" (choice ${k + 1}).`,
+        'Choose two different columns for 2-D data, or one for 1-D.',
+      );
+    }
+  });
+  return indices;
+}
+
+interface Example {
+  line: number;
+  text: string;
+}
+
+/**
+ * One chosen column as it is read: its statistics, and, in semicolon files, the values that read
+ * both as decimals and with a thousands point ("1.234"), with what the rest of the column says
+ * the point is, so that they can be settled once the whole column has been seen.
+ */
+class ColumnReader {
+  private readonly stats = new ColumnStats();
+  private readonly decimalReadings = new ColumnStats();
+  private readonly groupedReadings = new ColumnStats();
+  /** Where ambiguous values sit in the points, and their readings with a thousands point. */
+  private readonly ambiguousAt: number[] = [];
+  private readonly groupedValues: number[] = [];
+  private firstAmbiguous?: Example;
+  private readonly pointSeen: Partial<Record<'decimal' | 'group', Example>> = {};
+
+  constructor(readonly name: string) {}
+
+  /** Takes a kept row's reading; returns the value to store now (the decimal reading, for an ambiguous one). */
+  keep(r: Exclude<Reading, string>, at: number, line: number, text: string): number {
+    if ('value' in r) {
+      this.stats.add(r.value);
+      if (r.point) this.pointSeen[r.point] ??= { line, text: text.trim() };
+      return r.value;
+    }
+    this.decimalReadings.add(r.decimal);
+    this.groupedReadings.add(r.grouped);
+    this.ambiguousAt.push(at);
+    this.groupedValues.push(r.grouped);
+    this.firstAmbiguous ??= { line, text: text.trim() };
+    return r.decimal;
+  }
+
+  /** Settles the ambiguous values in `points` and checks the column; throws a UserError naming the fix. */
+  finish(points: Float32Array, file: string): void {
+    let stats = this.stats;
+    if (this.firstAmbiguous) {
+      const { decimal, group } = this.pointSeen;
+      const example = quoted(this.firstAmbiguous.text);
+      if (decimal && !group) stats = stats.merged(this.decimalReadings);
+      else if (group && !decimal) {
+        this.ambiguousAt.forEach((at, j) => (points[at] = this.groupedValues[j]));
+        stats = stats.merged(this.groupedReadings);
+      } else {
+        throw new UserError(
+          `${this.name} in ${file} has values such as ${example} (line ${this.firstAmbiguous.line}) that read both as a decimal and with a thousands point, and ${
+            decimal && group
+              ? `the column uses the point both ways: as a decimal point (line ${decimal.line}: ${quoted(decimal.text)}) and between thousands or beside a decimal comma (line ${group.line}: ${quoted(group.text)})`
+              : 'no other value in the column shows which the point is'
+          }.`,
+          'Save the column without thousands separators (in a spreadsheet, format its cells as numbers without the 1000 separator), or save the file comma-separated with decimal points.',
+        );
+      }
+    }
+    checkColumn(stats, this.name, file);
+  }
+}
+
+/** What to do about skipped rows, from the reasons they were skipped for. */
+function skippedFix(skipped: CsvPoints['skipped']): string {
+  if (skipped.examples.some((e) => e.reason.includes(THOUSANDS))) {
+    return 'Write the numbers without thousands separators (in a spreadsheet, format the cells as numbers without the 1000 separator); comma-separated files may quote them with comma groups ("1,234.5"), semicolon-separated ones may group with points or spaces (1.234,5 or 1 234,5).';
+  }
+  return 'Fix or remove those rows in the file, or choose columns that hold a number in nearly every row.';
 }
 
 /**
  * Streams `file` and keeps the chosen columns (header names or 1-based numbers) as rows of
- * numbers. Memory holds the numbers kept, not the file.
+ * numbers. Memory holds the numbers kept, not the file. Refuses files where more than
+ * MAX_SKIPPED_SHARE of the rows have no number in a chosen column (a model of the rest would not
+ * be a model of the file: rows with values over 999 written with thousands separators, say), and
+ * columns that float32 cannot carry (see columnChecks.ts).
  */
 export async function readCsvColumns(file: string, wanted: string[], options: SniffOptions = {}): Promise<CsvPoints> {
   if (!wanted.length) throw new UserError(`No columns of ${path.basename(file)} were chosen.`, 'Choose one column (1-D data) or two (2-D), by header name or number.');
   const shape = sniffCsv(file, options);
-  const decimalComma = decimalCommaWith(shape.delimiter);
-  const indices = wanted.map((w) => columnIndex(shape, w, file));
+  const style = numberStyle(shape.delimiter);
+  const indices = columnIndices(shape, wanted, file);
+  const readers = indices.map((i) => new ColumnReader(shape.columns[i].name));
   const dim = indices.length;
   let values = new Float32Array(1024 * dim);
   let count = 0;
   const skipped = { count: 0, examples: [] as { line: number; reason: string }[] };
+  let blankRows = 0;
   const skip = (line: number, reason: string) => {
     skipped.count++;
     if (skipped.examples.length < EXAMPLES) skipped.examples.push({ line, reason });
   };
   let headerPending = shape.hasHeader;
-  const row = new Float64Array(dim);
+  const readings: Exclude<Reading, string>[] = [];
   const parser = new CsvParser(shape.delimiter, (fields, line) => {
-    if (isBlank(fields)) return headerPending ? undefined : skip(line, 'empty row');
+    if (isBlank(fields)) {
+      if (headerPending) return;
+      blankRows++;
+      return skip(line, 'empty row');
+    }
     if (headerPending) {
       headerPending = false;
       return;
     }
     for (const [k, i] of indices.entries()) {
-      const v = toNumber(fields[i] ?? '', decimalComma);
-      if (typeof v === 'string') return skip(line, `${shape.columns[i].name}: ${v}`);
-      row[k] = v;
+      const r = read(fields[i] ?? '', style);
+      if (typeof r === 'string') return skip(line, `${shape.columns[i].name}: ${r}`);
+      readings[k] = r;
     }
     if (count * dim + dim > values.length) {
       const grown = new Float32Array(values.length * 2);
       grown.set(values);
       values = grown;
     }
-    values.set(row, count * dim);
+    for (const [k, i] of indices.entries()) values[count * dim + k] = readers[k].keep(readings[k], count * dim + k, line, fields[i]);
     count++;
   });
   const decoder = new StringDecoder('utf8');
@@ -295,13 +465,26 @@ export async function readCsvColumns(file: string, wanted: string[], options: Sn
   }
   parser.push(decoder.end());
   parser.end();
-  if (count < 2) {
+  const name = path.basename(file);
+  const minimum = dim + 2;
+  const firstSkipped = skipped.examples.find((e) => e.reason !== 'empty row') ?? skipped.examples[0];
+  if (count < minimum) {
     throw new UserError(
-      `${path.basename(file)} has ${count} usable row${count === 1 ? '' : 's'} in ${wanted.join(', ')}${skipped.count ? ` (${skipped.count} skipped, e.g. line ${skipped.examples[0].line}: ${skipped.examples[0].reason})` : ''}.`,
-      'A density needs at least two rows of numbers: check the columns chosen and the file.',
+      `${name} has ${plural(count, 'usable row')} in ${wanted.join(', ')}${skipped.count ? ` (${skipped.count} skipped, e.g. line ${firstSkipped.line}: ${firstSkipped.reason})` : ''}.`,
+      `A density in ${dim}-D needs at least ${minimum} rows of numbers: ${dim + 1} (dimensions + 1) to fit it and one held out to test it. ${skipped.count > blankRows ? skippedFix(skipped) : 'Check the columns chosen and the file.'}`,
     );
   }
-  return { points: values.slice(0, count * dim), count, dim, columns: indices.map((i) => shape.columns[i].name), skipped };
+  const dropped = skipped.count - blankRows;
+  if (dropped > MAX_SKIPPED_SHARE * (count + dropped)) {
+    const shown = skipped.examples.filter((e) => e.reason !== 'empty row').slice(0, 3).map((e) => `line ${e.line} (${e.reason})`);
+    throw new UserError(
+      `${dropped} of the ${count + dropped} rows of ${name} (${Math.round((100 * dropped) / (count + dropped))}%) have no usable number in ${wanted.join(', ')}, e.g. ${shown.join(', ')}. A model of the other rows would not describe the file, so nothing is trained (at most a tenth of the rows may be left out).`,
+      skippedFix(skipped),
+    );
+  }
+  const points = values.slice(0, count * dim);
+  for (const reader of readers) reader.finish(points, name);
+  return { points, count, dim, columns: readers.map((r) => r.name), skipped };
 }
 
 /** A one-line report of skipped rows: the first few by line, then a count. */

@@ -1,9 +1,11 @@
 /**
  * One Gaussian fitted by maximum likelihood, on 1-D or 2-D point data: the simplest explicit,
  * tractable density. The fit has a closed form (the sample mean and the biased sample covariance,
- * computed once at create time); training runs gradient ascent on the log-likelihood instead, full
- * batch, to show it converging to that closed form. Every figure is in nats per data point (mean
- * negative log-likelihood).
+ * computed once at create time, in float64): it is the model, and the headline figures (test NLL,
+ * mean, covariance) are its own, at any scale of the data. Training runs gradient ascent on the
+ * log-likelihood beside it, full batch, to show it converging to that closed form, and reports
+ * whether it got there. Every figure is in nats per data point (mean negative log-likelihood), in
+ * the data's units. Data on which the likelihood has no maximum is refused (requireSpread).
  *
  * The small linear algebra (d <= 2) is done here in float64 and shared with mixture.ts: a
  * symmetric d x d matrix is stored as [s00, s01, s11] (s01 and s11 unused, 0 and 1, in 1-D).
@@ -127,22 +129,71 @@ export function requirePoints(data: Dataset, what: string): PointDataset {
   return data;
 }
 
+/** Below this, |correlation| = 1 up to float64 rounding: the points lie on a line. */
+const LINE_DETERMINANT = 1e-12;
+
+/**
+ * Throws a UserError naming the data and the fix when a Gaussian fit to these training moments
+ * would be singular (its likelihood unbounded, its NLL -Infinity or NaN): fewer points than
+ * dimensions + 1, a coordinate with one value, or 2-D points on a line.
+ */
+export function requireSpread(data: PointDataset, train: Moments, what: string): void {
+  const { dim } = data;
+  const where = `the ${train.count} training points of ${data.description}`;
+  if (train.count < dim + 1) {
+    throw new UserError(`${what} in ${dim}-D needs at least ${dim + 1} training points (dimensions + 1); ${data.description} has ${train.count}.`, 'Add rows to the data: a tenth of them is held out for testing.');
+  }
+  const variances = dim === 2 ? [train.cov[0], train.cov[2]] : [train.cov[0]];
+  variances.forEach((v, d) => {
+    if (!(v > 0)) {
+      throw new UserError(
+        `${what} cannot be fitted: ${dim === 2 ? `the ${'xy'[d]} coordinate of ` : ''}${where} has one value, ${train.mean[d]}, so its variance is 0 and the likelihood has no maximum.`,
+        'Choose data whose values vary (in a CSV file, another column).',
+      );
+    }
+  });
+  if (dim === 2 && symDet(train.cov) <= LINE_DETERMINANT * train.cov[0] * train.cov[2]) {
+    throw new UserError(
+      `${what} cannot be fitted: ${where} lie on a line (x and y are perfectly correlated), so the covariance is singular and the likelihood has no maximum.`,
+      'Fit one of the two columns in 1-D, or choose two columns that are not a straight-line function of each other.',
+    );
+  }
+}
+
 /** The median of coordinate `d` of n×dim points. */
-function median(points: Float32Array, dim: number, d: number): number {
+function median(points: ArrayLike<number>, dim: number, d: number): number {
   const values = Float64Array.from({ length: points.length / dim }, (_, i) => points[i * dim + d]).sort();
   const mid = values.length >> 1;
   return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
+/** Gradient ascent has reached the closed form when its train NLL is within this many nats of it. */
+export const REACHED_GAP = 1e-3;
+
+interface Fit {
+  mean: [number, number];
+  cov: Sym;
+}
+
 class GaussianModel implements TrainableModel {
   private readonly dim: 1 | 2;
-  private readonly closedForm: { mean: [number, number]; cov: Sym; trainNll: number; testNll: number };
+  private readonly closedForm: Fit & { trainNll: number; testNll: number };
+  private readonly trainMoments: Moments;
   private readonly testMoments: Moments;
-  /** Moments of the last batch seen, keyed by tensor id: the full-batch loop passes the same tensor each step. */
-  private batchMoments?: { id: number; moments: Moments };
-  // Parameters: the mean, and the Cholesky factor P of the precision (cov^-1 = P P^T), lower
-  // triangular with its diagonal stored as logs, so that every value of the variables is a valid
-  // covariance and no matrix inverse is needed in the loss.
+  /**
+   * The demonstration runs on points standardised by the data's extent, u = (x - centre) / scale
+   * (the extent's middle and half-width per axis), so that Adam's steps, of a fixed size in the
+   * parameters, cover the fit in the same number of steps whatever the data's units. Not by the
+   * mean and standard deviation: those are the answer, and the unit Gaussian it starts from would
+   * already be it. Every figure it reports is in the data's units (its log-determinant included).
+   */
+  private readonly centre: number[];
+  private readonly scale: number[];
+  /** The last batch seen, keyed by tensor id (the full-batch loop passes the same tensor each step): its moments and standardised points. */
+  private batch?: { id: number; moments: Moments; standardised: tf.Tensor2D };
+  // Parameters, in standardised units: the mean, and the Cholesky factor P of the precision
+  // (cov^-1 = P P^T), lower triangular with its diagonal stored as logs, so that every value of
+  // the variables is a valid covariance and no matrix inverse is needed in the loss.
   private readonly mu: tf.Variable;
   private readonly logDiag: tf.Variable;
   private readonly offDiag?: tf.Variable;
@@ -160,7 +211,8 @@ class GaussianModel implements TrainableModel {
     rng: Rng,
   ) {
     const dim = (this.dim = data.dim);
-    const train = moments(data.train.points, dim);
+    const train = (this.trainMoments = moments(data.train.points, dim));
+    requireSpread(data, train, 'A Gaussian');
     this.testMoments = moments(data.test.points, dim);
     this.closedForm = {
       mean: train.mean,
@@ -168,10 +220,13 @@ class GaussianModel implements TrainableModel {
       trainNll: gaussianNll(train.mean, train.cov, train, dim),
       testNll: gaussianNll(train.mean, train.cov, this.testMoments, dim),
     };
-    // Training starts from N(median, I): a unit Gaussian placed on the data (the median, not the
-    // mean, which is the answer). From the origin, a few hundred Adam steps of 0.05 would never
-    // reach data far from it, such as heights around 170 cm.
-    this.mu = tf.variable(tf.tensor2d([Array.from({ length: dim }, (_, d) => median(data.train.points, dim, d))], [1, dim]));
+    const [x0, x1, y0, y1] = data.extent;
+    this.centre = [(x0 + x1) / 2, (y0 + y1) / 2].slice(0, dim);
+    this.scale = [(x1 - x0) / 2, (y1 - y0) / 2].slice(0, dim);
+    // Training starts from N(median, I) in standardised units: a unit Gaussian over the extent,
+    // placed on the data (the median, not the mean, which is the answer).
+    const start = Array.from({ length: dim }, (_, d) => (median(data.train.points, dim, d) - this.centre[d]) / this.scale[d]);
+    this.mu = tf.variable(tf.tensor2d([start], [1, dim]));
     this.logDiag = tf.variable(tf.zeros([dim]));
     this.eye = tf.eye(dim);
     if (dim === 2) {
@@ -181,7 +236,7 @@ class GaussianModel implements TrainableModel {
     this.optimizer = tf.train.adam(config.learningRate);
     this.sampleNoise = rng.fork(1).fillNormal(new Float32Array(SAMPLE_COUNT * dim));
     ({ getState: this.getState, setState: this.setState } = trainingState([
-      variablesPart('gaussian', [this.mu, this.logDiag, ...(this.offDiag ? [this.offDiag] : [])]),
+      variablesPart('gaussian/standardised', [this.mu, this.logDiag, ...(this.offDiag ? [this.offDiag] : [])]),
       optimizerPart('adam', this.optimizer),
     ]));
   }
@@ -192,38 +247,45 @@ class GaussianModel implements TrainableModel {
     return this.offDiag ? tf.add(diag, tf.mul(this.offDiag, this.lowerMask!)) : diag;
   }
 
-  /** The current mean and covariance, in float64. */
-  params(): { mean: [number, number]; cov: Sym } {
+  /** Gradient ascent's current mean and covariance, in the data's units, in float64. */
+  params(): Fit {
     const [mu, p] = tf.tidy(() => [this.mu.dataSync(), this.precisionFactor().dataSync()]);
-    const mean: [number, number] = [mu[0], this.dim === 2 ? mu[1] : 0];
-    if (this.dim === 1) return { mean, cov: [1 / (p[0] * p[0]), 0, 1] };
-    // cov^-1 = P P^T with P = [[p00, 0], [p10, p11]].
-    const precision: Sym = [p[0] * p[0], p[0] * p[2], p[2] * p[2] + p[3] * p[3]];
-    return { mean, cov: symInverse(precision) };
+    const [c, s] = [this.centre, this.scale];
+    if (this.dim === 1) return { mean: [c[0] + s[0] * mu[0], 0], cov: [(s[0] * s[0]) / (p[0] * p[0]), 0, 1] };
+    // cov_u^-1 = P P^T with P = [[p00, 0], [p10, p11]]; x = centre + diag(scale) u.
+    const u = symInverse([p[0] * p[0], p[0] * p[2], p[2] * p[2] + p[3] * p[3]]);
+    return { mean: [c[0] + s[0] * mu[0], c[1] + s[1] * mu[1]], cov: [s[0] * s[0] * u[0], s[0] * s[1] * u[1], s[1] * s[1] * u[2]] };
   }
 
-  closedFormFit(): { mean: [number, number]; cov: Sym; trainNll: number; testNll: number } {
+  closedFormFit(): Fit & { trainNll: number; testNll: number } {
     return this.closedForm;
   }
 
-  private momentsOf(batch: tf.Tensor2D): Moments {
-    if (this.batchMoments?.id !== batch.id) this.batchMoments = { id: batch.id, moments: moments(batch.dataSync(), this.dim) };
-    return this.batchMoments.moments;
+  private see(batch: tf.Tensor2D): { moments: Moments; standardised: tf.Tensor2D } {
+    if (this.batch?.id !== batch.id) {
+      this.batch?.standardised.dispose();
+      const x = batch.dataSync();
+      const u = Float32Array.from(x, (v, i) => (v - this.centre[i % this.dim]) / this.scale[i % this.dim]);
+      this.batch = { id: batch.id, moments: moments(x, this.dim), standardised: tf.tensor2d(u, batch.shape) };
+    }
+    return this.batch;
   }
 
   /**
    * One Adam step on the batch's mean NLL. Returns the NLL of the parameters this step started
    * from (before the update), and its gap to the closed form's training NLL; both computed exactly
-   * in float64 from the batch's moments (the float32 loss only drives the gradient). With the full
-   * training set as the batch the gap is >= 0 (clamped against rounding).
+   * in float64 from the batch's moments, in the data's units (the float32 loss on standardised
+   * points only drives the gradient). With the full training set as the batch the gap is >= 0
+   * (clamped against rounding).
    */
   trainStep(batch: tf.Tensor2D): Record<string, number> {
     const { mean, cov } = this.params();
-    const nll = gaussianNll(mean, cov, this.momentsOf(batch), this.dim);
+    const { moments: m, standardised } = this.see(batch);
+    const nll = gaussianNll(mean, cov, m, this.dim);
     const varList = [this.mu, this.logDiag, ...(this.offDiag ? [this.offDiag] : [])];
     const loss = this.optimizer.minimize(
       () => {
-        const z = tf.matMul(tf.sub(batch, this.mu), this.precisionFactor());
+        const z = tf.matMul(tf.sub(standardised, this.mu), this.precisionFactor());
         const quad = tf.mean(tf.sum(tf.square(z), 1));
         return tf.sub(tf.add(0.5 * this.dim * LOG_2PI, tf.mul(0.5, quad)), tf.sum(this.logDiag)) as tf.Scalar;
       },
@@ -234,37 +296,42 @@ class GaussianModel implements TrainableModel {
     return { nll, gapToClosedForm: Math.max(0, nll - this.closedForm.trainNll) };
   }
 
+  /** Gradient ascent's figures, in the data's units. */
+  private ascent(): Fit & { trainNll: number; testNll: number; gap: number; reached: boolean } {
+    const fit = this.params();
+    const trainNll = gaussianNll(fit.mean, fit.cov, this.trainMoments, this.dim);
+    const gap = Math.max(0, trainNll - this.closedForm.trainNll);
+    return { ...fit, trainNll, testNll: gaussianNll(fit.mean, fit.cov, this.testMoments, this.dim), gap, reached: gap < REACHED_GAP };
+  }
+
   /**
-   * testNll: mean NLL of the test set under the current parameters; closedFormTestNll: the same
-   * under the closed-form fit. mean0, mean1: the current mean; var0, var1: the current variances
-   * along x and y; cov01: the current x-y covariance (mean1, var1, cov01 only in 2-D).
+   * The fit is the closed form: testNll is the test set's mean NLL under it; mean0, mean1 its mean;
+   * var0, var1 its variances along x and y; cov01 its x-y covariance (mean1, var1, cov01 only in
+   * 2-D). The demonstration: ascentTestNll, the test NLL under gradient ascent's parameters now;
+   * reachedClosedForm, 1 once their train NLL is within REACHED_GAP nats of the closed form's, else 0.
    */
   evaluate(): Record<string, number> {
-    const { mean, cov } = this.params();
-    const values: Record<string, number> = {
-      testNll: gaussianNll(mean, cov, this.testMoments, this.dim),
-      closedFormTestNll: this.closedForm.testNll,
-      mean0: mean[0],
-      var0: cov[0],
-    };
+    const { mean, cov, testNll } = this.closedForm;
+    const ascent = this.ascent();
+    const values: Record<string, number> = { testNll, mean0: mean[0], var0: cov[0] };
     if (this.dim === 2) Object.assign(values, { mean1: mean[1], var1: cov[2], cov01: cov[1] });
-    return values;
+    return { ...values, ascentTestNll: ascent.testNll, reachedClosedForm: ascent.reached ? 1 : 0 };
   }
 
+  /** Gradient ascent's current density and samples, so that the view shows it converging. */
   density(): DensityGrid {
-    const { mean, cov } = this.params();
-    const values = gaussianLogDensity(gridPoints(this.data).points, this.dim, mean, cov);
-    return densityView('log-density', this.data, values, this.draw(this.sampleNoise, SAMPLE_COUNT));
+    const fit = this.params();
+    const values = gaussianLogDensity(gridPoints(this.data).points, this.dim, fit.mean, fit.cov);
+    return densityView('log-density', this.data, values, this.draw(fit, this.sampleNoise, SAMPLE_COUNT));
   }
 
-  /** Temperature scales the standard deviation: draws from N(mean, T² cov). */
+  /** Draws from the fit, the closed form; temperature scales the standard deviation: N(mean, T² cov). */
   generate(count: number, rng: Rng, temperature: number): Float32Array {
-    return this.draw(rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
+    return this.draw(this.closedForm, rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
   }
 
-  /** Points of the current fit for standard normal `noise` (count × dim). */
-  private draw(noise: Float32Array, count: number): Float32Array {
-    const { mean, cov } = this.params();
+  /** Points of `fit` for standard normal `noise` (count × dim). */
+  private draw({ mean, cov }: Fit, noise: Float32Array, count: number): Float32Array {
     const chol = symCholesky(cov);
     const out = new Float32Array(count * this.dim);
     for (let i = 0; i < count; i++) gaussianDraw(out, i, this.dim, mean, chol, noise, i);
@@ -273,25 +340,30 @@ class GaussianModel implements TrainableModel {
 
   async save(dir: string): Promise<void> {
     fs.mkdirSync(dir, { recursive: true });
-    const { mean, cov } = this.params();
     const { dim, closedForm } = this;
+    const ascent = this.ascent();
     writeJsonAtomic(path.join(dir, 'gaussian.json'), {
       family: 'gaussian',
       dim,
-      mean: mean.slice(0, dim),
-      covariance: symRows(cov, dim),
-      testNll: gaussianNll(mean, cov, this.testMoments, dim),
-      closedForm: {
-        mean: closedForm.mean.slice(0, dim),
-        covariance: symRows(closedForm.cov, dim),
-        trainNll: closedForm.trainNll,
-        testNll: closedForm.testNll,
+      fit: 'closed form (maximum likelihood): the sample mean and the biased sample covariance',
+      mean: closedForm.mean.slice(0, dim),
+      covariance: symRows(closedForm.cov, dim),
+      trainNll: closedForm.trainNll,
+      testNll: closedForm.testNll,
+      gradientAscent: {
+        mean: ascent.mean.slice(0, dim),
+        covariance: symRows(ascent.cov, dim),
+        trainNll: ascent.trainNll,
+        testNll: ascent.testNll,
+        gapToClosedForm: ascent.gap,
+        reachedClosedForm: ascent.reached,
+        standardisation: { centre: this.centre, scale: this.scale },
       },
     });
   }
 
   dispose(): void {
-    tf.dispose([this.mu, this.logDiag, this.eye, ...(this.offDiag ? [this.offDiag, this.lowerMask!] : [])]);
+    tf.dispose([this.mu, this.logDiag, this.eye, ...(this.offDiag ? [this.offDiag, this.lowerMask!] : []), ...(this.batch ? [this.batch.standardised] : [])]);
     this.optimizer.dispose();
   }
 }
