@@ -9,6 +9,7 @@
  *   density/step-NNNNNN.json      a densityGrid (models on 1-D or 2-D data)
  *   checkpoints/step-NNNNNN/      the model (TensorFlow.js layers format) and trainingState
  *                                 (training-state.json, its tensors in training-state.bin)
+ *   checkpoints/best/             the same, at the evaluation run.json's `best` names
  * The version rule: a change of shape bumps RUN_FORMAT_VERSION; a reader reads every version up
  * to its own and says that a folder with a higher one is from a newer GenLab.
  */
@@ -17,7 +18,8 @@ import { DATASETS } from './datasets';
 import { arrayOf, type Decoder, DecodeError, documented, type Infer, type JsonSchema, num, object, oneOf, plainObject, recordOf, schemaOf, str, withSchema } from './decode';
 import { bestEvaluation, densityGrid } from './messages';
 
-export const RUN_FORMAT_VERSION = 1;
+/** 2 added `best`: the best evaluation, whose model is checkpoints/best/. */
+export const RUN_FORMAT_VERSION = 2;
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';

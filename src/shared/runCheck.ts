@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_FILE, newerFormat, RUN_FILE, runRecord, STATE_FILE } from '../protocol/runFormat';
 import { type FileProblem, readJsonFile } from './decodedFiles';
-import { inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readMetricsLines, stepName, withInterrupted } from './runFolder';
+import { BEST_CHECKPOINT, inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readMetricsLines, withInterrupted } from './runFolder';
 
 export interface RunCheck {
   problems: FileProblem[];
@@ -14,16 +14,18 @@ export interface RunCheck {
   summary: string;
 }
 
-function checkCheckpoints(dir: string, problems: FileProblem[]): number {
+/** Checks each checkpoint's training state; `bestStep` is the step run.json names as the best, if it can say. */
+function checkCheckpoints(dir: string, bestStep: number | undefined, problems: FileProblem[]): number {
   const root = path.join(dir, 'checkpoints');
   const steps = fs.existsSync(root) ? fs.readdirSync(root).filter((n) => /^step-\d{6}$/.test(n)).sort() : [];
-  for (const name of steps) {
+  for (const name of [...steps, BEST_CHECKPOINT]) {
     const checkpoint = path.join(root, name);
     // A family that cannot resume writes no training state; its checkpoint is the model alone.
     if (!fs.existsSync(path.join(checkpoint, STATE_FILE))) continue;
     const state = inspectTrainingState(checkpoint);
+    const expected = name === BEST_CHECKPOINT ? bestStep : Number(name.slice(5));
     if (!state.ok) problems.push(state.problem);
-    else if (stepName(state.value.step) !== name) problems.push({ file: path.join(checkpoint, STATE_FILE), problem: `step: says ${state.value.step}, and its folder is ${name}` });
+    else if (expected !== undefined && state.value.step !== expected) problems.push({ file: path.join(checkpoint, STATE_FILE), problem: `step: says ${state.value.step}, and ${name === BEST_CHECKPOINT ? `run.json's best is step ${expected}` : `its folder is ${name}`}` });
   }
   return steps.length;
 }
@@ -49,7 +51,7 @@ export function checkRunFolder(dir: string): RunCheck {
     const read = readDensityFile(density.path);
     if (!read.ok) problems.push(read.problem);
   }
-  const checkpoints = checkCheckpoints(dir, problems);
+  const checkpoints = checkCheckpoints(dir, record.ok ? record.value.best?.step : undefined, problems);
 
   const run = record.ok ? withInterrupted(record.value) : undefined;
   const what = run ? `${run.id}: ${run.config.family} on ${run.config.dataset}, ${run.interrupted ? 'interrupted' : run.status} at step ${run.progress.step} of ${run.progress.totalSteps}` : path.basename(dir);

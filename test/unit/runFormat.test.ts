@@ -32,7 +32,12 @@ async function writeRun() {
       writeTrainingState(dir, step, [{ name: 'gaussian/0', shape: [1, 2], dtype: 'float32' }, { name: 'step', shape: [1], dtype: 'int32' }], new Uint8Array(12));
     });
   }
-  folder.update({ status: 'finished', finishedAt: new Date().toISOString(), progress: { step: 4, epoch: 4, totalSteps: 4 }, finalMetrics: { testNll: 4.2 } });
+  await folder.writeBestCheckpoint(async (dir) => {
+    fs.mkdirSync(dir, { recursive: true });
+    writeTrainingState(dir, 4, [{ name: 'gaussian/0', shape: [1, 2], dtype: 'float32' }], new Uint8Array(8));
+  });
+  const best = { step: 4, metric: 'testNll', value: 4.2 };
+  folder.update({ status: 'finished', finishedAt: new Date().toISOString(), progress: { step: 4, epoch: 4, totalSteps: 4 }, finalMetrics: { testNll: 4.2 }, best });
   folder.close();
   return { folder, config, runsDir };
 }
@@ -63,12 +68,15 @@ test('a run folder as the writer leaves it passes the schemas, the decoders and 
   assert.deepEqual(check.problems.map((p) => problemText(p)), []);
   assert.equal(check.summary, `${folder.id}: gaussian on 8gaussians, finished at step 4 of 4; 4 metrics records, 2 checkpoints, 2 density views, 0 generated`);
   assert.equal(readTrainingState(latestResumableCheckpoint(folder.dir)!.dir).step, 4);
+  writeTrainingState(path.join(folder.dir, 'checkpoints', 'best'), 2, [], new Uint8Array(0));
+  assert.deepEqual(checkRunFolder(folder.dir).problems.map((p) => problemText(p, folder.dir)), ["checkpoints/best/training-state.json: step: says 2, and run.json's best is step 4"]);
 });
 
 test('the schemas and the decoders reject the same damaged records', () => {
   const good = { formatVersion: 1, id: 'r', status: 'finished', pid: 1, config: completeConfig({ family: 'vae', steps: 3 }), seed: 0, backend: 'cpu', versions: {}, createdAt: 't', updatedAt: 't', progress: { step: 3, epoch: 0, totalSteps: 3 }, finalMetrics: { testNegElbo: null } };
   assert.deepEqual(schemaErrors('run.schema.json', good), []);
-  assert.ok(decodeProblem(runRecord, good).ok, 'a diverged final metric is null in JSON');
+  assert.ok(decodeProblem(runRecord, good).ok, 'a record of format 1, with a diverged final metric (null in JSON), reads');
+  assert.ok(decodeProblem(runRecord, { ...good, formatVersion: 2, best: { step: 3, metric: 'testNegElbo', value: 90 } }).ok);
   const bad = [{ ...good, status: 'paused' }, { ...good, progress: { step: 3, epoch: 0 } }, { ...good, finalMetrics: { testNegElbo: 'low' } }, { ...good, config: 'vae' }, { ...good, extra: 1 }];
   for (const record of bad) {
     assert.notDeepEqual(schemaErrors('run.schema.json', record), [], `the schema accepts ${JSON.stringify(record).slice(0, 80)}`);
@@ -112,9 +120,9 @@ test('the check lists every damaged file with its path and line; the readers tha
   assert.equal(listGenerated(folder.dir).length, 0);
   assert.throws(() => readRunRecord(folder.dir), (err: unknown) => err instanceof UserError && /run\.json: status: expected one of/.test(err.message) && /genlab runs check/.test(err.hint));
   assert.throws(() => readTrainingState(file('checkpoints', 'step-000004')), (err: unknown) => err instanceof UserError && /training-state\.bin: holds 8 bytes/.test(err.message) && /Delete this checkpoint folder/.test(err.hint));
-  fs.writeFileSync(file('run.json'), JSON.stringify({ ...record, formatVersion: 2, newField: true }));
-  assert.throws(() => readRunRecord(folder.dir), (err: unknown) => err instanceof UserError && /is from a newer GenLab \(run format 2; this version reads formats up to 1\)/.test(err.message) && /Update GenLab/.test(err.hint));
-  assert.match(problemText(checkRunFolder(folder.dir).problems[0]), /run\.json: is from a newer GenLab \(run format 2; .*\); check it with that GenLab$/);
+  fs.writeFileSync(file('run.json'), JSON.stringify({ ...record, formatVersion: 3, newField: true }));
+  assert.throws(() => readRunRecord(folder.dir), (err: unknown) => err instanceof UserError && /is from a newer GenLab \(run format 3; this version reads formats up to 2\)/.test(err.message) && /Update GenLab/.test(err.hint));
+  assert.match(problemText(checkRunFolder(folder.dir).problems[0]), /run\.json: is from a newer GenLab \(run format 3; .*\); check it with that GenLab$/);
   assert.deepEqual(checkRunFolder(file('no-such-run')).problems.map((p) => p.problem), ['is not a folder']);
 });
 
@@ -140,11 +148,12 @@ test('pruning and replacing checkpoints leave only whole ones, and what a kill l
     });
   }
   reopened.close();
-  assert.deepEqual(fs.readdirSync(root).sort(), ['step-000006', 'step-000008']);
+  assert.deepEqual(fs.readdirSync(root).sort(), ['best', 'step-000006', 'step-000008'], 'the best checkpoint is never pruned');
   // What a trainer killed mid-write or mid-prune leaves: a checkpoint being written, one being removed.
   fs.mkdirSync(path.join(root, '.step-000010.tmp'));
+  fs.mkdirSync(path.join(root, '.best.tmp'));
   fs.cpSync(path.join(root, 'step-000006'), path.join(root, '.step-000006.old'), { recursive: true });
   RunFolder.reopen(folder.dir, config, 8, 10).close();
-  assert.deepEqual(fs.readdirSync(root).sort(), ['step-000006', 'step-000008']);
+  assert.deepEqual(fs.readdirSync(root).sort(), ['best', 'step-000006', 'step-000008']);
   assert.equal(fs.readFileSync(path.join(root, 'step-000008', 'model.json'), 'utf8'), '8');
 });
