@@ -100,6 +100,43 @@ export function plotFont(p: Palette): string {
   return `${Math.max(10, p.fontSize - 2)}px ${p.fontFamily}`;
 }
 
+/** Saves the context and clips drawing to the frame; the caller restores it. */
+export function clipToFrame(ctx: CanvasRenderingContext2D, f: Frame): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(f.left, f.top, f.width, f.height);
+  ctx.clip();
+}
+
+/** Faint lines across the frame at these x and y values. */
+export function drawGridLines(ctx: CanvasRenderingContext2D, f: Frame, xs: readonly number[], ys: readonly number[], colour: string): void {
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const t of xs) {
+    const x = Math.round(toPixelX(f, t)) + 0.5;
+    ctx.moveTo(x, f.top);
+    ctx.lineTo(x, f.top + f.height);
+  }
+  for (const t of ys) {
+    const y = Math.round(toPixelY(f, t)) + 0.5;
+    ctx.moveTo(f.left, y);
+    ctx.lineTo(f.left + f.width, y);
+  }
+  ctx.stroke();
+}
+
+/** A histogram's bars from y = 0, in the current fill: each starts `inset` px into its bin and leaves `gap` px of it. */
+export function drawBars(ctx: CanvasRenderingContext2D, f: Frame, edges: readonly number[], density: readonly number[], inset: number, gap: number): void {
+  const base = toPixelY(f, 0);
+  for (let i = 0; i < density.length; i++) {
+    const a = toPixelX(f, edges[i]);
+    const b = toPixelX(f, edges[i + 1]);
+    const y = toPixelY(f, density[i]);
+    ctx.fillRect(a + inset, y, Math.max(0.5, b - a - gap), base - y);
+  }
+}
+
 /** Filled dots, optionally with a thin dark ring that keeps them visible on any colour. */
 export function drawDots(ctx: CanvasRenderingContext2D, f: Frame, points: readonly number[], colour: string, r: number, alpha: number, ring?: string): void {
   if (!points.length) return;

@@ -1,8 +1,8 @@
 /** The 2-D painter: a heatmap of the model's field with its colour bar, or a scatter of generated against real points. */
 import type { DensityGrid } from '../../src/protocol/messages';
 import { formatCount, formatTick } from '../shared/format';
-import { type Drawn, drawAxes, drawDots, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
-import { type ColourMap, DIVERGING, type Frame, logDensityRange, niceTicks, plotAspect, rasterize, toPixelX, toPixelY, type ValueRange, VIRIDIS } from './densityPaint';
+import { clipToFrame, type Drawn, drawAxes, drawDots, drawGridLines, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
+import { type ColourMap, DIVERGING, type Frame, logDensityRange, niceTicks, plotAspect, rasterize, toPixelY, type ValueRange, VIRIDIS } from './densityPaint';
 
 /** Longest side of the plot (CSS px). */
 const MAX_PLOT = 420;
@@ -56,26 +56,10 @@ export function paintHeatmap(canvas: HTMLCanvasElement, grid: DensityGrid, avail
     ctx.putImageData(new ImageData(rasterize(grid.values, grid.width, grid.height, dw, dh, map, range.lo, range.hi), dw, dh), dx, dy);
   } else {
     // A plain scatter plot: faint grid lines at the ticks.
-    ctx.strokeStyle = p.gridLine;
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    for (const t of xTicks.ticks) {
-      const x = Math.round(toPixelX(frame, t)) + 0.5;
-      ctx.moveTo(x, top);
-      ctx.lineTo(x, top + plotHeight);
-    }
-    for (const t of yTicks.ticks) {
-      const y = Math.round(toPixelY(frame, t)) + 0.5;
-      ctx.moveTo(left, y);
-      ctx.lineTo(left + plotWidth, y);
-    }
-    ctx.stroke();
+    drawGridLines(ctx, frame, xTicks.ticks, yTicks.ticks, p.gridLine);
   }
 
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(left, top, plotWidth, plotHeight);
-  ctx.clip();
+  clipToFrame(ctx, frame);
   if (grid.field === 'log-density' || grid.field === 'elbo') {
     drawDots(ctx, frame, grid.test, p.heatData, 1.6, 0.8, 'rgba(0, 0, 0, 0.35)');
   } else if (discriminator) {

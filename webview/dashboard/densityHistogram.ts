@@ -1,7 +1,7 @@
 /** The 1-D painter: the test data's histogram as a density, the model's curve over it (or D(x) on its own axis), generated samples as a step line. */
 import type { DensityGrid } from '../../src/protocol/messages';
 import { formatTick } from '../shared/format';
-import { type Drawn, drawAxes, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
+import { clipToFrame, type Drawn, drawAxes, drawBars, drawGridLines, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { binPoints, curve1d, type Frame, histogramDensity, niceTicks, toPixelX, toPixelY } from './densityPaint';
 
 /** Widest plot (CSS px). */
@@ -47,31 +47,13 @@ export function paintHistogram(canvas: HTMLCanvasElement, grid: DensityGrid, ava
   const xTicks = niceTicks(xLo, xHi, Math.max(3, Math.round(plotWidth / 80)));
 
   // Grid lines at the density ticks.
-  ctx.strokeStyle = p.gridLine;
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  for (const t of yTicks.ticks) {
-    if (t === 0) continue;
-    const y = Math.round(toPixelY(frame, t)) + 0.5;
-    ctx.moveTo(left, y);
-    ctx.lineTo(left + plotWidth, y);
-  }
-  ctx.stroke();
+  drawGridLines(ctx, frame, [], yTicks.ticks.filter((t) => t !== 0), p.gridLine);
 
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(left, top, plotWidth, plotHeight);
-  ctx.clip();
+  clipToFrame(ctx, frame);
   // Histogram bars (the held-out data), with a hairline gap between bars.
-  const base = toPixelY(frame, 0);
   ctx.fillStyle = p.real;
   ctx.globalAlpha = 0.3;
-  for (let i = 0; i < histDensity.length; i++) {
-    const a = toPixelX(frame, edges[i]);
-    const b = toPixelX(frame, edges[i + 1]);
-    const y = toPixelY(frame, histDensity[i]);
-    ctx.fillRect(a + 0.5, y, Math.max(0.5, b - a - 1), base - y);
-  }
+  drawBars(ctx, frame, edges, histDensity, 0.5, 1);
   ctx.globalAlpha = 0.9;
   ctx.strokeStyle = p.real;
   ctx.lineWidth = 1;

@@ -2,8 +2,8 @@
 import type { DensityGrid } from '../../src/protocol/messages';
 import { h, setText } from '../shared/dom';
 import { formatCount } from '../shared/format';
-import { drawDots, type Palette, prepareCanvas } from './densityCanvas';
-import { binPoints, type Frame, histogramDensity, plotAspect, toPixelX, toPixelY } from './densityPaint';
+import { clipToFrame, drawBars, drawDots, type Palette, prepareCanvas } from './densityCanvas';
+import { binPoints, type Frame, histogramDensity, plotAspect } from './densityPaint';
 
 export class ReverseStrip {
   readonly element = h('div', { class: 'density-reverse', hidden: true });
@@ -45,10 +45,7 @@ export class ReverseStrip {
       if (!prepared) return;
       const { ctx } = prepared;
       const frame: Frame = { left: 0.5, top: 0.5, width: width - 1, height: height - 1, x0, x1, y0, y1 };
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(frame.left, frame.top, frame.width, frame.height);
-      ctx.clip();
+      clipToFrame(ctx, frame);
       if (grid.dim === 2) {
         drawDots(ctx, frame, fr.samples, p.generated, 1.1, 0.55);
       } else {
@@ -58,12 +55,7 @@ export class ReverseStrip {
         const hf: Frame = { ...frame, x0: edges[0], x1: edges[edges.length - 1], y0: 0, y1: top };
         ctx.fillStyle = p.generated;
         ctx.globalAlpha = 0.6;
-        for (let k = 0; k < dens.length; k++) {
-          const a = toPixelX(hf, edges[k]);
-          const b = toPixelX(hf, edges[k + 1]);
-          const y = toPixelY(hf, dens[k]);
-          ctx.fillRect(a, y, Math.max(0.5, b - a - 0.5), toPixelY(hf, 0) - y);
-        }
+        drawBars(ctx, hf, edges, dens, 0, 0.5);
       }
       ctx.restore();
       ctx.strokeStyle = p.border;
