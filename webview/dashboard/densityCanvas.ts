@@ -137,6 +137,17 @@ export function drawBars(ctx: CanvasRenderingContext2D, f: Frame, edges: readonl
   }
 }
 
+/** An axis title turned to read upwards, centred on `y`, in the current fill. */
+export function drawSideTitle(ctx: CanvasRenderingContext2D, text: string, x: number, y: number, baseline: CanvasTextBaseline): void {
+  ctx.save();
+  ctx.translate(x, y);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = 'center';
+  ctx.textBaseline = baseline;
+  ctx.fillText(text, 0, 0);
+  ctx.restore();
+}
+
 /** Filled dots, optionally with a thin dark ring that keeps them visible on any colour. */
 export function drawDots(ctx: CanvasRenderingContext2D, f: Frame, points: readonly number[], colour: string, r: number, alpha: number, ring?: string): void {
   if (!points.length) return;

@@ -1,7 +1,7 @@
 /** The 2-D painter: a heatmap of the model's field with its colour bar, or a scatter of generated against real points. */
 import type { DensityGrid } from '../../src/protocol/messages';
 import { formatCount, formatTick } from '../shared/format';
-import { clipToFrame, type Drawn, drawAxes, drawDots, drawGridLines, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
+import { clipToFrame, type Drawn, drawAxes, drawDots, drawGridLines, drawSideTitle, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { type ColourMap, DIVERGING, type Frame, logDensityRange, niceTicks, plotAspect, rasterize, toPixelY, type ValueRange, VIRIDIS } from './densityPaint';
 
 /** Longest side of the plot (CSS px). */
@@ -107,13 +107,7 @@ export function paintHeatmap(canvas: HTMLCanvasElement, grid: DensityGrid, avail
       ctx.fillText(barLabels[i].replace('-', '−'), bx + BAR_WIDTH + 7, y);
     });
     ctx.stroke();
-    ctx.save();
-    ctx.translate(cssWidth - 2, top + plotHeight / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(barTitle, 0, 0);
-    ctx.restore();
+    drawSideTitle(ctx, barTitle, cssWidth - 2, top + plotHeight / 2, 'bottom');
   }
 
   canvas.setAttribute('aria-label', describe(grid, range));

@@ -1,7 +1,7 @@
 /** The 1-D painter: the test data's histogram as a density, the model's curve over it (or D(x) on its own axis), generated samples as a step line. */
 import type { DensityGrid } from '../../src/protocol/messages';
 import { formatTick } from '../shared/format';
-import { clipToFrame, type Drawn, drawAxes, drawBars, drawGridLines, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
+import { clipToFrame, type Drawn, drawAxes, drawBars, drawGridLines, drawSideTitle, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { binPoints, curve1d, type Frame, histogramDensity, niceTicks, toPixelX, toPixelY } from './densityPaint';
 
 /** Widest plot (CSS px). */
@@ -84,13 +84,7 @@ export function paintHistogram(canvas: HTMLCanvasElement, grid: DensityGrid, ava
 
   drawAxes(ctx, frame, xTicks, yTicks, p);
   ctx.fillStyle = p.muted;
-  ctx.save();
-  ctx.translate(2, top + plotHeight / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  ctx.fillText('density', 0, 0);
-  ctx.restore();
+  drawSideTitle(ctx, 'density', 2, top + plotHeight / 2, 'top');
   if (discriminator) {
     // D(x) has its own axis on the right, 0 to 1.
     const dFrame = { ...frame, y0: 0, y1: 1.08 };
@@ -105,13 +99,7 @@ export function paintHistogram(canvas: HTMLCanvasElement, grid: DensityGrid, ava
       ctx.fillText(formatTick(t, dTicks.step), left + plotWidth + 6, y);
     }
     ctx.stroke();
-    ctx.save();
-    ctx.translate(cssWidth - 2, top + plotHeight / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText('D(x)', 0, 0);
-    ctx.restore();
+    drawSideTitle(ctx, 'D(x)', cssWidth - 2, top + plotHeight / 2, 'bottom');
   }
 
   const what = FIELD_TEXT[grid.field].curve;
