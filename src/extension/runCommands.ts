@@ -75,7 +75,7 @@ export function checkedRunFolder(root: string, entry: RunEntry): string | undefi
     return dir;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    void vscode.window.showErrorMessage(`GenLab: ${err.message}`, { detail: err.hint, modal: true });
+    void vscode.window.showErrorMessage(`GenLab: ${err.message} ${err.hint}`);
     return undefined;
   }
 }

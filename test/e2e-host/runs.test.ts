@@ -69,6 +69,41 @@ describe('Runs after training', () => {
     assert.match(readme, /tf\.loadLayersModel/);
     assert.ok(fs.existsSync(path.join(out, 'coupling-00', 'model.json')));
   });
+
+  it('a copied run folder whose run.json gives its id as ../../../escape exports only inside the picked folder, under the folder\'s own name, deleting nothing', async () => {
+    const copy = path.join(path.dirname(dir), 'flow-copied');
+    fs.cpSync(dir, copy, { recursive: true });
+    const hostile = { ...JSON.parse(fs.readFileSync(path.join(copy, 'run.json'), 'utf8')), id: '../../../escape' };
+    fs.writeFileSync(path.join(copy, 'run.json'), JSON.stringify(hostile));
+    try {
+      const target = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-export-'));
+      // What is already there is the person's: an export goes beside it, never over it.
+      fs.mkdirSync(path.join(target, 'flow-copied-model'));
+      fs.writeFileSync(path.join(target, 'flow-copied-model', 'theirs.txt'), 'theirs');
+      const out = await vscode.commands.executeCommand<string>('genlab.exportModel', '../../../escape', target);
+      assert.equal(out, path.join(target, 'flow-copied-model-2'));
+      assert.deepEqual(fs.readdirSync(target).sort(), ['flow-copied-model', 'flow-copied-model-2']);
+      assert.deepEqual(fs.readdirSync(path.join(target, 'flow-copied-model')), ['theirs.txt']);
+      assert.ok(!fs.existsSync(path.join(target, '../../../escape-model')), 'nothing written where the id points');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('Delete Run refuses a folder outside the runs folder, also through a link inside it, whatever the entry says', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-precious-'));
+    fs.writeFileSync(path.join(outside, 'keep.txt'), 'mine');
+    const link = path.join(path.dirname(dir), 'linked-out');
+    fs.symlinkSync(outside, link);
+    try {
+      // Refused before the confirmation: were it asked, the command would wait for an answer.
+      for (const target of [outside, link]) await vscode.commands.executeCommand('genlab.deleteRun', { runId: 'hostile', dir: target, title: 'Hostile' });
+      assert.equal(fs.readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'mine');
+      assert.ok(fs.lstatSync(link).isSymbolicLink());
+    } finally {
+      fs.rmSync(link);
+    }
+  });
 });
 
 describe('Your own data', () => {
