@@ -36,12 +36,13 @@ const time = documented(str({ nonEmpty: true }), 'An ISO 8601 time in UTC, as Da
  * Metric values by name. JSON has no NaN or infinity, so JSON.stringify writes a diverged value as
  * null; it reads as absent, which the charts draw as a gap.
  */
+const finite = num();
 export const metricValues = withSchema<Decoder<Record<string, number>>>(
   (input, path) => {
     const out: Record<string, number> = {};
     for (const [key, value] of Object.entries(plainObject(input, path))) {
       if (value === null) continue;
-      out[key] = num()(value, `${path}.${key}`);
+      out[key] = finite(value, `${path}.${key}`);
     }
     return out;
   },
