@@ -147,3 +147,26 @@ describe('Your own data', () => {
     assert.equal(fs.readFileSync(path.join(dir, 'samples', samples()[0]))[25], 2, 'RGB sample grids');
   });
 });
+
+describe('Experiment files', () => {
+  it('a data path through a link inside the workspace to a file outside it is refused, and nothing trains', async () => {
+    const workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-outside-'));
+    fs.writeFileSync(path.join(outside, 'secret.csv'), `x\n${Array.from({ length: 50 }, (_, i) => i).join('\n')}\n`);
+    const link = path.join(workspace, 'looks-local.csv');
+    fs.symlinkSync(path.join(outside, 'secret.csv'), link);
+    const file = path.join(workspace, 'through-link.genlab.json');
+    fs.writeFileSync(file, JSON.stringify({ family: 'gaussian', dataset: 'csv', data: { type: 'csv', path: 'looks-local.csv', columns: ['x'] } }));
+    const runsBefore = fs.readdirSync(path.join(workspace, '.genlab', 'runs')).length;
+    try {
+      const runId = await vscode.commands.executeCommand<string | undefined>('genlab.trainExperiment', vscode.Uri.file(file));
+      assert.equal(runId, undefined, 'no run started');
+      assert.equal(fs.readdirSync(path.join(workspace, '.genlab', 'runs')).length, runsBefore);
+      const problems = vscode.languages.getDiagnostics(vscode.Uri.file(file)).map((d) => d.message);
+      assert.ok(problems.some((m) => /data\.path: .*outside the workspace/.test(m)), problems.join('\n'));
+    } finally {
+      fs.rmSync(link);
+      fs.rmSync(file);
+    }
+  });
+});
