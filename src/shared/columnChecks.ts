@@ -66,7 +66,11 @@ export class ColumnStats {
   }
 }
 
-const short = (v: number) => Number(v.toPrecision(4)).toString();
+/** Four significant digits, in exponent form (1.443e20) when plain digits would run long. */
+function short(v: number): string {
+  const t = Number(v.toPrecision(4));
+  return Math.abs(t) >= 1e6 || (t !== 0 && Math.abs(t) < 1e-3) ? t.toExponential().replace('e+', 'e') : String(t);
+}
 const powerOfTen = (v: number) => `1e${Math.round(Math.log10(v))}`;
 
 /**
