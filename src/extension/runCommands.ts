@@ -222,7 +222,7 @@ function exportReadme(entry: RunEntry, step: number): string {
   return [
     `# ${entry.title}`,
     '',
-    `${spec.title} trained by GenLab on ${record.config.dataset}, exported at step ${step}. Run \`${entry.runId}\`.`,
+    `${spec.title} trained by GenLab on ${record.config.dataset}, exported at step ${step}. Run \`${exportName(entry)}\`.`,
     '',
     '## Files',
     spec.exportNote ?? '- One folder per network, in TensorFlow.js layers format (model.json + weights.bin).',
