@@ -31,9 +31,6 @@ export interface DensityInput {
   evals: { step: number; values: Record<string, number> }[];
 }
 
-/** Short names of the families' density metrics (metricLabel knows the VAE's). */
-const METRIC_TEXT: Record<string, string> = { testNll: 'test NLL' };
-
 export class DensityView {
   readonly element: HTMLElement;
   private readonly stepLabel = h('span', { class: 'density-step' });
@@ -135,8 +132,7 @@ export class DensityView {
     for (let i = input.evals.length - 1; i >= 0; i--) {
       const v = input.evals[i].values[key];
       if (v === undefined || !Number.isFinite(v)) continue;
-      const label = METRIC_TEXT[key] ?? metricLabel(key);
-      return `${label} ${formatValue(v)} nats`;
+      return `${metricLabel(key)} ${formatValue(v)} nats`;
     }
     return '';
   }
