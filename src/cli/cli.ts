@@ -26,6 +26,7 @@ const OPTIONS = {
   seed: { field: 'seed', help: 'random seed for initialisation, data order and noise (default 0)' },
   backend: { field: 'backend', help: `${BACKEND_CHOICES.join(' | ')}; auto tries tfjs-node, then wasm, then cpu (default auto)` },
   'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
+  patience: { field: 'patience', help: "early stopping: end after this many evaluations in a row that do not beat the best test score (default off: train to the end)" },
   out: { field: 'runsDir', help: 'folder that receives the run folder (default runs/)' },
   name: { field: 'runName', help: 'a name for the run, kept in run.json' },
   'max-parameters': { field: 'maxParameters', help: `largest model built, in parameters; a bigger config is refused before training (default ${DEFAULT_MAX_PARAMETERS}, about ${(DEFAULT_MAX_PARAMETERS * 16) / 1e6} MB in training)` },
@@ -160,6 +161,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     seed: num('seed'),
     backend: v.backend as ConfigInput['backend'],
     evalEvery: num('eval-every'),
+    patience: num('patience'),
     runsDir: v.out,
     runName: v.name,
     maxParameters: num('max-parameters'),
@@ -253,6 +255,8 @@ function printSummary(s: RunSummary, unit: string | undefined, line: (t: string)
   const verb = s.state === 'stopped' ? 'Stopped' : 'Finished';
   line(`${verb}: ${s.steps} steps (${s.epochs.toFixed(2)} epochs) in ${formatDuration(s.wallMs)}, ${s.stepsPerSecond.toFixed(1)} steps/s on ${s.backend}`);
   if (Object.keys(s.finalEval).length) line(`Test:    ${formatValues(s.finalEval)}${unit ? ` (${unit})` : ''}`);
+  if (s.best) line(`Best:    ${formatValues({ [s.best.metric]: s.best.value })} at step ${s.best.step} (checkpoints/best/)`);
+  if (s.note) line(s.note);
   if (s.lastSamplePath) line(`Samples: ${displayPath(s.lastSamplePath)}`);
   line(`Run:     ${displayPath(s.runDir)}`);
 }

@@ -62,12 +62,14 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     const evalEvery = chosen<number>('evalEvery');
     // Recorded in the run only when the person raised (or lowered) the size limit.
     const maxParameters = chosen<number>('maxParameters');
+    const patience = settings.get<number | null>('earlyStopping.patience', null);
     const base = {
       backend: settings.get<BackendChoice>('backend', 'auto'),
       runsDir: catalog.root(),
       keepCheckpoints: settings.get('keepCheckpoints', 2),
       ...(evalEvery ? { evalEvery } : {}),
       ...(maxParameters ? { maxParameters } : {}),
+      ...(patience ? { patience } : {}),
     };
     let config: TrainConfig | undefined;
     try {

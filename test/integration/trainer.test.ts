@@ -172,6 +172,46 @@ test('resume continues a run from its last checkpoint: one continuous history, t
   assert.equal(record.status, 'finished');
   assert.equal(record.progress.step, 450);
   assert.deepEqual(record.resumedAt?.map((r) => r.step), [300]);
+  const evals = lines.filter((l) => l.kind === 'eval');
+  const lowest = Math.min(...evals.map((l) => l.values.testNll));
+  assert.deepEqual(record.best, { step: evals.find((l) => l.values.testNll === lowest)!.step, metric: 'testNll', value: lowest }, 'the best across both parts of the run');
+});
+
+test('a flow that overfits a tiny CSV keeps its best checkpoint and, with a patience, stops early: finished, with the best beside the final', async () => {
+  const runsDir = tempDir('early-stop');
+  // 40 points: 36 to train on and 4 held out, which a flow of 8 couplings memorises in a few hundred steps.
+  const csv = path.join(runsDir, 'tiny.csv');
+  const rows = Array.from({ length: 40 }, (_, i) => {
+    const angle = (Math.floor(i % 8) * Math.PI) / 4;
+    const jitter = Math.sin(7.3 * i) * 0.35;
+    return `${(2.8 * Math.cos(angle) + jitter).toFixed(4)},${(2.8 * Math.sin(angle) - jitter).toFixed(4)}`;
+  });
+  fs.writeFileSync(csv, `x,y\n${rows.join('\n')}\n`);
+  const patience = 3;
+  const config = completeConfig({ family: 'realnvp', dataset: 'csv', data: { type: 'csv', path: csv, columns: ['x', 'y'] }, steps: 6000, evalEvery: 100, patience, runsDir, backend: 'wasm' });
+  const t = startTrainer(config);
+  assert.equal((await t.client.exited).code, 0);
+  assert.deepEqual(t.invalid, []);
+  const { summary } = t.of('done')[0];
+  const evals = t.of('eval').map((e) => ({ step: e.step, value: e.values.testNll }));
+  const best = evals.reduce((a, b) => (b.value < a.value ? b : a));
+  assert.equal(summary.state, 'finished');
+  assert.ok(summary.steps < 6000, `stopped before its budget, at ${summary.steps}`);
+  assert.equal(summary.steps, best.step + patience * 100, 'after `patience` evaluations without a better one');
+  assert.deepEqual(summary.best, { step: best.step, metric: 'testNll', value: best.value });
+  assert.ok(summary.finalEval.testNll > best.value, `overfitted past its best: ${best.value} → ${summary.finalEval.testNll}`);
+  assert.match(summary.note ?? '', new RegExp(`^Stopped early at step ${summary.steps}: the test NLL had not improved for 3 evaluations; the best, .* at step ${best.step}, is kept in checkpoints/best/\\.$`));
+  assert.deepEqual(t.of('status').at(-1), { type: 'status', state: 'finished', detail: summary.note });
+
+  const record = readRunRecord(summary.runDir);
+  assert.equal(record.status, 'finished');
+  assert.deepEqual(record.best, summary.best);
+  assert.ok(record.notes?.includes(summary.note!), 'the note is kept with the run');
+  // checkpoints/best/ is the model of that evaluation, loadable like any checkpoint.
+  const bestDir = path.join(summary.runDir, 'checkpoints', 'best');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(bestDir, 'training-state.json'), 'utf8')).step, best.step);
+  assert.ok(fs.existsSync(path.join(bestDir, 'flow.json')));
+  assert.ok(fs.readdirSync(path.join(summary.runDir, 'checkpoints')).includes(`step-${String(summary.steps).padStart(6, '0')}`), 'the last checkpoint too');
 });
 
 test('resuming a run without a resumable checkpoint fails with the fix named', async () => {
