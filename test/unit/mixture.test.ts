@@ -31,6 +31,16 @@ function twoGaussians(n: number, rng: Rng): Float32Array {
   return out;
 }
 
+async function savedMixture(model: ReturnType<typeof mixtureFamily.create>): Promise<{ warnings: string[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-mixture-'));
+  try {
+    await model.save(dir);
+    return JSON.parse(fs.readFileSync(path.join(dir, 'mixture.json'), 'utf8'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function runEm(model: ReturnType<typeof mixtureFamily.create>, data: PointDataset, steps: number): number[] {
   const whole = tf.tensor2d(data.train.points, [data.train.count, data.dim]);
   const nll = Array.from({ length: steps }, () => model.trainStep(whole).nll);
@@ -165,7 +175,7 @@ test('the grid log-density integrates to 1 over a wide extent; samples come from
   model1.dispose();
 });
 
-test('a collapsed component stays valid: EM with more components than distinct points stays finite', () => {
+test('a collapsed component stays valid: EM with more components than distinct points stays finite, and is reported', async () => {
   // Four distinct points, k = 4: each component collapses onto one point; the ridge keeps it valid.
   const points = Float32Array.from([0, 0, 1, 0, 0, 1, 3, 3, 0, 0, 1, 0]);
   const data = makeData(2, points, points);
@@ -174,7 +184,43 @@ test('a collapsed component stays valid: EM with more components than distinct p
   assert.ok(nll.every(Number.isFinite), `${nll}`);
   assertNonIncreasing(nll, 'collapsing');
   assert.ok(Number.isFinite(model.evaluate().testNll));
+  // And it is reported: each component sits on one of the four points.
+  assert.equal(model.evaluate().collapsedComponents, 4);
+  const { warnings } = await savedMixture(model);
+  assert.equal(warnings.length, 4);
+  assert.match(warnings.join('\n'), /Component \d of 4 has collapsed onto the point \(0, 0\), with 2 of the 6 training points: its variance there is held at the floor.*Fit fewer components, or look in the data for a value repeated many times/);
+  for (const p of ['(1, 0)', '(0, 1)', '(3, 3)']) assert.ok(warnings.some((w) => w.includes(`onto the point ${p}`)), p);
   model.dispose();
+});
+
+test('a component on points that share one coordinate collapses onto a line, and is reported; healthy fits report none', async () => {
+  const rng = new Rng(9);
+  // A broad cloud, and 200 points all at x = 5 (a column with zero variance inside the cluster).
+  const z = rng.fillNormal(new Float32Array(1000));
+  const points = Float32Array.from({ length: 1000 }, (_, i) => (i < 600 ? z[i] : i % 2 === 0 ? 5 : 3 * z[i]));
+  const data = makeData(2, points, points.slice(0, 40));
+  const model = mixtureFamily.create(completeConfig({ family: 'mixture', model: { components: 2 } }), data, new Rng(0));
+  runEm(model, data, 50);
+  assert.equal(model.evaluate().collapsedComponents, 1);
+  const { warnings } = await savedMixture(model);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^Component \d of 2 has collapsed onto a line through \(5, [-\d.e]+\), with 200 of the 500 training points/);
+  model.dispose();
+
+  const healthy = makeData(2, eightGaussians(4000, rng), eightGaussians(500, rng));
+  const fit = mixtureFamily.create(completeConfig({ family: 'mixture' }), healthy, new Rng(0));
+  runEm(fit, healthy, 30);
+  assert.equal(fit.evaluate().collapsedComponents, 0);
+  assert.deepEqual((await savedMixture(fit)).warnings, []);
+  fit.dispose();
+});
+
+test('data with a coordinate of one value, or on a line, is refused before EM, naming the data and the fix', () => {
+  const create = (data: PointDataset) => () => mixtureFamily.create(completeConfig({ family: 'mixture', model: { components: 2 } }), data, new Rng(0));
+  const flat = Float32Array.from({ length: 40 }, (_, i) => (i % 2 ? 7 : i));
+  assert.throws(create(makeData(2, flat, flat)), (e: unknown) => e instanceof UserError && /A Gaussian mixture cannot be fitted: the y coordinate of the 20 training points of test data has one value, 7/.test(e.message) && /values vary/.test(e.hint));
+  const line = Float32Array.from({ length: 40 }, (_, i) => (i % 2 ? 2 * (i - 1) + 1 : i));
+  assert.throws(create(makeData(2, line, line)), (e: unknown) => e instanceof UserError && /lie on a line/.test(e.message));
 });
 
 test('images are rejected, and more components than points is a UserError', () => {

@@ -16,7 +16,10 @@
  * constraint is the weighted scatter with its eigenvalues clipped at the floor (the same
  * eigenvectors), so every iteration is a true EM step on the constrained set, the train NLL never
  * increases, a collapsed component stays valid (about floor * I), and a well-populated component
- * is the plain maximum-likelihood update.
+ * is the plain maximum-likelihood update. A collapsed component is still reported
+ * (collapsedComponents): its density, and so the NLL, then says more about the floor than about
+ * the data. Data on which no Gaussian has a maximum likelihood (a coordinate of one value, points
+ * on a line) is refused before EM starts, as for the single Gaussian.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,7 +33,7 @@ import { writeJsonAtomic } from '../../shared/atomicFile';
 import { densityView, gridPoints } from './densityGrid';
 import type { ModelFamily, TrainableModel } from './family';
 import { numbersPart, type TrainingState, trainingState } from './trainingState';
-import { gaussianDraw, moments, requirePoints, SAMPLE_COUNT, type Sym, symCholesky, symDet, symInverse, symRows } from './gaussian';
+import { gaussianDraw, moments, requirePoints, requireSpread, SAMPLE_COUNT, type Sym, symCholesky, symDet, symInverse, symRows } from './gaussian';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 /** At most this many Lloyd iterations after k-means++ seeding (fewer if the clusters stop changing). */
@@ -306,6 +309,45 @@ export function initMixture(points: ArrayLike<number>, dim: 1 | 2, k: number, rn
   return params;
 }
 
+/** A component whose covariance is held at the floor: on every axis (a point), or on one (a line, in 2-D). */
+export interface Collapse {
+  /** 0-based. */
+  component: number;
+  onto: 'point' | 'line';
+  weight: number;
+  mean: number[];
+}
+
+/** Eigenvalues within this factor of the floor are at it (floorCovariance's result, up to rounding). */
+const AT_FLOOR = 1 + 1e-6;
+
+/** The components (with any weight) that EM has collapsed onto a point or a line. */
+export function collapsedComponents(params: MixtureParams, floor: number): Collapse[] {
+  const { dim, k, weights, means, covs } = params;
+  const out: Collapse[] = [];
+  for (let j = 0; j < k; j++) {
+    if (!(weights[j] > 0)) continue;
+    const [s00, s01, s11] = [covs[3 * j], covs[3 * j + 1], covs[3 * j + 2]];
+    const mid = (s00 + s11) / 2;
+    const r = Math.hypot((s00 - s11) / 2, s01);
+    const eigenvalues = dim === 1 ? [s00] : [mid + r, mid - r];
+    const atFloor = eigenvalues.filter((e) => e <= floor * AT_FLOOR).length;
+    if (atFloor) out.push({ component: j, onto: atFloor === dim ? 'point' : 'line', weight: weights[j], mean: Array.from(means.subarray(2 * j, 2 * j + dim)) });
+  }
+  return out;
+}
+
+/** A collapse as a person reads it: where, how much of the data, and what to do. */
+export function describeCollapse(c: Collapse, k: number, trainCount: number): string {
+  const at = c.mean.map((v) => Number(v.toPrecision(6))).join(', ');
+  const onto = c.onto === 'point' ? `onto the point (${at})` : `onto a line through (${at})`;
+  return (
+    `Component ${c.component + 1} of ${k} has collapsed ${onto}, with ${Math.round(c.weight * trainCount)} of the ${trainCount} training points: ` +
+    'its variance there is held at the floor, so its density, and the NLL, say more about the floor than about the data. ' +
+    'Fit fewer components, or look in the data for a value repeated many times (rounded measurements, a default filled in).'
+  );
+}
+
 class MixtureModel implements TrainableModel {
   readonly params: MixtureParams;
   readonly floor: number;
@@ -326,9 +368,10 @@ class MixtureModel implements TrainableModel {
     if (k > data.train.count) {
       throw new UserError(`A mixture of ${k} components needs at least ${k} training points; ${config.dataset} has ${data.train.count}.`, `Use at most ${data.train.count} components.`);
     }
-    const { cov } = moments(data.train.points, dim);
-    const scale = dim === 2 ? (cov[0] + cov[2]) / 2 : cov[0];
-    this.floor = FLOOR * (scale > 0 ? scale : 1);
+    const train = moments(data.train.points, dim);
+    requireSpread(data, train, 'A Gaussian mixture');
+    const { cov } = train;
+    this.floor = FLOOR * (dim === 2 ? (cov[0] + cov[2]) / 2 : cov[0]);
     this.params = initMixture(data.train.points, dim, k, rng, this.floor);
     const sampleRng = rng.fork(1);
     this.sampleUniform = Float64Array.from({ length: SAMPLE_COUNT }, () => sampleRng.next());
@@ -347,9 +390,9 @@ class MixtureModel implements TrainableModel {
     return { nll: emStep(this.params, batch.dataSync(), this.floor) };
   }
 
-  /** testNll: the test set's mean NLL under the current parameters. */
+  /** testNll: the test set's mean NLL under the current parameters; collapsedComponents: how many have collapsed (see collapsedComponents). */
   evaluate(): Record<string, number> {
-    return { testNll: -mixturePass(this.params, this.data.test.points) / this.data.test.count };
+    return { testNll: -mixturePass(this.params, this.data.test.points) / this.data.test.count, collapsedComponents: collapsedComponents(this.params, this.floor).length };
   }
 
   density(): DensityGrid {
@@ -392,6 +435,7 @@ class MixtureModel implements TrainableModel {
       means: Array.from({ length: k }, (_, j) => Array.from(means.subarray(2 * j, 2 * j + dim))),
       covariances: Array.from({ length: k }, (_, j) => symRows([covs[3 * j], covs[3 * j + 1], covs[3 * j + 2]], dim)),
       covarianceFloor: this.floor,
+      warnings: collapsedComponents(this.params, this.floor).map((c) => describeCollapse(c, k, this.data.train.count)),
     });
   }
 
