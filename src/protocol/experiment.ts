@@ -59,6 +59,7 @@ const FILE_FIELDS = {
   learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
   seed: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1, description: 'Random seed (initialisation, data order, noise): the same seed and settings give the same run.' },
   evalEvery: { type: 'integer', minimum: 1, maximum: MAX_STEPS, description: 'Steps between test evaluations, sample grids and checkpoints. Default: the setting genlab.evalEvery if set, else the family\'s.' },
+  patience: { type: 'integer', minimum: 1, maximum: 10000, description: 'Early stopping: end after this many test evaluations in a row that do not beat the best score. Default: the setting genlab.earlyStopping.patience, else off (train to the end).' },
   backend: { enum: [...BACKEND_CHOICES], description: 'TensorFlow.js backend. Default: the setting genlab.backend.' },
   model: { type: 'object', description: "The family's own options; unset ones take the family's defaults." },
 } satisfies Record<string, Schema>;
