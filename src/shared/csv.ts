@@ -242,15 +242,32 @@ function split(start: { text: string; whole: boolean }, delimiter: Delimiter): S
   return { delimiter, records, width, consistency: records.length ? n / records.length : 0 };
 }
 
+/** A comma inside quotes: the quotes say that commas separate fields there. */
+const QUOTED_COMMA = /"[^"]*,[^"]*"/;
+
+/**
+ * Records of one field each, every comma in them unquoted and inside a number with a decimal
+ * comma: a single column saved where the comma is the decimal mark.
+ */
+function decimalCommaColumn(split: Split, text: string): boolean {
+  const withCommas = split.records.filter((r) => r[0].includes(','));
+  const style = numberStyle(';');
+  return split.width === 1 && split.consistency === 1 && withCommas.length > 0 && !QUOTED_COMMA.test(text) && withCommas.every((r) => typeof read(r[0], style) !== 'string');
+}
+
 /**
  * The delimiter that splits every sampled row into the same number of fields (more than one); when
  * several do, tab, semicolon or pipe before comma, since commas also serve as decimal marks
- * ("170,5;60,2") while the others rarely appear inside values. Failing that (ragged rows), the one
- * whose most common width is widest and most common.
+ * ("170,5;60,2") while the others rarely appear inside values. A single column of decimal commas
+ * (a header, then "170,5") is read as semicolon-separated, so that its commas are decimal marks
+ * and not a second column. Failing that (ragged rows), the one whose most common width is widest
+ * and most common.
  */
-function chooseSplit(splits: Split[]): Split {
+function chooseSplit(splits: Split[], text: string): Split {
   const even = splits.filter((s) => s.width > 1 && s.consistency === 1);
   if (even.length) return EVEN_PREFERENCE.map((d) => even.find((s) => s.delimiter === d)).find((s) => s !== undefined)!;
+  const semicolon = splits.find((s) => s.delimiter === ';');
+  if (semicolon && decimalCommaColumn(semicolon, text)) return semicolon;
   const score = (s: Split) => (s.width > 1 ? s.consistency * Math.min(s.width, 20) : 0);
   return splits.reduce((a, b) => (score(b) > score(a) ? b : a));
 }
@@ -269,7 +286,7 @@ export interface SniffOptions {
  */
 export function sniffCsv(file: string, options: SniffOptions = {}): CsvShape {
   const start = readStart(file);
-  const { delimiter, records } = options.delimiter ? split(start, options.delimiter) : chooseSplit(DELIMITERS.map((d) => split(start, d)));
+  const { delimiter, records } = options.delimiter ? split(start, options.delimiter) : chooseSplit(DELIMITERS.map((d) => split(start, d)), start.text);
   if (!records.length) throw new UserError(`${path.basename(file)} is empty.`, 'Choose a CSV file with a header row and rows of numbers.');
   if (!/[\r\n]/.test(start.text)) {
     throw new UserError(

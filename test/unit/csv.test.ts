@@ -251,6 +251,9 @@ test('semicolon files: points or spaces group thousands beside a decimal comma; 
     readCsvColumns(file('both.csv', 'v;n\n1.234;1\n170.5;2\n170,5;3\n'), ['v']),
     userError(/the column uses the point both ways: as a decimal point \(line 3: '170\.5'\) and between thousands or beside a decimal comma \(line 4: '170,5'\)/),
   );
+  // One column of decimal commas has no delimiter to find: its commas are decimal marks, not a second column.
+  const single = await readCsvColumns(file('one-column.csv', 'Größe\n170,5\n182,25\n1.234,5\n165\n'), ['Größe']);
+  assert.deepEqual([single.columns, Array.from(single.points)], [['Größe'], [170.5, 182.25, 1234.5, 165]]);
   // Mixed marks without an ambiguous value read as they always did.
   assert.deepEqual(await column('mixed-marks.csv', 'v;n\n170.5;1\n170,25;2\n3;3\n'), [170.5, 170.25, 3]);
 });
