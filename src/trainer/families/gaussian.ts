@@ -257,10 +257,6 @@ class GaussianModel implements TrainableModel {
     return { mean: [c[0] + s[0] * mu[0], c[1] + s[1] * mu[1]], cov: [s[0] * s[0] * u[0], s[0] * s[1] * u[1], s[1] * s[1] * u[2]] };
   }
 
-  closedFormFit(): Fit & { trainNll: number; testNll: number } {
-    return this.closedForm;
-  }
-
   private see(batch: tf.Tensor2D): { moments: Moments; standardised: tf.Tensor2D } {
     if (this.batch?.id !== batch.id) {
       this.batch?.standardised.dispose();
