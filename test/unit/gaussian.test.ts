@@ -263,6 +263,6 @@ test('data on which the likelihood has no maximum is refused, naming the data an
   const create = (data: PointDataset) => () => gaussianFamily.create(completeConfig({ family: 'gaussian' }), data, new Rng(0));
   assert.throws(create(makeData(2, [0, 0, 1, 1], [2, 2])), userError(/A Gaussian in 2-D needs at least 3 training points \(dimensions \+ 1\); test data has 2\./, /Add rows/));
   assert.throws(create(makeData(2, [0, 3, 1, 3, 2, 3], [2, 2])), userError(/the y coordinate of the 3 training points of test data has one value, 3, so its variance is 0/, /values vary/));
-  assert.throws(create(makeData(1, [4, 4, 4], [4])), userError(/the 3 training points of test data has one value, 4/));
+  assert.throws(create(makeData(1, [4, 4, 4], [4])), userError(/A Gaussian cannot be fitted: the 3 training points of test data all have one value, 4, so its variance is 0/));
   assert.throws(create(makeData(2, [0, 1, 1, 3, 2, 5, 3, 7], [2, 2])), userError(/lie on a line \(x and y are perfectly correlated\)/, /in 1-D/));
 });

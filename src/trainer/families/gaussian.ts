@@ -147,7 +147,7 @@ export function requireSpread(data: PointDataset, train: Moments, what: string):
   variances.forEach((v, d) => {
     if (!(v > 0)) {
       throw new UserError(
-        `${what} cannot be fitted: ${dim === 2 ? `the ${'xy'[d]} coordinate of ` : ''}${where} has one value, ${train.mean[d]}, so its variance is 0 and the likelihood has no maximum.`,
+        `${what} cannot be fitted: ${dim === 2 ? `the ${'xy'[d]} coordinate of ${where} has` : `${where} all have`} one value, ${train.mean[d]}, so its variance is 0 and the likelihood has no maximum.`,
         'Choose data whose values vary (in a CSV file, another column).',
       );
     }
