@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
 import { initBackend } from '../../src/trainer/backend/select';
-import type { Dataset, PointDataset } from '../../src/trainer/data/dataset';
+import { type Dataset, loadDataset, type PointDataset } from '../../src/trainer/data/dataset';
 import { UserError } from '../../src/shared/userError';
 import { kMeansPlusPlus, mixtureFamily } from '../../src/trainer/families/mixture';
 import { Rng } from '../../src/trainer/rng';
@@ -232,4 +232,24 @@ test('images are rejected, and more components than points is a UserError', () =
   const tiny = makeData(2, Float32Array.from([0, 0, 1, 1]), Float32Array.from([0, 0]));
   assert.throws(() => mixtureFamily.create(completeConfig({ family: 'mixture' }), tiny, new Rng(0)), UserError);
   assert.equal(mixtureFamily.fullBatch, true);
+});
+
+test('heights in millimetres and in kilometres: the same two components up to the units', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-mixture-heights-'));
+  const [, ...rows] = fs.readFileSync(path.join(__dirname, '../../media/examples/heights.csv'), 'utf8').trim().split('\n');
+  const fits: Record<string, number>[] = [];
+  // Centimetres with one decimal: x10 is millimetres; moving the point five places left is kilometres.
+  for (const [unit, toUnit] of [['mm', (h: string) => h.replace('.', '')], ['km', (h: string) => `0.00${h.replace('.', '')}`]] as const) {
+    const file = path.join(dir, `heights-${unit}.csv`);
+    fs.writeFileSync(file, `h\n${rows.map((r) => toUnit(r.split(',')[0])).join('\n')}\n`);
+    const data = (await loadDataset('csv', { type: 'csv', path: file, columns: ['h'] })) as PointDataset;
+    const model = mixtureFamily.create(completeConfig({ family: 'mixture', dataset: 'csv', data: { type: 'csv', path: file, columns: ['h'] }, model: { components: 2 } }), data, new Rng(0));
+    runEm(model, data, 100);
+    fits.push(model.evaluate());
+    model.dispose();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  // A millionth of the unit: the density per unit is a million times larger, the NLL log 1e6 higher.
+  close(fits[0].testNll - fits[1].testNll, Math.log(1e6), 1e-4, 'test NLL, mm vs km');
+  assert.deepEqual([fits[0].collapsedComponents, fits[1].collapsedComponents], [0, 0]);
 });
