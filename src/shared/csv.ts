@@ -162,6 +162,7 @@ const quoted = (t: string) => `'${t.length > 24 ? `${t.slice(0, 24)}…` : t}'`;
 const THOUSANDS = 'thousands separators';
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
+/** A number written with thousands separators this style allows, or undefined. */
 function withSeparators(t: string, style: NumberStyle): { value: number; point: PointRole } | undefined {
   const m = GROUPED_NUMBER.exec(t);
   if (!m) return undefined;
@@ -171,6 +172,7 @@ function withSeparators(t: string, style: NumberStyle): { value: number; point: 
   return { value, point: separator === '.' || mark === ',' ? 'group' : mark === '.' ? 'decimal' : undefined };
 }
 
+/** A field of a file written in this style (the rules are in the module comment). */
 function read(text: string, style: NumberStyle): Reading {
   const t = text.trim();
   if (t === '') return 'empty';
