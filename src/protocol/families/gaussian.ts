@@ -24,7 +24,7 @@ export const gaussianSpec = familySpec({
     return dim + (dim * (dim + 1)) / 2;
   },
   temperature: 'Temperature scales the standard deviation: samples come from N(mean, T² covariance).',
-  exportNote: '- `gaussian.json`: the fitted mean and covariance, the closed-form (maximum-likelihood) answer beside them, and the test NLL. No layers model: the density is two arrays.',
+  exportNote: '- `gaussian.json`: the fit (the closed form: sample mean and biased covariance) with its train and test NLL, and gradient ascent\'s mean and covariance beside it, with whether it reached the closed form. No layers model: the density is two arrays.',
   fields: [],
   example: { file: 'heights.csv', columns: ['height_cm'] },
   without: ['batchSize'],
