@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { extractZip, packageVsix, type PackagedVsix, VSIX_CEILING } from '../../bench/vsix';
+import { isPng, ROOT, tempDir } from './helpers';
+
+// Packages the current dist/ once, as `npm run package` does after its production build (vsce
+// takes about 15 s, most of it compressing the MNIST files), and unpacks it as VS Code installs it:
+// under the system temp folder, so Node cannot find a module in the repository's node_modules.
+let vsix: PackagedVsix;
+let names: string[];
+let unpacked: string;
+before(() => {
+  vsix = packageVsix(path.join(tempDir('vsix'), 'genlab.vsix'));
+  names = vsix.entries.map((e) => e.name);
+  unpacked = tempDir('vsix-unpacked');
+  extractZip(vsix.entries, unpacked);
+});
+// The unpacked MNIST files alone are 55 MB.
+after(() => {
+  for (const dir of [path.dirname(vsix.file), unpacked]) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const read = (name: string) => fs.readFileSync(path.join(unpacked, name), 'utf8');
+
+const TFJS = ['tfjs-core', 'tfjs-layers', 'tfjs-backend-cpu', 'tfjs-backend-wasm'];
+const inPackage = (pkg: string) => names.filter((n) => n.startsWith(`extension/node_modules/${pkg}/`));
+
+test('vsce packages without a warning or a made-up repository', () => {
+  assert.doesNotMatch(vsix.output, /WARNING|ERROR/, vsix.output);
+  assert.equal(JSON.parse(read('extension/package.json')).repository, undefined);
+});
+
+test(`the .vsix stays under ${VSIX_CEILING.megabytes} MB and ${VSIX_CEILING.files} files`, () => {
+  assert.ok(vsix.megabytes <= VSIX_CEILING.megabytes, `${vsix.megabytes.toFixed(2)} MB`);
+  assert.ok(names.length <= VSIX_CEILING.files, `${names.length} files`);
+});
+
+test('the README, its images and the CHANGELOG ship inside', () => {
+  assert.ok(names.includes('extension/changelog.md'), 'no changelog.md');
+  const images = [...read('extension/readme.md').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)|<img[^>]+src="([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+  assert.ok(images.length > 0, 'the README shows no image: this test would check nothing');
+  for (const image of images) {
+    assert.doesNotMatch(image, /^\w+:/, `${image}: the README keeps its relative links`);
+    const file = path.join(unpacked, 'extension', image);
+    assert.ok(fs.existsSync(file), `${image} is not in the .vsix`);
+    assert.ok(isPng(file), `${image} is not a PNG`);
+  }
+});
+
+test('each TensorFlow.js package ships only the build Node loads, and the wasm backend its binaries', () => {
+  for (const pkg of TFJS) {
+    const files = inPackage(`@tensorflow/${pkg}`);
+    const manifest = JSON.parse(read(`extension/node_modules/@tensorflow/${pkg}/package.json`));
+    const scripts = files.filter((n) => n.endsWith('.js'));
+    assert.deepEqual(scripts, [`extension/node_modules/@tensorflow/${pkg}/${path.posix.normalize(manifest.main)}`], pkg);
+  }
+  const wasmDir = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  const binaries = fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+  assert.ok(binaries.length >= 1);
+  for (const binary of binaries) assert.ok(names.includes(`extension/node_modules/@tensorflow/tfjs-backend-wasm/dist/${binary}`), binary);
+});
+
+test('no tests, sources, source maps, native addons or packages nothing loads', () => {
+  const unwanted = names.filter((n) => /_test\.js$|\.test\.|\.map$|\.tsx?$|\.node$|\.min\.js$|^extension\/(src|test|bench|e2e|webview|scripts)\//.test(n));
+  assert.deepEqual(unwanted, []);
+  for (const pkg of ['@tensorflow/tfjs-node', 'underscore', 'long', '@types', '@webgpu']) assert.deepEqual(inPackage(pkg), [], pkg);
+  assert.deepEqual(names.filter((n) => n.startsWith('extension/dist/') && /bench|test/.test(n)), []);
+});
+
+test('the CLI inside the unpacked .vsix trains a VAE on MNIST with the wasm backend', () => {
+  const out = path.join(unpacked, 'runs');
+  const env = { ...process.env };
+  delete env.NODE_PATH;
+  const r = spawnSync(process.execPath, [path.join(unpacked, 'extension', 'bin', 'genlab.js'), 'train', 'vae', '--dataset', 'mnist', '--steps', '20', '--eval-every', '10', '--out', out], { cwd: unpacked, env, encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const [runId] = fs.readdirSync(out);
+  const run = JSON.parse(fs.readFileSync(path.join(out, runId, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'finished');
+  assert.match(run.backend, /^wasm/);
+  assert.ok(Number.isFinite(run.finalMetrics.testNegElbo) && run.finalMetrics.testNegElbo < 543, `test -ELBO ${run.finalMetrics.testNegElbo} nats is no better than uniform pixels (784 ln 2)`);
+  assert.ok(isPng(path.join(out, runId, 'samples', 'step-000020.png')));
+});
