@@ -22,6 +22,7 @@ import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
 import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
 import { torchVaeStep } from './torchReference';
+import { vsixFigures } from './vsix';
 import { measureChartFrames } from './webviewFrames';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
 
   process.stdout.write('Extension: bundle sizes, and figures from the last `npm run test:e2e`…\n');
   results.extension = extensionFigures();
+  process.stdout.write('The .vsix: packaged from dist/ with npm run package:vsix…\n');
+  results.vsix = vsixFigures(path.join(runsDir, 'genlab.vsix'));
 
   process.stdout.write('Dashboard chart: frame times with 50k points while 2,000 more stream in…\n');
   results.dashboardFrames = await measureChartFrames({ points: 50000 });
@@ -224,6 +227,8 @@ function printTable(results: Record<string, unknown>): void {
   rows.push(['trainer ready / first step', `${startup.readyMs} ms / ${startup.timeToFirstStepMs} ms`]);
   const ext = results.extension as { bundleKb: Record<string, number | null>; fromE2e: Record<string, unknown> };
   rows.push(['extension bundle (minified)', `${ext.bundleKb.extensionMinified} KB`]);
+  const vsix = results.vsix as { megabytes: number; files: number; build: string; ceiling: { megabytes: number; files: number } };
+  rows.push([`.vsix (${vsix.build} build)`, `${vsix.megabytes} MB, ${vsix.files} files (ceiling ${vsix.ceiling.megabytes} MB, ${vsix.ceiling.files} files)`]);
   if ('activationMs' in ext.fromE2e) rows.push(['activation (real VS Code)', `${ext.fromE2e.activationMs} ms`]);
   const latency = ext.fromE2e.metricsLatencyMs as { p50: number; p95: number } | undefined;
   if (latency) rows.push(['metrics → chart latency', `p50 ${latency.p50} ms, p95 ${latency.p95} ms`]);
