@@ -3,19 +3,25 @@
  * decoder p(x | z) = N(μ(z), diag σ²(z)) whose log-variance is bounded (σ cannot collapse onto a
  * point, which would send the likelihood to infinity). The ELBO is a lower bound on log p(x):
  * its heatmap is the density view, labelled as a bound, and an importance-weighted estimate
- * (Burda et al. 2016) shows how loose the bound is.
+ * (Burda et al. 2016) shows how loose the bound is. The networks see points standardised by the
+ * training set's per-axis mean and std (saved as standardisation.json beside them): raw data in
+ * its own units (heights in cm) overflowed the encoder's variance in a few steps, and the bounded
+ * decoder σ could not reach its scale. Every figure is in the data's units.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import { fusedAdam } from '../backend/fusedAdam';
+import { writeJsonAtomic } from '../../shared/atomicFile';
 import { type PointDataset, plannedSteps } from '../data/dataset';
 import type { Rng } from '../rng';
 import { saveLayersModel } from '../runs/layersFormat';
 import { densityView, gridPoints } from './densityGrid';
 import type { TrainableModel } from './family';
+import { moments } from './gaussian';
 import { mlp } from './networks';
 import { layersModelPart, numbersPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
 
@@ -52,6 +58,10 @@ export class PointVae implements TrainableModel {
   private readonly viewRng: Rng;
   private readonly warmupSteps: number;
   private step = 0;
+  /** Per-axis mean and std of the training points, and log of the std's product (the Jacobian of standardising). */
+  private readonly mean: number[];
+  private readonly std: number[];
+  private readonly logStdSum: number;
   readonly getState: TrainingState['getState'];
   readonly setState: TrainingState['setState'];
 
@@ -63,6 +73,10 @@ export class PointVae implements TrainableModel {
     const { latentDim, hiddenSizes } = config.model;
     this.latentDim = latentDim;
     this.dim = data.dim;
+    const { mean, cov } = moments(data.train.points, data.dim);
+    this.mean = mean.slice(0, this.dim);
+    this.std = [cov[0], cov[2]].slice(0, this.dim).map((v) => Math.sqrt(Math.max(v, 1e-12)));
+    this.logStdSum = this.std.reduce((sum, s) => sum + Math.log(s), 0);
     const seed = Math.floor(rng.next() * 1e6);
     this.encoder = mlp('encoder', [this.dim, ...hiddenSizes, 2 * latentDim], seed);
     this.decoder = mlp('decoder', [latentDim, ...[...hiddenSizes].reverse(), 2 * this.dim], seed + 1000);
@@ -88,12 +102,13 @@ export class PointVae implements TrainableModel {
   }
 
   /** One draw of the ELBO's terms for rows x, with z = μ + σ·eps (eps: rows × latentDim). */
-  private terms(x: tf.Tensor2D, eps: tf.Tensor2D): Terms {
+  private terms(raw: tf.Tensor2D, eps: tf.Tensor2D): Terms {
+    const x = tf.div(tf.sub(raw, this.mean), this.std) as tf.Tensor2D;
     const [mu, logVar] = this.split(this.encoder.apply(x) as tf.Tensor2D, this.latentDim);
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) as tf.Tensor2D;
     const [xMu, xLogVar] = this.decode(z);
     const gaussLog = (v: tf.Tensor, m: tf.Tensor, lv: tf.Tensor) => tf.mul(-0.5, tf.sum(tf.add(tf.add(tf.div(tf.square(tf.sub(v, m)), tf.exp(lv)), lv), LOG_2PI), 1)) as tf.Tensor1D;
-    const logPx = gaussLog(x, xMu, xLogVar);
+    const logPx = tf.sub(gaussLog(x, xMu, xLogVar), this.logStdSum) as tf.Tensor1D;
     const logPz = gaussLog(z, tf.zerosLike(z), tf.zerosLike(z));
     const logQz = gaussLog(z, mu, logVar);
     return { logWeight: tf.add(logPx, tf.sub(logPz, logQz)) as tf.Tensor1D, recon: tf.neg(logPx) as tf.Tensor1D, kl: tf.sub(logQz, logPz) as tf.Tensor1D };
@@ -162,7 +177,8 @@ export class PointVae implements TrainableModel {
       const z = tf.mul(this.noise(count, rng), temperature) as tf.Tensor2D;
       const [mu, logVar] = this.decode(z);
       const e = tf.tensor2d(rng.fillNormal(new Float32Array(count * this.dim)), [count, this.dim]);
-      return tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), tf.mul(e, temperature))).dataSync() as Float32Array;
+      const standardised = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), tf.mul(e, temperature)));
+      return tf.add(tf.mul(standardised, this.std), this.mean).dataSync() as Float32Array;
     });
   }
 
@@ -174,6 +190,8 @@ export class PointVae implements TrainableModel {
   async save(dir: string): Promise<void> {
     await saveLayersModel(this.encoder, path.join(dir, 'encoder'));
     await saveLayersModel(this.decoder, path.join(dir, 'decoder'));
+    fs.mkdirSync(dir, { recursive: true });
+    writeJsonAtomic(path.join(dir, 'standardisation.json'), { note: 'The encoder takes (x - mean) / std; the decoder gives the mean and log-variance of (x - mean) / std.', mean: this.mean, std: this.std });
   }
 
   dispose(): void {
