@@ -108,7 +108,7 @@ test('a model too big to fit is refused before anything is built, with its size,
   // The limit is the person's to raise, and to lower.
   assert.equal(completeConfig({ family: 'vae', maxParameters: 2e6 }).maxParameters, 2e6);
   assert.throws(() => completeConfig({ family: 'vae', maxParameters: 600_000 }), /has 652\.8 k parameters .* above the limit of 600 k/);
-  const wide: ConfigInput = { family: 'vae', model: { hiddenSizes: [8192, 8192] } };
+  const wide: ConfigInput<'vae'> = { family: 'vae', model: { hiddenSizes: [8192, 8192] } };
   assert.throws(() => completeConfig(wide), /above the limit of 50 M/);
   assert.deepEqual(completeConfig({ ...wide, maxParameters: 200_000_000 }).model.hiddenSizes, [8192, 8192]);
 });
