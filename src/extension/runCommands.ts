@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { completeConfig, FAMILY_SPECS } from '../protocol/config';
+import { completeConfig, FAMILY_SPECS, type TrainConfig } from '../protocol/config';
 import { dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
-import { writeFileAtomic, writeJsonAtomic } from '../shared/atomicFile';
-import { latestResumableCheckpoint, listSampleFiles, readMetricsLines, readRunRecord, STATE_FILE } from '../shared/runFolder';
+import { writeFileAtomic } from '../shared/atomicFile';
+import { latestResumableCheckpoint, listSampleFiles, patchRunRecord, readMetricsLines, readRunForViewing, readRunRecord, STATE_FILE } from '../shared/runFolder';
 import { createFreshFolder, insideRoot, runFolderIn, safeComponent } from '../shared/safePaths';
 import { UserError } from '../shared/userError';
 import { metricsToCsv } from './metricsCsv';
@@ -33,8 +33,8 @@ export async function requireTrust(): Promise<boolean> {
 export async function pickRun(catalog: RunCatalog, title: string, placeHolder: string, accept: (run: RunEntry) => boolean = () => true): Promise<string | undefined> {
   const all = catalog.list().filter(accept);
   if (!all.length) {
-    const choice = await vscode.window.showInformationMessage(catalog.list().length ? 'No run fits here.' : 'GenLab has no runs yet.', 'Train VAE');
-    if (choice) await vscode.commands.executeCommand('genlab.trainVae');
+    const choice = await vscode.window.showInformationMessage(catalog.list().length ? 'No run fits here.' : 'GenLab has no runs yet.', 'Train a Model…');
+    if (choice) await vscode.commands.executeCommand('genlab.train');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
@@ -149,12 +149,13 @@ async function renameRun(deps: RunCommandDeps, target?: RunEntry | string, newNa
     void vscode.window.showInformationMessage(`${entry.title} is training; rename it when it has stopped.`);
     return;
   }
-  const record = readRunRecord(entry.dir);
-  const name = (newName ?? (await vscode.window.showInputBox({ title: 'GenLab: Rename Run', prompt: 'A name for the run (empty: its family and dataset)', value: record.name ?? '' })))?.trim();
+  const recorded = readRunForViewing(entry.dir)?.record.name;
+  const name = (newName ?? (await vscode.window.showInputBox({ title: 'GenLab: Rename Run', prompt: 'A name for the run (empty: its family and dataset)', value: recorded ?? '' })))?.trim();
   if (name === undefined) return;
-  const { interrupted: _interrupted, ...kept } = record;
-  const { runName: _old, ...config } = record.config;
-  writeJsonAtomic(path.join(entry.dir, 'run.json'), { ...kept, name: name || undefined, config: name ? { ...config, runName: name } : config });
+  patchRunRecord(entry.dir, ({ name: _name, ...record }) => {
+    const { runName: _old, ...config } = record.config;
+    return name ? { ...record, name, config: { ...config, runName: name } as TrainConfig } : { ...record, config: config as TrainConfig };
+  });
   deps.log.info(`Renamed run ${entry.runId} to "${name}"`);
   deps.refresh();
 }

@@ -3,14 +3,12 @@
  * child process, one RunHistory (the whole history, for webviews that reload) and one progress
  * notification with a working Cancel. At most `genlab.maxConcurrentRuns` train at once.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainConfig } from '../protocol/config';
 import { FAMILY_SPECS } from '../protocol/families';
 import type { GenerateRequest, TrainerMessage } from '../protocol/messages';
 import { TrainerClient, type TrainerHandlers } from '../shared/trainerClient';
-import { writeJsonAtomic } from '../shared/atomicFile';
+import { patchRunRecord } from '../shared/runFolder';
 import { RunHistory } from './runHistory';
 
 interface LiveRun {
@@ -212,13 +210,10 @@ export class RunManager implements vscode.Disposable {
   }
 
   private recordFailure(history: RunHistory, error: { message: string; hint: string }): void {
-    const file = path.join(history.runDir, 'run.json');
     try {
-      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-      const now = new Date().toISOString();
-      writeJsonAtomic(file, { ...record, status: 'failed', error, finishedAt: now, updatedAt: now });
+      patchRunRecord(history.runDir, (record) => ({ ...record, status: 'failed', error, finishedAt: new Date().toISOString() }));
     } catch (err) {
-      this.log.error(`Could not record the failure in ${file}: ${String(err)}`);
+      this.log.error(`Could not record the failure in ${history.runDir}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -119,7 +119,8 @@ export function experimentConfig(text: string, file: string, workspaceFolders: s
  * (the path relative to the folder), length and hyperparameters, without the workspace's settings.
  */
 export function experimentFile(config: TrainConfig, folder: string): Record<string, unknown> {
-  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, keepCheckpoints: _keep, runName, data, ...settings } = config;
+  // The workspace's own settings (where runs go, the backend, how many checkpoints, the size limit) stay out of the file.
+  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, keepCheckpoints: _keep, maxParameters: _limit, runName, data, ...settings } = config;
   return {
     ...(runName ? { name: runName } : {}),
     ...settings,

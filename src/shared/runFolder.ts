@@ -350,6 +350,20 @@ export function readRunRecord(dir: string): ReadRun {
   return withInterrupted(read.value);
 }
 
+/**
+ * Changes fields of a run's record from outside its trainer (a rename, a failure the trainer could
+ * not record). The record is decoded as recorded, so a run written by another GenLab version can
+ * still be renamed; one from a newer format is left alone.
+ */
+export function patchRunRecord(dir: string, patch: (record: RunRecord) => RunRecord): void {
+  const file = path.join(dir, RUN_FILE);
+  const read = readJsonFile(file, runRecordAsRecorded);
+  const newer = newerFormat(read.ok ? read.value : read.parsed);
+  if (newer) throw new UserError(`${file} ${newer}.`, 'Update GenLab to work with this run.');
+  if (!read.ok) throw new UserError(`This run's record cannot be read: ${problemText(read.problem)}.`, '`genlab runs check <run-folder>` lists every problem; fix run.json, or train a new run.');
+  writeJsonAtomic(file, { ...patch(read.value), updatedAt: new Date().toISOString() });
+}
+
 /** A `running` run whose process is gone was interrupted. */
 export function withInterrupted(record: RunRecord): ReadRun {
   return { ...record, interrupted: record.status === 'running' && !processAlive(record.pid) };

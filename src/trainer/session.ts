@@ -137,6 +137,7 @@ export class TrainingSession {
       this.emit({ type: 'eval', step, values });
       const found = watch.evaluation(step, values);
       if (found) throw diverged(found);
+      for (const w of model.warnings?.() ?? []) if (!notes.includes(w.message)) warn(w.message, w.hint);
       const { improved, exhausted } = best.observe(step, values);
       lastSamplePath = this.writeSamples(model, run, step) ?? lastSamplePath;
       checkpointDir = await run.writeCheckpoint(step, async (dir) => {
@@ -146,7 +147,7 @@ export class TrainingSession {
       if (improved) await run.writeBestCheckpoint((dir) => fs.promises.cp(checkpointDir!, dir, { recursive: true }));
       if (exhausted && step < totalSteps) stoppedEarly = this.earlyStopNote(step, best);
       if (stoppedEarly) notes.push(stoppedEarly);
-      run.update({ progress: { step, epoch, totalSteps }, finalMetrics: { ...finalEval }, ...(best.best ? { best: best.best } : {}), ...(stoppedEarly ? { notes } : {}) });
+      run.update({ progress: { step, epoch, totalSteps }, finalMetrics: { ...finalEval }, ...(best.best ? { best: best.best } : {}), ...(notes.length ? { notes } : {}) });
       lastEvalStep = step;
       if (!this.stopRequested && !stoppedEarly) this.setState('training');
     };

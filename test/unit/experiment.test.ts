@@ -94,11 +94,11 @@ test('every family and dataset saves to a file the schema accepts and that gives
   const folder = `${workspace}/experiments`;
   for (const family of FAMILIES) {
     for (const dataset of FAMILY_SPECS[family].datasets) {
-      const original = completeConfig({ family, dataset, runsDir, backend: 'wasm', keepCheckpoints: 3, runName: 'saved', experiment: '/old/place.genlab.json' });
+      const original = completeConfig({ family, dataset, runsDir, backend: 'wasm', keepCheckpoints: 3, maxParameters: 60e6, runName: 'saved', experiment: '/old/place.genlab.json' });
       const saved = experimentFile(original, folder);
       assert.deepEqual(schemaErrors(saved), [], `${family} on ${dataset}`);
       const again = experimentConfig(JSON.stringify(saved), file, [workspace], runsDir);
-      const { backend: _b, keepCheckpoints: _k, experiment: _e, ...settings } = original;
+      const { backend: _b, keepCheckpoints: _k, maxParameters: _m, experiment: _e, ...settings } = original;
       assert.deepEqual({ ...again, experiment: undefined, backend: undefined }, { ...settings, experiment: undefined, backend: undefined }, `${family} on ${dataset}`);
     }
   }

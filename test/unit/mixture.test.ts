@@ -186,6 +186,8 @@ test('a collapsed component stays valid: EM with more components than distinct p
   assert.ok(Number.isFinite(model.evaluate().testNll));
   // And it is reported: each component sits on one of the four points.
   assert.equal(model.evaluate().collapsedComponents, 4);
+  // The training session shows each of these once as a warning (a notification and a note in run.json).
+  assert.deepEqual(new Set(model.warnings!().map((w) => w.hint)), new Set(['Fit fewer components, or look in the data for a value repeated many times (rounded measurements, a default filled in).']));
   const { warnings } = await savedMixture(model);
   assert.equal(warnings.length, 4);
   assert.match(warnings.join('\n'), /Component \d of 4 has collapsed onto the point \(0, 0\), with 2 of the 6 training points: its variance there is held at the floor.*Fit fewer components, or look in the data for a value repeated many times/);

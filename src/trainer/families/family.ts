@@ -70,6 +70,11 @@ export interface TrainableModel {
   setState?(state: NamedTensor[]): Promise<void>;
   /** Signs of a diverged run that only this model knows of (a loss beyond what its likelihood allows); the generic ones apply to every model. */
   divergenceSigns?: readonly DivergenceSign[];
+  /**
+   * What the last evaluation found that does not stop training but that the person should know
+   * (a mixture component collapsed onto a point). Each message is shown once per run.
+   */
+  warnings?(): { message: string; hint: string }[];
   dispose(): void;
 }
 

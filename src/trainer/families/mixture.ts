@@ -338,14 +338,15 @@ export function collapsedComponents(params: MixtureParams, floor: number): Colla
 }
 
 /** A collapse as a person reads it: where, how much of the data, and what to do. */
-export function describeCollapse(c: Collapse, k: number, trainCount: number): string {
+export function describeCollapse(c: Collapse, k: number, trainCount: number): { message: string; hint: string } {
   const at = c.mean.map((v) => Number(v.toPrecision(6))).join(', ');
   const onto = c.onto === 'point' ? `onto the point (${at})` : `onto a line through (${at})`;
-  return (
-    `Component ${c.component + 1} of ${k} has collapsed ${onto}, with ${Math.round(c.weight * trainCount)} of the ${trainCount} training points: ` +
-    'its variance there is held at the floor, so its density, and the NLL, say more about the floor than about the data. ' +
-    'Fit fewer components, or look in the data for a value repeated many times (rounded measurements, a default filled in).'
-  );
+  return {
+    message:
+      `Component ${c.component + 1} of ${k} has collapsed ${onto}, with ${Math.round(c.weight * trainCount)} of the ${trainCount} training points: ` +
+      'its variance there is held at the floor, so its density, and the NLL, say more about the floor than about the data.',
+    hint: 'Fit fewer components, or look in the data for a value repeated many times (rounded measurements, a default filled in).',
+  };
 }
 
 class MixtureModel implements TrainableModel {
@@ -395,6 +396,10 @@ class MixtureModel implements TrainableModel {
     return { testNll: -mixturePass(this.params, this.data.test.points) / this.data.test.count, collapsedComponents: collapsedComponents(this.params, this.floor).length };
   }
 
+  warnings(): { message: string; hint: string }[] {
+    return collapsedComponents(this.params, this.floor).map((c) => describeCollapse(c, this.params.k, this.data.train.count));
+  }
+
   density(): DensityGrid {
     const { dim, params } = this;
     const grid = gridPoints(this.data).points;
@@ -435,7 +440,7 @@ class MixtureModel implements TrainableModel {
       means: Array.from({ length: k }, (_, j) => Array.from(means.subarray(2 * j, 2 * j + dim))),
       covariances: Array.from({ length: k }, (_, j) => symRows([covs[3 * j], covs[3 * j + 1], covs[3 * j + 2]], dim)),
       covarianceFloor: this.floor,
-      warnings: collapsedComponents(this.params, this.floor).map((c) => describeCollapse(c, k, this.data.train.count)),
+      warnings: this.warnings().map((w) => `${w.message} ${w.hint}`),
     });
   }
 
