@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
 import { DATASET_LABELS } from '../protocol/datasets';
-import { FAMILY_SPECS } from '../protocol/families';
+import { FAMILY_SPECS, scoreMetric } from '../protocol/families';
 import type { DensityGrid, TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { METRICS_FILE } from '../protocol/runFormat';
@@ -150,6 +150,13 @@ export class RunHistory {
     return [...latest.values()];
   }
 
+  /** What the family can say about density, scored by its metric for this kind of data. */
+  private densityStory(): RunView['density'] {
+    const { kind, summary } = FAMILY_SPECS[this.config.family].density;
+    const metric = scoreMetric(this.config.family, this.config.dataset);
+    return { kind, summary, ...(metric ? { metric } : {}) };
+  }
+
   toView(asUri: (file: string) => string): RunView {
     const info = FAMILY_SPECS[this.config.family];
     const image = (s: SampleFile): SampleImage => ({ step: s.step, kind: s.kind, uri: asUri(s.path) });
@@ -165,7 +172,7 @@ export class RunHistory {
       totalSteps: this.totalSteps,
       stepsPerSecond: this.stepsPerSecond,
       lossKey: info.lossKey,
-      density: info.density,
+      density: this.densityStory(),
       history: { steps: this.steps, series: this.series },
       evals: this.evals,
       samples: this.latestSamples().map(image),

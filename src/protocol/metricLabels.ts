@@ -17,6 +17,7 @@ const LABELS: Record<string, string> = {
   generator: 'generator loss',
   js: 'histogram JS',
   mse: 'noise MSE',
+  testMse: 'test noise MSE',
   testNllIwae: 'test NLL bound (IWAE)',
   bitsPerDim: 'bits/dim',
 };

@@ -7,6 +7,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import * as fs from 'node:fs';
 import { FAMILY_SPECS, type TrainConfig } from '../protocol/config';
+import { scoreMetric } from '../protocol/families';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
 import { metricLabel } from '../protocol/metricLabels';
 import type { BackendInfo } from './backend/select';
@@ -121,7 +122,7 @@ export class TrainingSession {
     const spec = FAMILY_SPECS[config.family];
     const watch = new DivergenceWatch(model.divergenceSigns, { fullBatch: family.fullBatch });
     const diverged = (found: Diagnosis) => new UserError(found.message, divergenceHint(found, spec.without?.includes('learningRate') ? undefined : config.learningRate));
-    const best = new BestTracker(spec.density.metric, config.patience, this.resumeFrom === undefined ? undefined : readRunRecord(this.resumeFrom).best);
+    const best = new BestTracker(scoreMetric(config.family, config.dataset), config.patience, this.resumeFrom === undefined ? undefined : readRunRecord(this.resumeFrom).best);
     let stoppedEarly: string | undefined;
     let lastSamplePath: string | undefined;
     let checkpointDir: string | undefined;

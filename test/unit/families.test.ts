@@ -122,3 +122,16 @@ test('your own data: a CSV needs its `data`, one column fits 1-D families, two f
   assert.match(problem({ family: 'mixture', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }), /mixture does not train on images/);
   assert.equal(completeConfig({ family: 'gan', dataset: 'image-folder', data: { type: 'image-folder', path: '/faces', size: 28, color: 'grayscale' } }).steps, 2 * Math.ceil(60000 / 64), "the GAN's 2 epochs of MNIST at batch 64, in steps");
 });
+
+test("a run's score is a metric its family reports on that kind of data, and the best checkpoint goes by it", async () => {
+  const { scoreMetric } = await import('../../src/protocol/families');
+  assert.equal(scoreMetric('ddpm', '8gaussians'), 'js');
+  assert.equal(scoreMetric('ddpm', 'mnist'), 'testMse', 'a DDPM of images reports no histogram JS');
+  assert.equal(scoreMetric('vae', 'mnist'), 'testNegElbo');
+  const { BestTracker } = await import('../../src/trainer/bestEvaluation');
+  const best = new BestTracker(scoreMetric('ddpm', 'mnist'), undefined, undefined);
+  best.observe(100, { testMse: 0.2 });
+  best.observe(200, { testMse: 0.1 });
+  best.observe(300, { testMse: 0.15 });
+  assert.deepEqual(best.best, { step: 200, metric: 'testMse', value: 0.1 });
+});

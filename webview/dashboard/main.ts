@@ -153,7 +153,7 @@ function handle(msg: ToDashboard): void {
       view.renderNotes(info.notes);
       view.setGrids(info.grids ?? []);
       view.renderSamples(info.samples);
-      view.renderEvals(info.evals, info.lossKey);
+      view.renderEvals(info.evals, info.lossKey, info.density.metric);
       view.densityView.render(info);
       // At once, not throttled: the host's panel serializer finds the run by the saved runId.
       writeState();
@@ -185,7 +185,7 @@ function handle(msg: ToDashboard): void {
         run.evals.push(entry);
         run.evals.sort((a, b) => a.step - b.step);
       }
-      view.renderEvals(run.evals, run.lossKey);
+      view.renderEvals(run.evals, run.lossKey, run.density.metric);
       view.densityView.render(run);
       break;
     }

@@ -328,10 +328,11 @@ export class DashboardView {
     this.state = undefined;
   }
 
-  renderEvals(evals: RunInfo['evals'], lossKey: string): void {
+  /** The table of evaluations, newest first, led by the run's score (`scoreKey`, the one its best checkpoint goes by) with the best row marked. */
+  renderEvals(evals: RunInfo['evals'], lossKey: string, scoreKey?: string): void {
     const keys: string[] = [];
     for (const e of evals) for (const k of Object.keys(e.values)) if (!keys.includes(k)) keys.push(k);
-    const wanted = `test${lossKey.charAt(0).toUpperCase()}${lossKey.slice(1)}`;
+    const wanted = scoreKey && keys.includes(scoreKey) ? scoreKey : `test${lossKey.charAt(0).toUpperCase()}${lossKey.slice(1)}`;
     const primary = keys.includes(wanted) ? wanted : keys[0];
     if (primary) keys.unshift(...keys.splice(keys.indexOf(primary), 1));
     this.evalTable.hidden = evals.length === 0;

@@ -11,6 +11,7 @@ export const ddpmSpec = familySpec({
   density: {
     kind: 'diffusion',
     metric: 'js',
+    metricOn: { images: 'testMse' },
     summary: 'Diffusion: a network learns to undo small steps of added Gaussian noise, and samples come from running that reverse process from pure noise. Its loss is a reweighted variational bound; no likelihood is computed here.',
   },
   datasets: [...PLANE_DATASETS, ...IMAGE_DATASETS],

@@ -76,6 +76,8 @@ export interface FamilySpec<O extends object = object> {
     summary: string;
     /** The eval metric that scores the run (lower is better), if the family has one. */
     metric?: string;
+    /** Where the score on one kind of data is another metric (a DDPM of images has no histogram JS, but a held-out noise error). */
+    metricOn?: Partial<Record<DataKind, string>>;
   };
   datasets: readonly DatasetName[];
   defaultDataset: DatasetName;
