@@ -136,6 +136,15 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
     void vscode.window.showErrorMessage(`GenLab: ${entry.title} cannot resume: ${err.message}.`);
     return undefined;
   }
+  // A copied run.json may point its data anywhere; the person's own data is read only from this workspace.
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  if (config.data && !folders.some((root) => insideRoot(root, config.data!.path))) {
+    void vscode.window.showErrorMessage(`GenLab: ${entry.title} cannot resume: its data, ${config.data.path}, is outside this workspace.`, {
+      detail: 'Copy the data into the workspace and train a new run on it.',
+      modal: true,
+    });
+    return undefined;
+  }
   const run = await runs.start(config, entry.dir);
   if (run) dashboards.show(run.runId);
   return run?.runId;
@@ -176,19 +185,43 @@ async function exportSamples(deps: RunCommandDeps, target?: RunEntry | string): 
           { title: 'GenLab: Export Sample Grid', placeHolder: 'Which grid? (newest first)' },
         );
   if (!pick) return;
-  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${exportName(entry)}-${path.basename(pick.grid.path)}`)), filters: { 'PNG image': ['png'] } });
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(defaultFolder(), `${exportName(entry)}-${path.basename(pick.grid.path)}`), filters: { 'PNG image': ['png'] } });
   if (!to) return;
-  fs.copyFileSync(pick.grid.path, to.fsPath);
-  void vscode.window.showInformationMessage(`Saved ${path.basename(to.fsPath)}.`);
+  // The dialog asked before replacing a file, so an existing one is overwritten.
+  if (await exported(() => vscode.workspace.fs.copy(vscode.Uri.file(pick.grid.path), to, { overwrite: true }), to, 'genlab.exportSamples', entry)) savedMessage(to);
 }
 
 async function exportMetrics(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
   const entry = await targetRun(deps, target, 'GenLab: Export Metrics as CSV');
   if (!entry) return;
-  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(defaultFolder(), `${exportName(entry)}-metrics.csv`)), filters: { CSV: ['csv'] } });
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(defaultFolder(), `${exportName(entry)}-metrics.csv`), filters: { CSV: ['csv'] } });
   if (!to) return;
-  writeFileAtomic(to.fsPath, metricsToCsv(readMetricsLines(path.join(entry.dir, 'metrics.jsonl'))));
-  void vscode.window.showInformationMessage(`Saved ${path.basename(to.fsPath)}.`);
+  const csv = Buffer.from(metricsToCsv(readMetricsLines(path.join(entry.dir, 'metrics.jsonl'))));
+  if (await exported(() => vscode.workspace.fs.writeFile(to, csv), to, 'genlab.exportMetrics', entry)) savedMessage(to);
+}
+
+/**
+ * Runs one export's writes; on failure (a read-only or vanished folder, a lost remote connection)
+ * says why and offers to pick another place. Resolves with whether the export was written.
+ */
+async function exported(write: () => Thenable<void>, to: vscode.Uri, command: string, entry: RunEntry): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    const choice = await vscode.window.showErrorMessage(`GenLab: could not write ${shownPath(to)}: ${err instanceof Error ? err.message : String(err)}`, 'Choose Another Place');
+    if (choice) void vscode.commands.executeCommand(command, entry.runId);
+    return false;
+  }
+}
+
+function savedMessage(to: vscode.Uri): void {
+  void vscode.window.showInformationMessage(`Saved ${path.posix.basename(to.path)}.`, ...folderActions(to)).then((c) => c && showFolder(to));
+}
+
+/** A Uri as the person knows it: a path on this machine, else the whole Uri. */
+function shownPath(uri: vscode.Uri): string {
+  return uri.scheme === 'file' ? uri.fsPath : uri.toString(true);
 }
 
 /**

@@ -230,16 +230,20 @@ export interface SampleFile {
 export const MAIN_SAMPLES = 'samples';
 const SAMPLE_FILE = /^step-(\d{6})(?:-([a-z-]+))?\.png$/;
 
-/** The sample grids a run folder holds (as `writeSample` names them) by step; the main grid first within a step. */
+/**
+ * The sample grids a run folder holds (as `writeSample` names them) by step; the main grid first
+ * within a step. Only plain files: a symbolic link planted in a copied run could point a webview
+ * (allowed to show anything in the runs folder) at an image from elsewhere.
+ */
 export function listSampleFiles(runDir: string): SampleFile[] {
   const dir = path.join(runDir, 'samples');
   if (!fs.existsSync(dir)) return [];
   const rank = (kind: string) => (kind === MAIN_SAMPLES ? '' : kind);
   return fs
-    .readdirSync(dir)
-    .flatMap((name) => {
-      const m = SAMPLE_FILE.exec(name);
-      return m ? [{ step: Number(m[1]), kind: m[2] ?? MAIN_SAMPLES, path: path.join(dir, name) }] : [];
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const m = entry.isFile() ? SAMPLE_FILE.exec(entry.name) : null;
+      return m ? [{ step: Number(m[1]), kind: m[2] ?? MAIN_SAMPLES, path: path.join(dir, entry.name) }] : [];
     })
     .sort((a, b) => a.step - b.step || rank(a.kind).localeCompare(rank(b.kind)));
 }
@@ -389,8 +393,8 @@ export function listGenerated(runDir: string, problems?: FileProblem[]): (Genera
   problems?.push(...read.problems);
   return read.records.flatMap((r) => {
     const file = path.join(runDir, GENERATED_DIR, path.basename(r.file));
-    if (fs.existsSync(file)) return [{ ...r, path: file }];
-    problems?.push({ file: index, problem: `names ${r.file}, which is missing` });
+    if (fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) return [{ ...r, path: file }];
+    problems?.push({ file: index, problem: `names ${r.file}, which is missing or not a plain file` });
     return [];
   });
 }

@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { createFreshFolder, insideRoot, realPathOf, runFolderIn, safeComponent } from '../../src/shared/safePaths';
+import type { FileProblem } from '../../src/shared/decodedFiles';
+import { listGenerated, listSampleFiles } from '../../src/shared/runFolder';
 import { UserError } from '../../src/shared/userError';
 
 /** A runs root with one real run folder, and a folder outside it that a hostile run points at. */
@@ -82,4 +84,18 @@ test('createFreshFolder never reuses or clears a folder: a taken name gets a suf
   assert.deepEqual(fs.readdirSync(outside), ['keep.txt']);
   assert.throws(() => createFreshFolder(picked, '../../../x-model'), UserError);
   assert.deepEqual(fs.readdirSync(base).sort(), ['exports', 'precious', 'runs']);
+});
+
+test('a run folder lists only plain sample files: a planted link to an image elsewhere is not shown', () => {
+  const { run, outside } = layout();
+  fs.writeFileSync(path.join(outside, 'private.png'), 'not yours');
+  fs.mkdirSync(path.join(run, 'samples', 'generated'), { recursive: true });
+  fs.writeFileSync(path.join(run, 'samples', 'step-000010.png'), 'grid');
+  fs.symlinkSync(path.join(outside, 'private.png'), path.join(run, 'samples', 'step-000020.png'));
+  fs.symlinkSync(path.join(outside, 'private.png'), path.join(run, 'samples', 'generated', 'stolen.png'));
+  fs.writeFileSync(path.join(run, 'samples', 'generated', 'index.jsonl'), `${JSON.stringify({ file: 'stolen.png', caption: 'x', step: 20, createdAt: new Date().toISOString() })}\n`);
+  assert.deepEqual(listSampleFiles(run).map((f) => f.step), [10]);
+  const problems: FileProblem[] = [];
+  assert.deepEqual(listGenerated(run, problems), []);
+  assert.match(problems[0].problem, /stolen\.png, which is missing or not a plain file/);
 });

@@ -110,7 +110,7 @@ test('the check lists every damaged file with its path and line; the readers tha
     /^metrics\.jsonl:2: not valid JSON \(.+\); skipped$/,
     /^metrics\.jsonl:4: values\.testNll: expected a finite number, got "x"; skipped$/,
     /^samples\/generated\/index\.jsonl:2: file: expected a string, got number 3; skipped$/,
-    /^samples\/generated\/index\.jsonl: names gone\.png, which is missing$/,
+    /^samples\/generated\/index\.jsonl: names gone\.png, which is missing or not a plain file$/,
     /^density\/step-000002\.json:3: not valid JSON \(.+\)$/,
     /^checkpoints\/step-000002\/training-state\.json: step: says 3, and its folder is step-000002$/,
     /^checkpoints\/step-000004\/training-state\.bin: holds 8 bytes, and training-state\.json describes 12$/,

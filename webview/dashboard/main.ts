@@ -62,11 +62,14 @@ let lastReport = 0;
 let reportTimer: ReturnType<typeof setTimeout> | undefined;
 let pendingReport: Extract<FromDashboard, { type: 'drawn' }> | undefined;
 
-// Every streamed latency of this page, so that tests can read percentiles off the chart element.
+// The newest streamed latencies of this page, so that tests can read percentiles off the chart
+// element; bounded, as a dashboard may stay open for days of training.
+const LATENCY_WINDOW = 2000;
 const latencies: number[] = [];
 
 function exposeLatency(ms: number): void {
   latencies.push(ms);
+  if (latencies.length > LATENCY_WINDOW) latencies.shift();
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
   view.chart.dataset.latencyP50 = at(0.5);
