@@ -14,7 +14,7 @@ import { RunManager } from './runManager';
 import { RunsTree } from './runsTree';
 import { TrainingStatusBar } from './statusBar';
 import { pickTrainConfig } from './trainQuickPick';
-import { checkedRunFolder, pickRun, registerRunCommands, requireTrust } from './runCommands';
+import { pickRun, registerRunCommands, requireTrust } from './runCommands';
 import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
 import { fitDensityToCsv, fitHeightsExample, type ImageFolderChoices, trainOnImageFolder } from './ownData';
 import { registerExperiments, saveExperiment } from './experiments';
@@ -150,29 +150,6 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       await vscode.commands.executeCommand(`${GALLERY_VIEW_ID}.focus`);
     }),
     vscode.commands.registerCommand('genlab.refreshRuns', refreshViews),
-    vscode.commands.registerCommand('genlab.revealRun', async (entry?: RunEntry) => {
-      if (entry) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(entry.dir));
-    }),
-    vscode.commands.registerCommand('genlab.deleteRun', async (entry?: RunEntry) => {
-      if (!entry) return;
-      if (runs.liveRun(entry.runId)) {
-        void vscode.window.showWarningMessage(`${entry.title} is still training: stop it before deleting it.`);
-        return;
-      }
-      // Only a folder of the runs root: the entry may come from a command argument.
-      const dir = checkedRunFolder(catalog.root(), entry);
-      if (!dir) return;
-      const choice = await vscode.window.showWarningMessage(
-        `Delete the run "${entry.title}"?`,
-        { modal: true, detail: `Its folder ${dir} (metrics, samples, checkpoints) will be deleted permanently.` },
-        'Delete',
-      );
-      if (choice !== 'Delete') return;
-      dashboards.close(entry.runId);
-      fs.rmSync(dir, { recursive: true, force: true });
-      log.info(`Deleted run ${entry.runId} (${dir})`);
-      refreshViews();
-    }),
     vscode.commands.registerCommand('genlab.showLog', () => log.show()),
     ...registerRunCommands({ catalog, runs, dashboards, refresh: () => refreshViews(), log }),
     ...registerExperiments(catalog, (f, o) => train(f, o)),

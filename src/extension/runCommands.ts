@@ -3,13 +3,13 @@
  * model. (Training new runs lives in extension.ts; the views' own commands beside their views.)
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { completeConfig, FAMILY_SPECS, type TrainConfig } from '../protocol/config';
 import { dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
-import { writeFileAtomic } from '../shared/atomicFile';
 import { latestResumableCheckpoint, listSampleFiles, patchRunRecord, readMetricsLines, readRunForViewing, readRunRecord, STATE_FILE } from '../shared/runFolder';
 import { createFreshFolder, insideRoot, runFolderIn, safeComponent } from '../shared/safePaths';
 import { UserError } from '../shared/userError';
@@ -68,7 +68,7 @@ async function targetRun({ catalog }: RunCommandDeps, target: RunEntry | string 
  * The real path of the entry's folder if it lies directly inside the runs root and its name can
  * name exported files; else shows why not.
  */
-export function checkedRunFolder(root: string, entry: RunEntry): string | undefined {
+function checkedRunFolder(root: string, entry: RunEntry): string | undefined {
   try {
     const dir = runFolderIn(root, entry.dir);
     safeComponent(path.basename(dir), 'The run folder name');
@@ -216,7 +216,27 @@ async function exported(write: () => Thenable<void>, to: vscode.Uri, command: st
 }
 
 function savedMessage(to: vscode.Uri): void {
-  void vscode.window.showInformationMessage(`Saved ${path.posix.basename(to.path)}.`, ...folderActions(to)).then((c) => c && showFolder(to));
+  const reveal = revealFor(to);
+  void vscode.window.showInformationMessage(`Saved ${path.posix.basename(to.path)}.`, reveal.label).then((c) => c && reveal.run());
+}
+
+/**
+ * How a file or folder can be shown here: the OS file manager only where the extension runs on the
+ * person's own desktop (in a remote or web window it would open on the server, or nowhere); else
+ * the Explorer view, for what lies in the workspace; else its path, copied.
+ */
+export function revealFor(uri: vscode.Uri): { label: string; run: () => Thenable<unknown> } {
+  if (uri.scheme === 'file' && vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop) {
+    return { label: 'Reveal in OS', run: () => vscode.commands.executeCommand('revealFileInOS', uri) };
+  }
+  if (vscode.workspace.getWorkspaceFolder(uri)) return { label: 'Show in Explorer', run: () => vscode.commands.executeCommand('revealInExplorer', uri) };
+  return {
+    label: 'Copy Path',
+    run: async () => {
+      await vscode.env.clipboard.writeText(shownPath(uri));
+      void vscode.window.showInformationMessage(`Copied the path ${shownPath(uri)}: it lies outside the workspace, so the Explorer view cannot show it.`);
+    },
+  };
 }
 
 /** A Uri as the person knows it: a path on this machine, else the whole Uri. */
@@ -229,8 +249,10 @@ function shownPath(uri: vscode.Uri): string {
  * a new folder `<folder>/<run folder name>-model/` (`-model-2`… when taken) with a README that says
  * what each file is and how to load it. Links in the checkpoint, and what lies outside the run
  * folder, are not copied: a copied run folder could point them anywhere on this machine.
+ * The copy is written through `workspace.fs`, so the folder may be any the dialog offers (the
+ * local machine's, from a remote window). Resolves with the new folder (a path, or a Uri elsewhere).
  */
-async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, folder?: string): Promise<string | undefined> {
+async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, folder?: string | vscode.Uri): Promise<string | undefined> {
   const entry = await targetRun(deps, target, 'GenLab: Export Model');
   if (!entry) return undefined;
   const root = path.join(entry.dir, 'checkpoints');
@@ -239,15 +261,70 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
     void vscode.window.showErrorMessage(`${entry.title} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.`);
     return undefined;
   }
-  const chosen = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(defaultFolder()) }))?.[0]?.fsPath;
-  if (!chosen) return undefined;
-  const out = createFreshFolder(chosen, `${exportName(entry)}-model`);
-  const copied = (src: string) => !fs.lstatSync(src).isSymbolicLink() && insideRoot(entry.dir, src) && !path.basename(src).startsWith(path.basename(STATE_FILE, '.json'));
-  fs.cpSync(path.join(root, newest), out, { recursive: true, filter: copied });
-  fs.writeFileSync(path.join(out, 'README.md'), exportReadme(entry, Number(newest.slice(5))));
-  deps.log.info(`Exported the model of ${entry.runId} (step ${Number(newest.slice(5))}) to ${out}`);
-  void vscode.window.showInformationMessage(`Exported the model to ${out}.`, 'Reveal').then((c) => c && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out)));
-  return out;
+  const picked = typeof folder === 'string' ? vscode.Uri.file(folder) : (folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: defaultFolder() }))?.[0]);
+  if (!picked) return undefined;
+  const step = Number(newest.slice(5));
+  let out: vscode.Uri | undefined;
+  const written = await exported(
+    async () => {
+      out = await createFreshFolderAt(picked, `${exportName(entry)}-model`);
+      for (const file of modelFiles(entry.dir, path.join(root, newest))) {
+        await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, ...file.split(path.sep)), fs.readFileSync(path.join(root, newest, file)));
+      }
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry, step)));
+    },
+    picked,
+    'genlab.exportModel',
+    entry,
+  );
+  if (!written || !out) return undefined;
+  deps.log.info(`Exported the model of ${entry.runId} (step ${step}) to ${shownPath(out)}`);
+  const reveal = revealFor(out);
+  void vscode.window.showInformationMessage(`Exported the model to ${shownPath(out)}.`, reveal.label).then((c) => c && reveal.run());
+  return shownPath(out);
+}
+
+/**
+ * The files of a checkpoint folder that an export copies, relative to it: not links, nothing that
+ * resolves outside the run folder, not the training state (optimizer moments are not the model).
+ */
+function modelFiles(runDir: string, checkpoint: string, sub = ''): string[] {
+  return fs.readdirSync(path.join(checkpoint, sub), { withFileTypes: true }).flatMap((d) => {
+    const rel = path.join(sub, d.name);
+    const full = path.join(checkpoint, rel);
+    if (d.isSymbolicLink() || !insideRoot(runDir, full) || d.name.startsWith(path.basename(STATE_FILE, '.json'))) return [];
+    if (d.isDirectory()) return modelFiles(runDir, checkpoint, rel);
+    return d.isFile() ? [rel] : [];
+  });
+}
+
+/**
+ * A new folder `name` (or `name-2`, `name-3`…) in `parent`: an export never lands in, or clears, a
+ * folder it did not create. On this machine that is an exclusive mkdir on the real path; on any
+ * other file system (the local disk seen from a remote window) realpaths mean nothing, so safety is
+ * in the names: `name` is one checked component and every file below it is a relative path of a
+ * plain file of the run folder, so nothing can be written outside the new folder; a name taken is
+ * skipped, though another writer could take it between the check and the creation.
+ */
+async function createFreshFolderAt(parent: vscode.Uri, name: string): Promise<vscode.Uri> {
+  if (parent.scheme === 'file') return vscode.Uri.file(createFreshFolder(parent.fsPath, name));
+  safeComponent(name);
+  for (let n = 1; ; n++) {
+    const dir = vscode.Uri.joinPath(parent, n === 1 ? name : `${name}-${n}`);
+    if (await exists(dir)) continue;
+    await vscode.workspace.fs.createDirectory(dir);
+    return dir;
+  }
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch (err) {
+    if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') return false;
+    throw err;
+  }
 }
 
 function exportReadme(entry: RunEntry, step: number): string {
@@ -282,6 +359,52 @@ function exportReadme(entry: RunEntry, step: number): string {
     '```',
     '',
   ].join('\n');
+}
+
+/**
+ * `genlab.deleteRun`: after a confirmation, moves the run folder to the trash; where there is none
+ * (remote and web windows, desktops without one) asks again before deleting it for good.
+ */
+async function deleteRun(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
+  const entry = await targetRun(deps, target, 'GenLab: Delete Run');
+  if (!entry) return;
+  if (deps.runs.liveRun(entry.runId)) {
+    const choice = await vscode.window.showWarningMessage(`${entry.title} is still training: stop it before deleting it.`, 'Stop Training');
+    if (choice) deps.runs.stop(entry.runId);
+    return;
+  }
+  const choice = await vscode.window.showWarningMessage(
+    `Delete the run "${entry.title}"?`,
+    { modal: true, detail: `Its folder ${entry.dir} (metrics, samples, checkpoints) goes to the trash.` },
+    'Move to Trash',
+  );
+  if (!choice) return;
+  deps.dashboards.close(entry.runId);
+  const uri = vscode.Uri.file(entry.dir);
+  try {
+    try {
+      await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
+    } catch (err) {
+      deps.log.warn(`Could not move ${entry.dir} to the trash: ${err instanceof Error ? err.message : String(err)}`);
+      const again = await vscode.window.showWarningMessage(
+        `There is no trash here for "${entry.title}". Delete it permanently?`,
+        { modal: true, detail: `Its folder ${entry.dir} cannot be restored afterwards.` },
+        'Delete Permanently',
+      );
+      if (!again) return;
+      await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
+    }
+  } catch (err) {
+    deps.log.error(`Could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`);
+    const reveal = revealFor(uri);
+    const pick = await vscode.window.showErrorMessage(`GenLab: could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`, reveal.label, 'Open Log');
+    if (pick === 'Open Log') deps.log.show();
+    else if (pick) await reveal.run();
+    return;
+  } finally {
+    deps.refresh();
+  }
+  deps.log.info(`Deleted run ${entry.runId} (${entry.dir})`);
 }
 
 /** Asks for a number; undefined when dismissed. `check` returns a problem text or undefined. */
@@ -369,8 +492,8 @@ async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | stri
 }
 
 /** Dialogs open in the first workspace folder, else the home folder. */
-function defaultFolder(): string {
-  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (process.env.HOME || process.cwd());
+function defaultFolder(): vscode.Uri {
+  return vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
 }
 
 export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
@@ -381,6 +504,14 @@ export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand('genlab.renameRun', (target?: RunEntry | string, name?: string) => renameRun(deps, target, name)),
     vscode.commands.registerCommand('genlab.exportSamples', (target?: RunEntry | string) => exportSamples(deps, target)),
     vscode.commands.registerCommand('genlab.exportMetrics', (target?: RunEntry | string) => exportMetrics(deps, target)),
-    vscode.commands.registerCommand('genlab.exportModel', (target?: RunEntry | string, folder?: string) => exportModel(deps, target, folder)),
+    vscode.commands.registerCommand('genlab.exportModel', (target?: RunEntry | string, folder?: string | vscode.Uri) => exportModel(deps, target, folder)),
+    vscode.commands.registerCommand('genlab.deleteRun', (target?: RunEntry | string) => deleteRun(deps, target)),
+    // Two commands for one action, so that each menu says what happens where it is shown.
+    ...['genlab.revealRun', 'genlab.showRunFolder'].map((id) =>
+      vscode.commands.registerCommand(id, async (target?: RunEntry | string) => {
+        const entry = await targetRun(deps, target, 'GenLab: Show Run Folder');
+        if (entry) await revealFor(vscode.Uri.file(entry.dir)).run();
+      }),
+    ),
   ];
 }
