@@ -11,6 +11,7 @@ import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
 import { FAMILY_SPECS } from '../protocol/families';
 import type { OptionField } from '../protocol/families/spec';
+import { formatValue } from '../protocol/format';
 import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from '../shared/trainerClient';
 import { UserError } from '../shared/userError';
@@ -202,7 +203,7 @@ function formatDuration(ms: number): string {
 
 function formatValues(values: Record<string, number>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${metricLabel(k)} ${v.toFixed(2)}`)
+    .map(([k, v]) => `${metricLabel(k)} ${formatValue(v)}`)
     .join(', ');
 }
 

@@ -12,7 +12,7 @@ import {
   formatEta,
   formatRate,
   formatValue,
-} from '../../webview/shared/format';
+} from '../../src/protocol/format';
 
 /** A deterministic pseudo-random sequence (no Math.random in tests). */
 function lcg(seed: number): () => number {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import Module from 'node:module';
 import { test } from 'node:test';
 import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../../webview/shared/runState';
-import { formatTick } from '../../webview/shared/format';
+import { formatTick } from '../../src/protocol/format';
 import { RUN_STATES } from '../../src/protocol/webview';
 
 class FakeUri {

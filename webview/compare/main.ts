@@ -22,7 +22,7 @@ import { type FromCompare, type RunView, type ToCompare, toCompare } from '../..
 import { DensityView } from '../dashboard/densityView';
 import { readChartTheme, watchTheme } from '../dashboard/theme';
 import { byId, h, icon } from '../shared/dom';
-import { formatCompact, formatCount, formatTick, formatValue } from '../shared/format';
+import { formatCompact, formatCount, formatTick, formatValue } from '../../src/protocol/format';
 import { densityKindLabel, STATE_LOOK, summaryAfterKind } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
 import { alignSeries, finalEval, groupByDataset, metricRows, scoreText, settingsRows, type TableRow } from './model';

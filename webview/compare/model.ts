@@ -5,7 +5,7 @@
  */
 import { metricLabel } from '../../src/protocol/metricLabels';
 import type { DensityKind } from '../../src/protocol/families/spec';
-import { formatValue } from '../shared/format';
+import { formatValue } from '../../src/protocol/format';
 
 const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 

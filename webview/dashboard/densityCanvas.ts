@@ -3,7 +3,7 @@
  * screen, dots and axes drawn in a data frame, and the words and numbers the page uses for each field.
  */
 import type { DensityGrid } from '../../src/protocol/messages';
-import { formatCount, formatTick } from '../shared/format';
+import { formatCount, formatTick } from '../../src/protocol/format';
 import { type Frame, toPixelX, toPixelY } from './densityPaint';
 
 export interface Palette {

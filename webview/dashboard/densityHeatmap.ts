@@ -1,6 +1,6 @@
 /** The 2-D painter: a heatmap of the model's field with its colour bar, or a scatter of generated against real points. */
 import type { DensityGrid } from '../../src/protocol/messages';
-import { formatCount, formatTick } from '../shared/format';
+import { formatCount, formatTick } from '../../src/protocol/format';
 import { clipToFrame, type Drawn, drawAxes, drawDots, drawGridLines, drawSideTitle, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { type ColourMap, DIVERGING, type Frame, logDensityRange, niceTicks, plotAspect, rasterize, toPixelY, type ValueRange, VIRIDIS } from './densityPaint';
 

@@ -1,6 +1,6 @@
 /** The 1-D painter: the test data's histogram as a density, the model's curve over it (or D(x) on its own axis), generated samples as a step line. */
 import type { DensityGrid } from '../../src/protocol/messages';
-import { formatTick } from '../shared/format';
+import { formatTick } from '../../src/protocol/format';
 import { clipToFrame, type Drawn, drawAxes, drawBars, drawGridLines, drawSideTitle, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { binPoints, curve1d, type Frame, histogramDensity, niceTicks, toPixelX, toPixelY } from './densityPaint';
 

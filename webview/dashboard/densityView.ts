@@ -16,7 +16,7 @@
 import { metricLabel } from '../../src/protocol/metricLabels';
 import type { DensityGrid, DensityStory } from '../../src/protocol/messages';
 import { h, icon, setText } from '../shared/dom';
-import { formatCount, formatValue } from '../shared/format';
+import { formatCount, formatValue } from '../../src/protocol/format';
 import { densityKindLabel, summaryAfterKind } from '../shared/runState';
 import { type Drawn, FIELD_TEXT, type Palette, readPalette, short } from './densityCanvas';
 import { paintHeatmap } from './densityHeatmap';

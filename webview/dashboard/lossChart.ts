@@ -10,7 +10,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { metricLabel } from '../../src/protocol/metricLabels';
-import { formatCompact, formatCount, formatTick, formatValue } from '../shared/format';
+import { formatCompact, formatCount, formatTick, formatValue } from '../../src/protocol/format';
 import { h, setText } from '../shared/dom';
 import { type Column, decimate, lowerBound, type MetricStore, upperBound } from './series';
 import { type ChartTheme, readChartTheme } from './theme';

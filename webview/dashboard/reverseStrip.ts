@@ -1,7 +1,7 @@
 /** The reverse process of a diffusion model on points, as small multiples: the samples at each recorded t, noise first. */
 import type { DensityGrid } from '../../src/protocol/messages';
 import { h, setText } from '../shared/dom';
-import { formatCount } from '../shared/format';
+import { formatCount } from '../../src/protocol/format';
 import { clipToFrame, drawBars, drawDots, type Palette, prepareCanvas } from './densityCanvas';
 import { binPoints, type Frame, histogramDensity, plotAspect } from './densityPaint';
 

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { metricLabel } from '../../src/protocol/metricLabels';
 import type { RunView, SampleImage } from '../../src/protocol/webview';
 import { h, icon, setText, toggleAttr } from '../shared/dom';
-import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '../shared/format';
+import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '../../src/protocol/format';
 import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../shared/runState';
 import { DensityView } from './densityView';
 import { SMOOTHING_MAX } from './smoothing';

@@ -13,7 +13,7 @@ import './gallery.css';
 import { decode } from '../../src/protocol/decode';
 import { type FromGallery, type GalleryRun, toGallery } from '../../src/protocol/webview';
 import { byId, h, icon, setText } from '../shared/dom';
-import { formatAge, formatCount } from '../shared/format';
+import { formatAge, formatCount } from '../../src/protocol/format';
 import { STATE_LOOK } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
 

@@ -1,4 +1,4 @@
-/** Number and time formatting for the dashboard. Pure: no DOM, tested in Node. */
+/** How numbers and durations read to people, in the CLI, the extension and the webviews alike. Pure: no DOM, no Node. */
 
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
