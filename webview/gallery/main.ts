@@ -2,7 +2,8 @@
  * Sample gallery (a sidebar webview view, 250–350 px wide, browser, no Node). Posts `ready`; the
  * host sends `runs` (newest first) on load and whenever a run or its samples change. One card per
  * run: state, the prior-sample grid at a step chosen with a slider (the newest by default),
- * a click enlarges it, and "Open dashboard" posts `openRun`.
+ * a click enlarges it, and "Open dashboard" posts `openRun`. A card's context menu (the manifest's
+ * `webview/context` entries: open, compare, delete) gets its run id from `data-vscode-context`.
  *
  * Cards are kept by run id and updated in place, so a slider being dragged keeps its focus and
  * position while a run streams new grids; a slider left at the newest grid follows new ones.
@@ -14,7 +15,7 @@ import { decode } from '../../src/protocol/decode';
 import { type FromGallery, type GalleryRun, toGallery } from '../../src/protocol/webview';
 import { byId, h, icon, setText } from '../shared/dom';
 import { formatAge, formatCount } from '../../src/protocol/format';
-import { STATE_LOOK } from '../shared/runState';
+import { canStop, STATE_LOOK } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
 
 interface SavedState {
@@ -136,6 +137,8 @@ function updateCard(card: Card, run: GalleryRun): void {
   card.run = run;
   const look = STATE_LOOK[run.state];
   card.el.dataset.state = run.state;
+  // VS Code hands this object to the menu's commands; a live run is not offered for deletion.
+  card.el.dataset.vscodeContext = JSON.stringify({ webviewSection: 'run', runId: run.runId, genlabRunLive: canStop(run.state) || run.state === 'stopping', preventDefaultContextMenuItems: true });
   card.stateIcon.dataset.tone = look.tone;
   card.stateIcon.title = look.label;
   if (card.stateIcon.dataset.icon !== look.icon + look.spin) {
