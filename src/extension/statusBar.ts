@@ -27,6 +27,12 @@ export class TrainingStatusBar implements vscode.Disposable {
     const lossText = typeof loss === 'number' ? ` · ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
     this.item.text = `$(sync~spin) ${info.shortTitle} ${run.step}/${run.totalSteps}${lossText} · ${run.stepsPerSecond.toFixed(1)} steps/s`;
     this.item.tooltip = `GenLab: ${run.title} (${run.state}, ${run.backend}). Click to open its dashboard.`;
+    // Read out in words: a screen reader would otherwise spell the icon name and the slashes.
+    const lossWords = typeof loss === 'number' ? `, ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
+    this.item.accessibilityInformation = {
+      label: `GenLab training ${info.shortTitle}: step ${run.step} of ${run.totalSteps}${lossWords}, ${run.stepsPerSecond.toFixed(1)} steps per second. Open its dashboard.`,
+      role: 'button',
+    };
     this.item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
     this.item.show();
   }
