@@ -82,6 +82,14 @@ export class TrainerClient {
     this.send({ type: 'stop' });
   }
 
+  /**
+   * Closes the IPC channel, as the host's exit would: the trainer takes it as a stop after the
+   * current step and finishes its run on its own. No message arrives after it; `exited` still settles.
+   */
+  disconnect(): void {
+    if (this.child.connected) this.child.disconnect();
+  }
+
   /** Ends the process at once; the run folder keeps everything written before. */
   kill(): void {
     if (this.running) this.child.kill('SIGKILL');

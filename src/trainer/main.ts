@@ -25,7 +25,11 @@ function send(message: TrainerMessage): void {
 /** Exits once every message is out; disconnecting first would drop the last ones. */
 async function exitAfterSending(): Promise<void> {
   await lastSent;
-  process.disconnect?.();
+  // The host may have let go already (window closed): disconnecting twice throws.
+  if (process.connected) process.disconnect();
+  // Nothing is left to do, so a handle a backend keeps open must not keep the process alive
+  // without its host; the timer itself keeps nothing alive.
+  setTimeout(() => process.exit(), 2000).unref();
 }
 
 let session: TrainingSession | undefined;
@@ -95,5 +99,11 @@ process.on('message', onMessage);
 // the current step, so the run folder is left complete rather than cut off.
 // Without a session (before `start`, or drawing from a run) there is nothing to keep: exit, with
 // the status a failure may have set.
-process.on('disconnect', () => (session ? session.requestStop() : process.exit()));
+process.on('disconnect', () => {
+  // The host's ends of stdout and stderr may be gone with it: a warning printed while the final
+  // checkpoint is written must not crash the trainer.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  if (session) session.requestStop();
+  else process.exit();
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (session ? session.requestStop() : process.exit()));
