@@ -1,6 +1,7 @@
 /** The dashboard's pure logic: EMA smoothing, the extrema pyramid and decimation, the metric store, formatting. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { keyZoom, MIN_SPAN, type StepRange } from '../../webview/dashboard/chartKeys';
 import { Column, decimate, GrowableF64, lowerBound, MetricStore, upperBound } from '../../webview/dashboard/series';
 import { clampSmoothing, emaNext, emaSeries, emaStart } from '../../webview/dashboard/smoothing';
 import {
@@ -238,4 +239,35 @@ test('formatting: counts, compact ticks, values, durations, ETA, rate, age', () 
   assert.equal(formatAge('2025-01-10T09:00:00Z', now), '3 h ago');
   assert.equal(formatAge('2024-12-01T09:00:00Z', now), '2024-12-01');
   assert.equal(formatAge('not a date', now), '');
+});
+
+test('the chart zooms, moves and resets from the keyboard, never beyond the run', () => {
+  const whole = { min: 1, max: 1001 };
+  const press = (keys: string[], from: StepRange = whole): StepRange | 'reset' | undefined =>
+    keys.reduce<StepRange | 'reset' | undefined>((view, key) => keyZoom(key, view === undefined || view === 'reset' ? whole : view, whole), from);
+  // + halves the range around its middle; = is + without Shift.
+  assert.deepEqual(keyZoom('+', whole, whole), { min: 251, max: 751 });
+  assert.deepEqual(keyZoom('=', whole, whole), { min: 251, max: 751 });
+  // - doubles it, and a range as wide as the run is the whole run again.
+  assert.deepEqual(keyZoom('-', { min: 400, max: 500 }, whole), { min: 350, max: 550 });
+  assert.equal(keyZoom('-', { min: 251, max: 751 }, whole), 'reset');
+  // Zooming out near an end stays inside the run, with the doubled width.
+  assert.deepEqual(keyZoom('-', { min: 1, max: 101 }, whole), { min: 1, max: 201 });
+  // Arrows move by a quarter of the view and stop at the ends without shrinking it.
+  assert.deepEqual(keyZoom('ArrowRight', { min: 251, max: 751 }, whole), { min: 376, max: 876 });
+  assert.deepEqual(keyZoom('ArrowRight', { min: 800, max: 1000 }, whole), { min: 801, max: 1001 });
+  assert.deepEqual(keyZoom('ArrowLeft', { min: 20, max: 220 }, whole), { min: 1, max: 201 });
+  assert.deepEqual(keyZoom('Home', { min: 500, max: 600 }, whole), { min: 1, max: 101 });
+  assert.deepEqual(keyZoom('End', { min: 500, max: 600 }, whole), { min: 901, max: 1001 });
+  // Zooming in stops at a few steps across, however often + is pressed.
+  const deep = press(Array.from({ length: 20 }, () => '+'));
+  assert.ok(deep !== undefined && deep !== 'reset');
+  assert.ok(Math.abs(deep.max - deep.min - MIN_SPAN) < 1e-9, `${deep.max - deep.min} steps across`);
+  assert.ok(deep.min >= whole.min && deep.max <= whole.max);
+  // A run shorter than that minimum is shown whole.
+  assert.deepEqual(keyZoom('+', { min: 1, max: 3 }, { min: 1, max: 3 }), { min: 1, max: 3 });
+  // 0 and Escape reset; other keys are not the chart's (typing elsewhere is left alone).
+  assert.equal(keyZoom('0', { min: 400, max: 500 }, whole), 'reset');
+  assert.equal(keyZoom('Escape', { min: 400, max: 500 }, whole), 'reset');
+  for (const key of ['a', 'Enter', ' ', 'ArrowUp', 'Tab']) assert.equal(keyZoom(key, whole, whole), undefined, key);
 });

@@ -5,13 +5,15 @@
  * Updates are coalesced: any number of appended points costs one decimation and one `setData`
  * in the next animation frame, and the data handed to uPlot has at most two points per pixel
  * column of the visible range (see series.ts), so a frame costs the same at 500 or 500k points.
- * Zooming (drag to select) re-decimates the selected range at full resolution.
+ * Zooming (drag to select, or the keys of chartKeys.ts once the chart has focus) re-decimates the
+ * selected range at full resolution.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { metricLabel } from '../../src/protocol/metricLabels';
 import { formatCompact, formatCount, formatTick, formatValue } from '../../src/protocol/format';
 import { h, setText } from '../shared/dom';
+import { CHART_KEYS_HELP, keyZoom, type StepRange } from './chartKeys';
 import { type Column, decimate, lowerBound, type MetricStore, upperBound } from './series';
 import { type ChartTheme, readChartTheme } from './theme';
 
@@ -30,10 +32,7 @@ export interface ChartEvents {
 }
 
 
-interface Zoom {
-  min: number;
-  max: number;
-}
+type Zoom = StepRange;
 
 export class LossChart {
   private plot?: uPlot;
@@ -49,6 +48,8 @@ export class LossChart {
   private readonly measure = document.createElement('canvas').getContext('2d');
   private legendItems = new Map<string, { button: HTMLButtonElement; value: HTMLElement; swatch: HTMLElement }>();
   private readonly legendStep: HTMLElement;
+  /** Says the range a key zoomed to, for screen readers (the plot itself is a picture). */
+  private readonly announcer = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
 
   constructor(
     private readonly host: HTMLElement,
@@ -59,7 +60,13 @@ export class LossChart {
     private readonly events: ChartEvents,
   ) {
     this.empty = h('div', { class: 'chart-empty' }, 'Waiting for the first training steps…');
-    this.host.append(this.empty);
+    this.host.append(this.empty, this.announcer);
+    this.host.tabIndex = 0;
+    this.host.setAttribute('role', 'group');
+    this.host.setAttribute('aria-roledescription', 'chart');
+    this.host.setAttribute('aria-label', `Loss over training steps. ${CHART_KEYS_HELP}.`);
+    this.host.setAttribute('aria-keyshortcuts', '+ - ArrowLeft ArrowRight Home End 0 Escape');
+    this.host.addEventListener('keydown', (e) => this.onKey(e));
     this.legendStep = h('span', { class: 'legend-step' });
     new ResizeObserver(() => this.refresh()).observe(this.host);
   }
@@ -112,6 +119,25 @@ export class LossChart {
     if (!this.zoom) return;
     this.zoom = null;
     this.events.onZoomChange(false);
+    this.refresh();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey || !this.store.length) return;
+    const whole = { min: this.store.steps.get(0), max: this.store.steps.last() };
+    const next = keyZoom(e.key, this.zoom ?? whole, whole);
+    // Escape on a chart showing the whole run is left to VS Code.
+    if (next === undefined || (next === 'reset' && !this.zoom)) return;
+    e.preventDefault();
+    if (next === 'reset' || (next.min <= whole.min && next.max >= whole.max)) {
+      this.resetZoom();
+      setText(this.announcer, 'Showing the whole run');
+      return;
+    }
+    const was = this.zoomed;
+    this.zoom = next;
+    if (!was) this.events.onZoomChange(true);
+    setText(this.announcer, `Showing steps ${formatCount(Math.round(next.min))} to ${formatCount(Math.round(next.max))}`);
     this.refresh();
   }
 

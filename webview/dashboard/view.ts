@@ -113,7 +113,7 @@ export class DashboardView {
       ),
       this.legend,
       this.chart,
-      h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom; double-click or Reset zoom to see the whole run. ', this.unitHint),
+      h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom (or focus it and press + and -, the arrow keys to move); double-click, 0 or Reset zoom to see the whole run. ', this.unitHint),
     );
 
     const samplesCard = (this.samplesCard = h(
