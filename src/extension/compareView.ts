@@ -38,7 +38,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const ids = (state as { runIds?: unknown } | undefined)?.runIds;
-    const known = new Set(this.catalog.list().map((r) => r.runId));
+    const known = new Set((await this.catalog.list()).map((r) => r.runId));
     // Runs deleted since are left out.
     this.runIds = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string' && known.has(id)) : [];
     if (!this.runIds.length) {
@@ -51,7 +51,10 @@ export class CompareView implements vscode.WebviewPanelSerializer {
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'genlab.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri, [vscode.Uri.file(this.catalog.root())]) };
+    const options = (): vscode.WebviewOptions => ({ enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri, [vscode.Uri.file(this.catalog.root())]) });
+    panel.webview.options = options();
+    // Runs are looked up in the runs root: when it moves, their images load from the new one.
+    const following = this.catalog.onDidChangeRoot(() => (panel.webview.options = options()));
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'compare', 'GenLab: Compare Runs');
     panel.webview.onDidReceiveMessage((raw) => {
       const result = decode(fromCompare, raw, 'message');
@@ -59,7 +62,10 @@ export class CompareView implements vscode.WebviewPanelSerializer {
       if (result.value.type === 'ready') this.sendInit();
       else if (this.runIds.includes(result.value.runId)) this.openRun(result.value.runId);
     });
-    panel.onDidDispose(() => (this.panel = undefined));
+    panel.onDidDispose(() => {
+      following.dispose();
+      this.panel = undefined;
+    });
   }
 
   private sendInit(): void {

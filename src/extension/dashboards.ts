@@ -42,7 +42,8 @@ class Dashboard {
     const run = host.history(runId);
     panel.title = run ? `GenLab: ${run.title}` : 'GenLab';
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'genlab.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(extensionUri, [vscode.Uri.file(host.runsRoot())]) };
+    // The run's own folder, wherever genlab.runsDirectory points later: a run keeps its images.
+    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(extensionUri, [vscode.Uri.file(run?.runDir ?? host.runsRoot())]) };
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'dashboard', panel.title);
     panel.webview.onDidReceiveMessage((raw) => this.receive(raw));
     panel.onDidChangeViewState(() => {

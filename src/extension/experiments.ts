@@ -57,7 +57,7 @@ function rangeOf(document: vscode.TextDocument, decoderPath: string): vscode.Ran
 export function registerExperiments(catalog: RunCatalog, train: Train): vscode.Disposable[] {
   const diagnostics = vscode.languages.createDiagnosticCollection('genlab');
   const changed = new vscode.EventEmitter<void>();
-  const runsOf = (file: string) => catalog.list().filter((r) => r.experiment === file);
+  const runsOf = async (file: string) => (await catalog.list()).filter((r) => r.experiment === file);
 
   const check = (document: vscode.TextDocument) => {
     if (!document.uri.fsPath.endsWith('.genlab.json')) return;
@@ -74,9 +74,9 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
 
   const codeLens: vscode.CodeLensProvider = {
     onDidChangeCodeLenses: changed.event,
-    provideCodeLenses(document) {
+    async provideCodeLenses(document) {
       const top = new vscode.Range(0, 0, 0, 0);
-      const runs = runsOf(document.uri.fsPath);
+      const runs = await runsOf(document.uri.fsPath);
       const lenses = [new vscode.CodeLens(top, { title: '$(play) Train', command: 'genlab.trainExperiment', arguments: [document.uri] })];
       if (runs.length) {
         lenses.push(new vscode.CodeLens(top, { title: `Open last run (${runs[0].state})`, command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
@@ -121,8 +121,8 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
   return [
     diagnostics,
     changed,
-    // A run.json written (a run starts, evaluates, ends) or deleted changes what the CodeLens offers.
-    watchRuns(catalog.root(), () => changed.fire()),
+    // A run starting, evaluating, ending or deleted changes what the CodeLens offers.
+    catalog.onDidChange(() => changed.fire()),
     vscode.languages.registerCodeLensProvider(SELECTOR, codeLens),
     vscode.languages.registerHoverProvider(SELECTOR, hover),
     vscode.workspace.onDidOpenTextDocument(check),
@@ -131,11 +131,6 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     vscode.commands.registerCommand('genlab.trainExperiment', trainExperiment),
     vscode.commands.registerCommand('genlab.newExperiment', newExperiment),
   ];
-}
-
-function watchRuns(root: string, onChange: () => void): vscode.Disposable {
-  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '*/run.json'));
-  return vscode.Disposable.from(watcher, watcher.onDidCreate(onChange), watcher.onDidChange(onChange), watcher.onDidDelete(onChange));
 }
 
 /** Asks for a family and writes a file with all of its defaults, for the person to edit. */

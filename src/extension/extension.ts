@@ -34,7 +34,7 @@ let manager: RunManager | undefined;
 export function activate(context: vscode.ExtensionContext): GenLabApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('GenLab', { log: true });
-  manager = new RunManager(log, context.asAbsolutePath(path.join('dist', 'trainer.js')));
+  manager = new RunManager(log, context.asAbsolutePath(path.join('dist', 'trainer.js')), (id: string): boolean => dashboards.isShown(id));
   const runs = manager;
   const catalog = new RunCatalog(context, runs, log);
   const dashboards = new Dashboards(context.extensionUri, {

@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { decode, excerpt } from '../protocol/decode';
 import { fromGallery, type ToGallery } from '../protocol/webview';
-import { type FileProblem, problemText } from '../shared/decodedFiles';
-import { listGenerated, MAIN_SAMPLES } from '../shared/runFolder';
+import { problemText } from '../shared/decodedFiles';
+import { MAIN_SAMPLES } from '../shared/runFolder';
 import type { RunCatalog } from './runCatalog';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 
@@ -13,6 +13,8 @@ export class GalleryView implements vscode.WebviewViewProvider {
   private view?: vscode.WebviewView;
   private ready = false;
   private pending?: NodeJS.Timeout;
+  /** Sends started, so that one overtaken by a later one is dropped. */
+  private sends = 0;
   /** Damaged index lines already logged: the gallery is sent again on every change of any run. */
   private readonly logged = new Set<string>();
 
@@ -26,7 +28,10 @@ export class GalleryView implements vscode.WebviewViewProvider {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    view.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri, [vscode.Uri.file(this.catalog.root())]) };
+    const options = (): vscode.WebviewOptions => ({ enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri, [vscode.Uri.file(this.catalog.root())]) });
+    view.webview.options = options();
+    // The grids of a new runs root must load; the runs themselves follow through refresh().
+    const following = this.catalog.onDidChangeRoot(() => (view.webview.options = options()));
     view.webview.html = webviewHtml(view.webview, this.extensionUri, 'gallery', 'Sample Gallery');
     view.webview.onDidReceiveMessage((raw) => {
       const result = decode(fromGallery, raw, 'message');
@@ -36,49 +41,56 @@ export class GalleryView implements vscode.WebviewViewProvider {
       }
       if (result.value.type === 'ready') {
         this.ready = true;
-        this.send();
-      } else if (this.catalog.find(result.value.runId)) {
-        // Only a run the gallery was sent: the page's word alone opens nothing.
-        this.openRun(result.value.runId);
+        void this.send();
       } else {
-        this.log.warn(`Gallery asked to open an unknown run, ignored: ${excerpt(result.value.runId)}`);
+        void this.open(result.value.runId);
       }
     });
     view.onDidChangeVisibility(() => {
       if (!view.visible) this.ready = false;
     });
-    view.onDidDispose(() => (this.view = undefined));
+    view.onDidDispose(() => {
+      following.dispose();
+      this.view = undefined;
+    });
+  }
+
+  /** Only a run the gallery was sent: the page's word alone opens nothing. */
+  private async open(runId: string): Promise<void> {
+    if (await this.catalog.find(runId)) this.openRun(runId);
+    else this.log.warn(`Gallery asked to open an unknown run, ignored: ${excerpt(runId)}`);
   }
 
   /** Sends the runs again soon; bursts of changes (a new grid per eval) are coalesced. */
   refresh(): void {
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
-      this.send();
+      void this.send();
     }, 250);
   }
 
-  private send(): void {
+  private async send(): Promise<void> {
     const view = this.view;
     if (!view || !this.ready) return;
+    const sending = ++this.sends;
+    const runs = await Promise.all((await this.catalog.list()).map(async (run) => ({ run, images: await this.catalog.images(run) })));
+    // A later send started meanwhile: it has fresher runs.
+    if (sending !== this.sends || view !== this.view) return;
     const asUri = (file: string) => view.webview.asWebviewUri(vscode.Uri.file(file)).toString();
-    const problems: FileProblem[] = [];
     const message: ToGallery = {
       type: 'runs',
-      runs: this.catalog.list().map((run) => ({
+      runs: runs.map(({ run, images }) => ({
         runId: run.runId,
         title: run.title,
         state: run.state,
         createdAt: run.createdAt,
         grids: [
-          ...this.catalog.grids(run).map((g) => ({ step: g.step, kind: MAIN_SAMPLES, uri: asUri(g.path) })),
-          ...listGenerated(run.dir, problems)
-            .filter((g) => g.path.endsWith('.png'))
-            .map((g) => ({ step: g.step, kind: 'generated', caption: g.caption, uri: asUri(g.path) })),
+          ...images.grids.map((g) => ({ step: g.step, kind: MAIN_SAMPLES, uri: asUri(g.path) })),
+          ...images.generated.map((g) => ({ step: g.step, kind: 'generated', caption: g.caption, uri: asUri(g.path) })),
         ],
       })),
     };
-    for (const text of problems.map((p) => problemText(p))) {
+    for (const text of runs.flatMap(({ images }) => images.problems).map((p) => problemText(p))) {
       if (!this.logged.has(text)) this.log.warn(`Gallery: ${text}`);
       this.logged.add(text);
     }

@@ -1,10 +1,14 @@
 /**
- * All runs the views show: the run folders on disk, with the live state of those that are
- * training now laid over them (a live run's state is fresher than its run.json).
+ * All runs the views show: the run folders of the runs root, with the live state of those that are
+ * training now laid over them (a live run's state is fresher than its run.json). The catalog
+ * follows the runs root (`genlab.runsDirectory`, workspace trust, the workspace folders) and
+ * watches it, and says when what it lists changed.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunState } from '../protocol/webview';
-import { listRuns, listSampleFiles, MAIN_SAMPLES } from '../shared/runFolder';
+import { RunFolderCache, type RunImages } from './runFolderCache';
 import { RunHistory, runTitle } from './runHistory';
 import type { RunManager } from './runManager';
 import { runsRoot } from './runsFolder';
@@ -27,20 +31,68 @@ export interface RunEntry {
   warnings?: string[];
 }
 
-export class RunCatalog {
+export class RunCatalog implements vscode.Disposable {
+  private readonly folders = new RunFolderCache();
+  private currentRoot: string;
+  private watcher: vscode.Disposable;
+  /** Each listed run's folder by run id, from the last listing: dashboards ask for one run synchronously. */
+  private readonly dirs = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly rootChanged = new vscode.EventEmitter<string>();
+  private readonly subscriptions: vscode.Disposable[];
+  /** A run folder was created, changed or deleted (by anyone: the CLI too), or the runs root moved. */
+  readonly onDidChange = this.changed.event;
+  /** The runs root moved; webviews that load images from it follow. */
+  readonly onDidChangeRoot = this.rootChanged.event;
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly manager: RunManager,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
-
-  root(): string {
-    return runsRoot(this.context);
+  ) {
+    this.currentRoot = runsRoot(context);
+    this.watcher = this.watch(this.currentRoot);
+    const follow = () => this.followRoot();
+    this.subscriptions = [
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && follow()),
+      // An untrusted workspace ignores a runs folder outside it (runsFolder.ts): trust moves the root.
+      vscode.workspace.onDidGrantWorkspaceTrust(follow),
+      vscode.workspace.onDidChangeWorkspaceFolders(follow),
+    ];
   }
 
-  list(): RunEntry[] {
+  root(): string {
+    return this.currentRoot;
+  }
+
+  private followRoot(): void {
+    const next = runsRoot(this.context);
+    if (next === this.currentRoot) return;
+    this.log.info(`Runs folder is now ${next} (was ${this.currentRoot})`);
+    this.currentRoot = next;
+    this.dirs.clear();
+    this.watcher.dispose();
+    this.watcher = this.watch(next);
+    this.rootChanged.fire(next);
+    this.changed.fire();
+  }
+
+  /** Run folders appearing or going, their run.json and new sample grids. */
+  private watch(root: string): vscode.Disposable {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*,*/run.json,*/samples/*.png}'));
+    const fire = () => this.changed.fire();
+    return vscode.Disposable.from(watcher, watcher.onDidCreate(fire), watcher.onDidChange(fire), watcher.onDidDelete(fire));
+  }
+
+  async list(): Promise<RunEntry[]> {
+    const root = this.currentRoot;
+    const listed = await this.folders.list(root);
+    if (root === this.currentRoot) {
+      this.dirs.clear();
+      for (const r of listed) this.dirs.set(r.id, r.dir);
+    }
     const live = new Map(this.manager.liveRuns.map((r) => [r.runId, r]));
-    return listRuns(this.root()).map((r) => {
+    return listed.map((r) => {
       const running = live.get(r.id);
       return {
         runId: r.id,
@@ -60,26 +112,45 @@ export class RunCatalog {
     });
   }
 
-  find(runId: string): RunEntry | undefined {
-    return this.list().find((r) => r.runId === runId);
+  async find(runId: string): Promise<RunEntry | undefined> {
+    return (await this.list()).find((r) => r.runId === runId);
   }
 
   /** The run's full history: the live one while it trains, else read from its folder. */
   history(runId: string): RunHistory | undefined {
     const live = this.manager.liveRun(runId);
     if (live) return live;
-    const entry = this.find(runId);
-    if (!entry) return undefined;
+    const dir = this.dirOf(runId);
+    if (!dir || !fs.existsSync(dir)) return undefined;
     try {
-      return RunHistory.fromDisk(entry.dir);
+      const run = RunHistory.fromDisk(dir);
+      return run.runId === runId ? run : undefined;
     } catch (err) {
       this.log.error(`Could not read run ${runId}: ${String(err)}`);
       return undefined;
     }
   }
 
-  /** The main sample grids of a run, oldest first. */
-  grids(entry: RunEntry): { step: number; path: string }[] {
-    return listSampleFiles(entry.dir).filter((s) => s.kind === MAIN_SAMPLES);
+  /**
+   * The folder of a listed run; before the first listing (a dashboard restored at startup), the
+   * folder of the root named after the run, as the trainer names them. Never a path out of the root.
+   */
+  private dirOf(runId: string): string | undefined {
+    const known = this.dirs.get(runId);
+    if (known) return known;
+    const named = path.join(this.currentRoot, runId);
+    return path.dirname(named) === path.resolve(this.currentRoot) && path.basename(named) === runId ? named : undefined;
+  }
+
+  /** A run's sample grids and generated images, for the gallery. */
+  images(entry: RunEntry): Promise<RunImages> {
+    return this.folders.images(entry.dir);
+  }
+
+  dispose(): void {
+    this.watcher.dispose();
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+    this.rootChanged.dispose();
   }
 }

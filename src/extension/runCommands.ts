@@ -31,9 +31,10 @@ export async function requireTrust(): Promise<boolean> {
 
 /** A quick pick of runs (those `accept` allows); offers to train when there are none. */
 export async function pickRun(catalog: RunCatalog, title: string, placeHolder: string, accept: (run: RunEntry) => boolean = () => true): Promise<string | undefined> {
-  const all = catalog.list().filter(accept);
+  const listed = await catalog.list();
+  const all = listed.filter(accept);
   if (!all.length) {
-    const choice = await vscode.window.showInformationMessage(catalog.list().length ? 'No run fits here.' : 'GenLab has no runs yet.', 'Train a Model…');
+    const choice = await vscode.window.showInformationMessage(listed.length ? 'No run fits here.' : 'GenLab has no runs yet.', 'Train a Model…');
     if (choice) await vscode.commands.executeCommand('genlab.train');
     return undefined;
   }
@@ -58,7 +59,7 @@ export interface RunCommandDeps {
  */
 async function targetRun({ catalog }: RunCommandDeps, target: RunEntry | string | undefined, title: string, accept?: (run: RunEntry) => boolean): Promise<RunEntry | undefined> {
   const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, title, 'Which run?', accept)));
-  const entry = runId === undefined ? undefined : catalog.find(runId);
+  const entry = runId === undefined ? undefined : await catalog.find(runId);
   if (!entry) return undefined;
   const dir = checkedRunFolder(catalog.root(), entry);
   return dir === undefined ? undefined : { ...entry, dir };

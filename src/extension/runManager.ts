@@ -36,9 +36,11 @@ export class RunManager implements vscode.Disposable {
   /** A run started or ended. */
   readonly onLiveChange = this.onLiveChangeEmitter.event;
 
+  /** `dashboardShown` says whether a run's dashboard is in view: a run that ends out of sight is announced. */
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly trainerPath: string,
+    private readonly dashboardShown: (runId: string) => boolean = () => false,
   ) {}
 
   get liveRuns(): RunHistory[] {
@@ -199,9 +201,16 @@ export class RunManager implements vscode.Disposable {
     if (history?.state === 'failed' || (!history && code !== 0)) {
       const error = history?.error ?? run.lastError;
       this.log.error(`Run failed: ${error?.message ?? `trainer exit code ${code}`}`);
-      void vscode.window
-        .showErrorMessage(`GenLab: training failed. ${error?.message ?? ''} ${error?.hint ?? ''}`.trim(), 'Open Log')
-        .then((choice) => choice === 'Open Log' && this.log.show());
+      const open = history && !this.dashboardShown(history.runId) ? ['Open Dashboard'] : [];
+      void vscode.window.showErrorMessage(`GenLab: training failed. ${error?.message ?? ''} ${error?.hint ?? ''}`.trim(), ...open, 'Open Log').then((choice) => {
+        if (choice === 'Open Log') this.log.show();
+        else if (choice && history) void vscode.commands.executeCommand('genlab.openDashboard', history.runId);
+      });
+    } else if (history?.state === 'finished' && !this.dashboardShown(history.runId)) {
+      // Its dashboard would have said so; out of sight, the end of a long run is easy to miss.
+      void vscode.window.showInformationMessage(`GenLab: ${history.title} finished (step ${history.step}).`, 'Open Dashboard').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('genlab.openDashboard', history.runId);
+      });
     }
     this.log.info(`Trainer ${run.client.pid} exited (${signal ?? `code ${code}`})`);
     void vscode.commands.executeCommand('setContext', 'genlab.training', this.live.size > 0);

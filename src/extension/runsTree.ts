@@ -35,7 +35,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     this.changed.fire();
   }
 
-  getChildren(element?: RunEntry): RunEntry[] {
+  async getChildren(element?: RunEntry): Promise<RunEntry[]> {
     return element ? [] : this.catalog.list();
   }
 

@@ -34,14 +34,35 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; li
 }
 
 /** A JSON file decoded; a missing file is a problem too (the caller decides whether it matters). */
-export function readJsonFile<T>(file: string, decoder: Decoder<T>): { ok: true; value: T } | { ok: false; problem: FileProblem; parsed?: unknown } {
+export function readJsonFile<T>(file: string, decoder: Decoder<T>): JsonFileRead<T> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, problem: { file, problem: code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? String(err)})` } };
+    return unreadable(file, err);
   }
+  return decodeJsonText(file, text, decoder);
+}
+
+/** readJsonFile without blocking: the extension host lists many run folders at once. */
+export async function readJsonFileAsync<T>(file: string, decoder: Decoder<T>): Promise<JsonFileRead<T>> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    return unreadable(file, err);
+  }
+  return decodeJsonText(file, text, decoder);
+}
+
+export type JsonFileRead<T> = { ok: true; value: T } | { ok: false; problem: FileProblem; parsed?: unknown };
+
+function unreadable(file: string, err: unknown): { ok: false; problem: FileProblem } {
+  const code = (err as NodeJS.ErrnoException).code;
+  return { ok: false, problem: { file, problem: code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? String(err)})` } };
+}
+
+function decodeJsonText<T>(file: string, text: string, decoder: Decoder<T>): JsonFileRead<T> {
   const parsed = parseJson(text);
   if (!parsed.ok) return { ok: false, problem: { file, ...(parsed.line ? { line: parsed.line } : {}), problem: parsed.problem } };
   const decoded = decodeProblem(decoder, parsed.value);

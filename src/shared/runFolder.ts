@@ -32,7 +32,7 @@ import {
   type TrainingStateFile,
 } from '../protocol/runFormat';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
-import { type FileProblem, problemText, readJsonFile, readJsonLines } from './decodedFiles';
+import { type FileProblem, type JsonFileRead, problemText, readJsonFile, readJsonLines } from './decodedFiles';
 import { UserError } from './userError';
 
 export { STATE_FILE };
@@ -297,10 +297,10 @@ type ReadRun = RunRecord & { interrupted: boolean };
  * A run's record for listing and viewing, also when run.json is damaged or missing (a hand edit, a
  * copy, another version): a record whose settings do not decode is shown as recorded, and a
  * missing or unreadable one is rebuilt from the folder's name and metrics. `warnings` says what
- * was wrong, with the file and field. Undefined for a folder that holds no run at all.
+ * was wrong, with the file and field. Undefined for a folder that holds no run at all. `read` is
+ * run.json as already read (the extension host reads it asynchronously).
  */
-export function readRunForViewing(dir: string): { record: ReadRun; warnings: string[] } | undefined {
-  const read = readJsonFile(path.join(dir, RUN_FILE), runRecord);
+export function readRunForViewing(dir: string, read: JsonFileRead<RunRecord> = readJsonFile(path.join(dir, RUN_FILE), runRecord)): { record: ReadRun; warnings: string[] } | undefined {
   const parsed = read.ok ? read.value : read.parsed;
   const newer = newerFormat(parsed);
   let problem: string;
