@@ -113,8 +113,9 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       statusBar.update(true);
       refreshViews();
     }),
-    watchRunsFolder(catalog.root(), refreshViews),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && refreshViews()),
+    catalog,
+    // Run folders written by anyone (the CLI too), and a runs root that moved.
+    catalog.onDidChange(refreshViews),
 
     vscode.commands.registerCommand('genlab.train', async () => {
       const items = DENSITY_KINDS.flatMap((kind) => {
@@ -172,15 +173,6 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   return { activationMs };
 }
 
-/** Follows run folders written by anyone (the CLI too): a new run.json or sample grid refreshes the views. */
-function watchRunsFolder(root: string, onChange: () => void): vscode.Disposable {
-  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*/run.json,*/samples/*.png}'));
-  watcher.onDidCreate(onChange);
-  watcher.onDidChange(onChange);
-  watcher.onDidDelete(onChange);
-  return watcher;
-}
-
 /**
  * Compares the runs selected in the Runs tree (its context menu), the run ids given (tests,
  * CodeLens), or those picked from a list (grouped by dataset, since only runs on the same data
@@ -190,7 +182,7 @@ async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEn
   let ids = Array.isArray(first) ? first : (selected?.length ? selected : first ? [first] : []).map((r) => r.runId);
   if (ids.length < 2) {
     // Runs still training compare too: the view is a snapshot of where each one is.
-    const done = catalog.list();
+    const done = await catalog.list();
     const datasets = [...new Set(done.map((r) => r.dataset))];
     const picks = await vscode.window.showQuickPick(
       datasets.flatMap((dataset) => [
