@@ -164,6 +164,11 @@ export class Dashboards implements vscode.Disposable, vscode.WebviewPanelSeriali
     this.open.get(run.runId)?.forward(run, message);
   }
 
+  /** Whether the run's dashboard is open and in view (its tab the active one of its group). */
+  isShown(runId: string): boolean {
+    return this.open.get(runId)?.panel.visible ?? false;
+  }
+
   /** Closes the dashboard of a deleted run. */
   close(runId: string): void {
     this.open.get(runId)?.panel.dispose();
