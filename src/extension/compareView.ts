@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { decode } from '../protocol/decode';
 import { fromCompare, type ToCompare } from '../protocol/webview';
 import type { RunCatalog } from './runCatalog';
-import { localResourceRoots, webviewHtml } from './webviewHtml';
+import { localResourceRoots, panelIcon, webviewHtml } from './webviewHtml';
 
 export const COMPARE_VIEW_TYPE = 'genlab.compare';
 
@@ -50,7 +50,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
 
   private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'genlab.svg');
+    panel.iconPath = panelIcon(this.extensionUri);
     const options = (): vscode.WebviewOptions => ({ enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri, [vscode.Uri.file(this.catalog.root())]) });
     panel.webview.options = options();
     // Runs are looked up in the runs root: when it moves, their images load from the new one.

@@ -12,7 +12,7 @@ import { LatencyStats } from './latencyStats';
 import { Throttle } from './throttle';
 import type { RunHistory } from './runHistory';
 import type { RunEvent } from './runManager';
-import { localResourceRoots, webviewHtml } from './webviewHtml';
+import { localResourceRoots, panelIcon, webviewHtml } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'genlab.dashboard';
 
@@ -41,7 +41,7 @@ class Dashboard {
   ) {
     const run = host.history(runId);
     panel.title = run ? `GenLab: ${run.title}` : 'GenLab';
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'genlab.svg');
+    panel.iconPath = panelIcon(extensionUri);
     // The run's own folder, wherever genlab.runsDirectory points later: a run keeps its images.
     panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(extensionUri, [vscode.Uri.file(run?.runDir ?? host.runsRoot())]) };
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'dashboard', panel.title);

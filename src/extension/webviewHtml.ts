@@ -21,6 +21,11 @@ export function localResourceRoots(extensionUri: vscode.Uri, runsRoots: vscode.U
   return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media'), ...runsRoots];
 }
 
+/** A panel's tab icon, drawn in the theme's icon colour (media/genlab.svg's currentColor would stay black). */
+export function panelIcon(extensionUri: vscode.Uri): { light: vscode.Uri; dark: vscode.Uri } {
+  return { light: vscode.Uri.joinPath(extensionUri, 'media', 'genlab-light.svg'), dark: vscode.Uri.joinPath(extensionUri, 'media', 'genlab-dark.svg') };
+}
+
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
