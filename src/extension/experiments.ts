@@ -14,6 +14,7 @@ import { DecodeError } from '../protocol/decode';
 import { experimentConfig, experimentFile, experimentInput, familyHover } from '../protocol/experiment';
 import { DENSITY_KIND_LABELS } from '../protocol/families/spec';
 import { insideRoot, realPathOf } from '../shared/safePaths';
+import { runCommand, showError } from './errorActions';
 import type { RunCatalog } from './runCatalog';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.genlab.json' };
@@ -108,7 +109,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     const result = parse(document, catalog.root());
     if (result instanceof DecodeError) {
       check(document);
-      void vscode.window.showErrorMessage(`GenLab: ${path.basename(uri.fsPath)} cannot train: ${result.path ? `${result.path}: ` : ''}${result.problem}.`);
+      void showError(`GenLab: ${path.basename(uri.fsPath)} cannot train: ${result.path ? `${result.path}: ` : ''}${result.problem}.`, [runCommand('Show Problems', 'workbench.actions.view.problems')]);
       return undefined;
     }
     // The file's own settings only: where it is silent, the person's settings (backend, evaluation

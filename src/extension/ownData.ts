@@ -12,6 +12,7 @@ import { type ConfigInput, type DataSource, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { sniffCsv } from '../shared/csv';
 import { UserError } from '../shared/userError';
+import { openFile, runCommand, showError } from './errorActions';
 
 type Train = (family: Family, overrides: Partial<ConfigInput>) => Promise<string | undefined>;
 
@@ -30,8 +31,8 @@ export async function pickColumns(file: string): Promise<string[] | undefined> {
   );
   if (!picks) return undefined;
   if (picks.length < 1 || picks.length > 2) {
-    void vscode.window.showWarningMessage(`Pick one or two columns, not ${picks.length}.`);
-    return undefined;
+    const again = await vscode.window.showWarningMessage(`Pick one or two columns, not ${picks.length}.`, 'Pick Again');
+    return again ? pickColumns(file) : undefined;
   }
   return picks.map((p) => p.label);
 }
@@ -48,13 +49,17 @@ async function pickFamily(fitting: Family[], title: string, placeHolder: string)
   return pick && 'family' in pick ? pick.family : undefined;
 }
 
-/** Runs a flow of prompts; a UserError (bad file, no images) becomes an error message naming the fix. */
-export async function reportingUserErrors<T>(flow: () => Promise<T | undefined>): Promise<T | undefined> {
+/**
+ * Runs a flow of prompts; a UserError (bad file, no images) becomes an error message naming the
+ * fix, with a button to open the file or show the folder it is about.
+ */
+export async function reportingUserErrors<T>(flow: () => Promise<T | undefined>, source?: vscode.Uri): Promise<T | undefined> {
   try {
     return await flow();
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    void vscode.window.showErrorMessage(`GenLab: ${err.message} ${err.hint}`);
+    const show = !source ? [] : source.fsPath.toLowerCase().endsWith('.csv') ? [openFile(source)] : [runCommand('Show Folder', 'revealInExplorer', source)];
+    void showError(`GenLab: ${err.message} ${err.hint}`, show);
     return undefined;
   }
 }
@@ -71,7 +76,7 @@ export async function fitDensityToCsv(train: Train, target?: vscode.Uri, columns
     if (!picked) return undefined;
     const data: DataSource = { type: 'csv', path: uri.fsPath, columns: chosen };
     return train(picked, { dataset: 'csv', data, runName: ownDataRunName(picked, data) });
-  });
+  }, uri);
 }
 
 /** Families with settings for images: those that train on a folder of them. */
@@ -130,7 +135,7 @@ export async function trainOnImageFolder(train: Train, target?: vscode.Uri, choi
     if (!family) return undefined;
     const data = await pickImageSource(uri.fsPath, family, title, choices);
     return data && train(family, { dataset: 'image-folder', data, runName: ownDataRunName(family, data) });
-  });
+  }, uri);
 }
 
 export async function pickImageFolder(): Promise<vscode.Uri | undefined> {

@@ -15,6 +15,7 @@ import { createFreshFolder, insideRoot, runFolderIn, safeComponent } from '../sh
 import { UserError } from '../shared/userError';
 import { metricsToCsv } from './metricsCsv';
 import type { Dashboards } from './dashboards';
+import { type ErrorAction, openFile, openLog, openSettings, runCommand, showError } from './errorActions';
 import type { RunCatalog, RunEntry } from './runCatalog';
 import type { RunManager } from './runManager';
 
@@ -76,7 +77,7 @@ function checkedRunFolder(root: string, entry: RunEntry): string | undefined {
     return dir;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    void vscode.window.showErrorMessage(`GenLab: ${err.message} ${err.hint}`);
+    void showError(`GenLab: ${err.message} ${err.hint}`, [openSettings('genlab.runsDirectory'), runCommand('Refresh Runs', 'genlab.refreshRuns')]);
     return undefined;
   }
 }
@@ -105,7 +106,7 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
   }
   const checkpoint = latestResumableCheckpoint(entry.dir);
   if (!checkpoint) {
-    void vscode.window.showErrorMessage(`${entry.title} has no checkpoint with a training state to resume from.`, {
+    void showError(`${entry.title} has no checkpoint with a training state to resume from.`, [runCommand('Train a Model…', 'genlab.train')], {
       detail: 'Checkpoints are written every genlab.evalEvery steps and at the end; runs made before GenLab 0.2 have none. Train a new run with the same settings instead.',
       modal: true,
     });
@@ -134,13 +135,14 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
     config = completeConfig({ ...record.config, runsDir: deps.catalog.root(), epochs: undefined, steps: total, ...(maxParameters ? { maxParameters } : {}) });
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
-    void vscode.window.showErrorMessage(`GenLab: ${entry.title} cannot resume: ${err.message}.`);
+    void showError(`GenLab: ${entry.title} cannot resume: ${err.message}.`, [openFile(vscode.Uri.file(path.join(entry.dir, 'run.json')), 'Open run.json')]);
     return undefined;
   }
   // A copied run.json may point its data anywhere; the person's own data is read only from this workspace.
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   if (config.data && !folders.some((root) => insideRoot(root, config.data!.path))) {
-    void vscode.window.showErrorMessage(`GenLab: ${entry.title} cannot resume: its data, ${config.data.path}, is outside this workspace.`, {
+    // Opening run.json lets the person point it at a copy inside the workspace.
+    void showError(`GenLab: ${entry.title} cannot resume: its data, ${config.data.path}, is outside this workspace.`, [openFile(vscode.Uri.file(path.join(entry.dir, 'run.json')), 'Open run.json')], {
       detail: 'Copy the data into the workspace and train a new run on it.',
       modal: true,
     });
@@ -210,8 +212,7 @@ async function exported(write: () => Thenable<void>, to: vscode.Uri, command: st
     await write();
     return true;
   } catch (err) {
-    const choice = await vscode.window.showErrorMessage(`GenLab: could not write ${shownPath(to)}: ${err instanceof Error ? err.message : String(err)}`, 'Choose Another Place');
-    if (choice) void vscode.commands.executeCommand(command, entry.runId);
+    void showError(`GenLab: could not write ${shownPath(to)}: ${err instanceof Error ? err.message : String(err)}`, [runCommand('Choose Another Place', command, entry.runId)]);
     return false;
   }
 }
@@ -226,7 +227,7 @@ function savedMessage(to: vscode.Uri): void {
  * person's own desktop (in a remote or web window it would open on the server, or nowhere); else
  * the Explorer view, for what lies in the workspace; else its path, copied.
  */
-export function revealFor(uri: vscode.Uri): { label: string; run: () => Thenable<unknown> } {
+export function revealFor(uri: vscode.Uri): ErrorAction {
   if (uri.scheme === 'file' && vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop) {
     return { label: 'Reveal in OS', run: () => vscode.commands.executeCommand('revealFileInOS', uri) };
   }
@@ -259,7 +260,9 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
   const root = path.join(entry.dir, 'checkpoints');
   const newest = fs.existsSync(root) ? fs.readdirSync(root).filter((n) => /^step-\d{6}$/.test(n)).sort().at(-1) : undefined;
   if (!newest) {
-    void vscode.window.showErrorMessage(`${entry.title} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.`);
+    // A run still training writes its first one soon; for the others, the interval is the setting.
+    const next = deps.runs.liveRun(entry.runId) ? runCommand('Open Dashboard', 'genlab.openDashboard', entry.runId) : openSettings('genlab.evalEvery');
+    void showError(`${entry.title} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.`, [next]);
     return undefined;
   }
   const picked = typeof folder === 'string' ? vscode.Uri.file(folder) : (folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: defaultFolder() }))?.[0]);
@@ -398,9 +401,7 @@ async function deleteRun(deps: RunCommandDeps, target?: RunEntry | string): Prom
   } catch (err) {
     deps.log.error(`Could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`);
     const reveal = revealFor(uri);
-    const pick = await vscode.window.showErrorMessage(`GenLab: could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`, reveal.label, 'Open Log');
-    if (pick === 'Open Log') deps.log.show();
-    else if (pick) await reveal.run();
+    await showError(`GenLab: could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`, [reveal, openLog(deps.log)]);
     return;
   } finally {
     deps.refresh();
@@ -428,7 +429,7 @@ async function generateAndShow(deps: RunCommandDeps, entry: RunEntry, request: G
     await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(out.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
     return out.path;
   } catch (err) {
-    void vscode.window.showErrorMessage(`GenLab: ${err instanceof Error ? err.message : String(err)}`);
+    void showError(`GenLab: ${err instanceof Error ? err.message : String(err)}`, [openLog(deps.log)]);
     return undefined;
   }
 }
