@@ -21,7 +21,6 @@ import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
 import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
-import { openSettings, showError } from './errorActions';
 
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
@@ -31,11 +30,13 @@ export interface GenLabApi {
 /** One palette command per family. */
 
 let manager: RunManager | undefined;
+let activeSubscriptions: readonly vscode.Disposable[] = [];
 
 export function activate(context: vscode.ExtensionContext): GenLabApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('GenLab', { log: true });
   manager = new RunManager(log, context.asAbsolutePath(path.join('dist', 'trainer.js')), (id: string): boolean => dashboards.isShown(id));
+  activeSubscriptions = context.subscriptions;
   const runs = manager;
   const catalog = new RunCatalog(context, runs, log);
   const dashboards = new Dashboards(context.extensionUri, {
@@ -76,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     try {
       config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, saveExperiment);
     } catch (err) {
-      void showError(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`, [openSettings('genlab')]);
+      void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     }
     if (!config) return undefined;
@@ -91,7 +92,6 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   };
 
   context.subscriptions.push(
-    log,
     runs,
     dashboards,
     tree,
@@ -167,6 +167,8 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       compareRuns(catalog, compare, first, selected, runsView.selection.map((r) => r.runId)),
     ),
   );
+  // Last, as VS Code disposes in order: the others may log while they are disposed (the run manager's shutdown does).
+  context.subscriptions.push(log);
 
   void vscode.commands.executeCommand('setContext', 'genlab.training', false);
   const activationMs = performance.now() - started;
@@ -202,11 +204,18 @@ async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEn
   return ids;
 }
 
-/** Closing the window or disabling the extension ends every trainer: none may be left running. */
+/**
+ * Closing the window or disabling the extension: every trainer stops after its current step and
+ * writes its final checkpoint, or is killed after a bound (RunManager.shutdown); none is left
+ * running. VS Code disposes the subscriptions right after calling this, without waiting: the run
+ * manager's dispose is the same graceful shutdown.
+ */
 export async function deactivate(): Promise<void> {
   await manager?.shutdown();
-  manager = undefined;
 }
+
+/** What VS Code disposes when it deactivates the extension; the shutdown test does the same. */
+export const subscriptions = (): readonly vscode.Disposable[] => activeSubscriptions;
 
 const uriArgument = (value: unknown): vscode.Uri | undefined => (value instanceof vscode.Uri ? value : undefined);
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');

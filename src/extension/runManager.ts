@@ -19,7 +19,19 @@ interface LiveRun {
   lastError?: { message: string; hint: string };
   /** Messages that arrived before `started` (e.g. `ready`), applied once the history exists. */
   early: TrainerMessage[];
+  /** Set when the window closes: the trainer was let go and is finishing its run on its own. */
+  closing?: Promise<void>;
 }
+
+/**
+ * How long a trainer may take, once the window closes, to finish its step and write its final
+ * evaluation, samples and checkpoint before it is killed. VS Code waits at most 5 s for every
+ * extension's deactivate() before it ends the extension host, so the kill must come before that;
+ * a trainer that cannot finish in time (a large model, a slow backend, a hung step) would
+ * otherwise go on computing with no window to show or stop it. A killed run keeps its last
+ * periodic checkpoint and reads as interrupted, which Resume continues.
+ */
+export const SHUTDOWN_GRACE_MS = 4000;
 
 export interface RunEvent {
   run: RunHistory;
@@ -28,7 +40,8 @@ export interface RunEvent {
 
 export class RunManager implements vscode.Disposable {
   private readonly live = new Set<LiveRun>();
-  private readonly waiting: (() => void)[] = [];
+  /** Starts queued until a run finishes; each is told whether it may go ahead. */
+  private readonly waiting: ((go: boolean) => void)[] = [];
   private readonly onMessageEmitter = new vscode.EventEmitter<RunEvent>();
   /** Every validated trainer message of a run whose folder exists, after it was applied to the history. */
   readonly onMessage = this.onMessageEmitter.event;
@@ -83,8 +96,7 @@ export class RunManager implements vscode.Disposable {
     }
     if (choice === 'Wait') {
       this.log.info('New run queued until a running one finishes');
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      return true;
+      return new Promise<boolean>((resolve) => this.waiting.push(resolve));
     }
     return false;
   }
@@ -164,7 +176,7 @@ export class RunManager implements vscode.Disposable {
         // Data left out (rows of a CSV, unreadable images) or a setting adjusted to the data: training
         // goes on, but the person should know without opening the log.
         this.log.warn(`Trainer: ${message.message} ${message.hint}`);
-        void vscode.window.showWarningMessage(`GenLab: ${message.message} ${message.hint}`, 'Open Log').then((choice) => choice && this.log.show());
+        void vscode.window.showWarningMessage(`GenLab: ${message.message} ${message.hint}`);
       }
     }
     if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);
@@ -187,7 +199,11 @@ export class RunManager implements vscode.Disposable {
   private finish(run: LiveRun, code: number | null, signal: NodeJS.Signals | null): void {
     this.live.delete(run);
     const history = run.history;
-    if (history && history.live) {
+    // A trainer let go at shutdown recorded how its run ended (stopped, or failed with the reason);
+    // one killed at the grace bound stays `running` with a dead pid, which reads as interrupted.
+    // Nothing to tell the person either: the window is going away.
+    const report = !run.closing;
+    if (report && history && history.live) {
       // The trainer ended without `done`: it crashed or was killed. Say so on disk and to the person.
       const error = run.lastError ?? {
         message: `The trainer process ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).`,
@@ -198,7 +214,7 @@ export class RunManager implements vscode.Disposable {
       this.recordFailure(history, error);
       this.onMessageEmitter.fire({ run: history, message: { type: 'status', state: 'failed' } });
     }
-    if (history?.state === 'failed' || (!history && code !== 0)) {
+    if (report && (history?.state === 'failed' || (!history && code !== 0))) {
       const error = history?.error ?? run.lastError;
       this.log.error(`Run failed: ${error?.message ?? `trainer exit code ${code}`}`);
       const open = history && !this.dashboardShown(history.runId) ? ['Open Dashboard'] : [];
@@ -206,16 +222,16 @@ export class RunManager implements vscode.Disposable {
         if (choice === 'Open Log') this.log.show();
         else if (choice && history) void vscode.commands.executeCommand('genlab.openDashboard', history.runId);
       });
-    } else if (history?.state === 'finished' && !this.dashboardShown(history.runId)) {
+    } else if (report && history?.state === 'finished' && !this.dashboardShown(history.runId)) {
       // Its dashboard would have said so; out of sight, the end of a long run is easy to miss.
       void vscode.window.showInformationMessage(`GenLab: ${history.title} finished (step ${history.step}).`, 'Open Dashboard').then((choice) => {
         if (choice) void vscode.commands.executeCommand('genlab.openDashboard', history.runId);
       });
     }
-    this.log.info(`Trainer ${run.client.pid} exited (${signal ?? `code ${code}`})`);
+    if (report) this.log.info(`Trainer ${run.client.pid} exited (${signal ?? `code ${code}`})`);
     void vscode.commands.executeCommand('setContext', 'genlab.training', this.live.size > 0);
     this.onLiveChangeEmitter.fire();
-    this.waiting.shift()?.();
+    this.waiting.shift()?.(true);
   }
 
   private recordFailure(history: RunHistory, error: { message: string; hint: string }): void {
@@ -263,23 +279,33 @@ export class RunManager implements vscode.Disposable {
   }
 
   /**
-   * Ends every trainer: each is asked to stop (so its run folder is left complete) and killed if
-   * it has not exited within `graceMs`. No trainer may outlive the window.
+   * The window is closing: every trainer is asked to stop after its current step and let go (its
+   * IPC channel closed, which the trainer also takes as a stop), so that it writes its final
+   * checkpoint and marks its run stopped by itself, with no host left to listen. Resolves once
+   * every trainer has exited; one still running after `graceMs` is killed. Queued starts are
+   * dropped. Calling it again waits for the same trainers.
    */
-  async shutdown(graceMs = 3000): Promise<void> {
-    const runs = [...this.live];
-    for (const run of runs) run.client.stop();
-    await Promise.all(
-      runs.map(async (run) => {
-        const timer = setTimeout(() => run.client.kill(), graceMs);
-        await run.client.exited;
-        clearTimeout(timer);
-      }),
-    );
+  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    for (const start of this.waiting.splice(0)) start(false);
+    await Promise.all([...this.live].map((run) => (run.closing ??= this.letGo(run, graceMs))));
   }
 
+  private async letGo(run: LiveRun, graceMs: number): Promise<void> {
+    // Logged now: once VS Code has disposed the subscriptions, the log is closed.
+    this.log.info(`Trainer ${run.client.pid} asked to stop as the window closes; ended if still running in ${graceMs} ms`);
+    run.client.stop();
+    run.client.disconnect();
+    const timer = setTimeout(() => run.client.kill(), graceMs);
+    await run.client.exited;
+    clearTimeout(timer);
+  }
+
+  /**
+   * VS Code disposes the subscriptions right after calling deactivate(), without waiting for its
+   * promise: the trainers are let go here too (the same shutdown), never killed outright.
+   */
   dispose(): void {
-    for (const run of this.live) run.client.kill();
+    void this.shutdown();
     this.onMessageEmitter.dispose();
     this.onLiveChangeEmitter.dispose();
   }

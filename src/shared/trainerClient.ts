@@ -25,12 +25,15 @@ export interface TrainerExit {
 export class TrainerClient {
   readonly exited: Promise<TrainerExit>;
   private readonly child: ChildProcess;
+  /** Set by `disconnect`: the host no longer listens. */
+  private released = false;
 
   private constructor(child: ChildProcess, handlers: TrainerHandlers) {
     this.child = child;
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = child[stream];
-      if (source) readline.createInterface({ input: source }).on('line', (line) => handlers.onLog(line, stream));
+      // Still read once released, so that the trainer never blocks on a full pipe.
+      if (source) readline.createInterface({ input: source }).on('line', (line) => this.released || handlers.onLog(line, stream));
     }
     child.on('message', (raw) => {
       const result = decode(trainerMessage, raw, 'message');
@@ -83,10 +86,13 @@ export class TrainerClient {
   }
 
   /**
-   * Closes the IPC channel, as the host's exit would: the trainer takes it as a stop after the
-   * current step and finishes its run on its own. No message arrives after it; `exited` still settles.
+   * Lets the trainer go, as the host's exit would: the IPC channel closes, which the trainer takes
+   * as a stop after the current step, and it finishes its run on its own. No message or printed
+   * line reaches the handlers after it (a host shutting down may have closed what they write
+   * to); `exited` still settles.
    */
   disconnect(): void {
+    this.released = true;
     if (this.child.connected) this.child.disconnect();
   }
 

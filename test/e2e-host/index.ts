@@ -14,6 +14,8 @@ const suites: Array<() => Promise<unknown>> = [
   () => import('./runs.test'),
   () => import('./training.test'),
   // Add new suite files here.
+  // Last: it disposes the extension, as closing the window does.
+  () => import('./shutdown.test'),
 ];
 
 export async function run(): Promise<void> {
