@@ -21,6 +21,7 @@ import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
 import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
+import { openSettings, showError } from './errorActions';
 
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
@@ -77,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     try {
       config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, saveExperiment);
     } catch (err) {
-      void vscode.window.showErrorMessage(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`);
+      void showError(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`, [openSettings('genlab')]);
       return undefined;
     }
     if (!config) return undefined;

@@ -176,7 +176,7 @@ export class RunManager implements vscode.Disposable {
         // Data left out (rows of a CSV, unreadable images) or a setting adjusted to the data: training
         // goes on, but the person should know without opening the log.
         this.log.warn(`Trainer: ${message.message} ${message.hint}`);
-        void vscode.window.showWarningMessage(`GenLab: ${message.message} ${message.hint}`);
+        void vscode.window.showWarningMessage(`GenLab: ${message.message} ${message.hint}`, 'Open Log').then((choice) => choice && this.log.show());
       }
     }
     if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);
