@@ -23,6 +23,7 @@ import { Rng } from '../src/trainer/rng';
 import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
 import { torchVaeStep } from './torchReference';
 import { vsixFigures } from './vsix';
+import { manyRunsFigures } from './manyRuns';
 import { measureChartFrames } from './webviewFrames';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -173,6 +174,9 @@ async function main(): Promise<void> {
   process.stdout.write('Dashboard chart: frame times with 50k points while 2,000 more stream in…\n');
   results.dashboardFrames = await measureChartFrames({ points: 50000 });
 
+  process.stdout.write('A workspace of 1,000 runs: the run catalog, the gallery, Compare of 20…\n');
+  results.manyRuns = await manyRunsFigures();
+
   process.stdout.write('Every family\'s training step, with PyTorch references for the conv families…\n');
   results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
 
@@ -234,6 +238,10 @@ function printTable(results: Record<string, unknown>): void {
   if (latency) rows.push(['metrics → chart latency', `p50 ${latency.p50} ms, p95 ${latency.p95} ms`]);
   const frames = results.dashboardFrames as Record<string, number | string>;
   rows.push(['chart frames, 50k points', 'unavailable' in frames ? `unavailable: ${frames.unavailable}` : `p50 ${frames.p50FrameMs} ms, p95 ${frames.p95FrameMs} ms, max ${frames.maxFrameMs} ms`]);
+  const many = results.manyRuns as Record<string, { ms: number; longestSliceMs: number }> & { compare: Record<string, { ms: number; longestSliceMs: number }> };
+  const slices = (t: { ms: number; longestSliceMs: number }) => `${t.ms} ms (longest slice ${t.longestSliceMs} ms)`;
+  rows.push(['1,000 runs: first listing, one changed', `${slices(many.firstListing)}; ${slices(many.listingAfterOneChange)}`]);
+  rows.push(['1,000 runs: gallery images, Compare of 20', `${slices(many.galleryImagesFirst)}; ${slices(many.compare.hostHistories)} + model ${many.compare.model.ms} ms`]);
   const quality = (results.quality as { vaeMnist10Epochs?: Record<string, unknown> } | undefined)?.vaeMnist10Epochs;
   if (quality) rows.push(['VAE 10 epochs, test -ELBO', `${quality.testNegElbo} nats in ${quality.wallSeconds} s (target < 105)`]);
   for (const [name, r] of Object.entries((results.quality ?? {}) as Record<string, { testNll?: number; testBitsPerDim?: number; target?: number; wallSeconds: number }>)) {

@@ -17,6 +17,8 @@ export class CompareView implements vscode.WebviewPanelSerializer {
   private panel?: vscode.WebviewPanel;
   private runIds: string[] = [];
   private redraw?: ReturnType<typeof setTimeout>;
+  /** Sends started, so that one overtaken by a later one is dropped. */
+  private sends = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -30,7 +32,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
     this.runIds = runIds;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Active);
-      this.sendInit();
+      void this.sendInit();
       return;
     }
     this.adopt(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'GenLab: Compare Runs', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }));
@@ -59,7 +61,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
     panel.webview.onDidReceiveMessage((raw) => {
       const result = decode(fromCompare, raw, 'message');
       if (!result.ok) return this.log.warn(`Compare view sent an invalid message, dropped: ${result.error}`);
-      if (result.value.type === 'ready') this.sendInit();
+      if (result.value.type === 'ready') void this.sendInit();
       else if (this.runIds.includes(result.value.runId)) this.openRun(result.value.runId);
     });
     panel.onDidDispose(() => {
@@ -68,14 +70,20 @@ export class CompareView implements vscode.WebviewPanelSerializer {
     });
   }
 
-  private sendInit(): void {
+  private async sendInit(): Promise<void> {
     const panel = this.panel;
     if (!panel) return;
+    const sending = ++this.sends;
     const asUri = (file: string) => panel.webview.asWebviewUri(vscode.Uri.file(file)).toString();
-    const runs = this.runIds.flatMap((id) => {
+    const runs: ToCompare['runs'] = [];
+    for (const id of this.runIds) {
+      // One run's history at a time, the host free in between: twenty long runs read in one go block it for a third of a second.
+      await new Promise((resolve) => setImmediate(resolve));
       const history = this.catalog.history(id);
-      return history ? [{ view: history.toView(asUri), config: history.config as unknown as Record<string, unknown> }] : [];
-    });
+      if (history) runs.push({ view: history.toView(asUri), config: history.config as unknown as Record<string, unknown> });
+    }
+    // A later send started meanwhile (other runs, a reload): it has the fresher picture.
+    if (sending !== this.sends || panel !== this.panel) return;
     const message: ToCompare = { type: 'init', runs };
     void panel.webview.postMessage(message);
   }
@@ -88,7 +96,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
     if (!this.panel || !this.runIds.includes(runId) || this.redraw) return;
     this.redraw = setTimeout(() => {
       this.redraw = undefined;
-      this.sendInit();
+      void this.sendInit();
     }, 1000);
   }
 

@@ -73,7 +73,9 @@ export class GalleryView implements vscode.WebviewViewProvider {
     const view = this.view;
     if (!view || !this.ready) return;
     const sending = ++this.sends;
-    const runs = await Promise.all((await this.catalog.list()).map(async (run) => ({ run, images: await this.catalog.images(run) })));
+    const listed = await this.catalog.list();
+    const images = await this.catalog.images(listed);
+    const runs = listed.map((run, i) => ({ run, images: images[i] }));
     // A later send started meanwhile: it has fresher runs.
     if (sending !== this.sends || view !== this.view) return;
     const asUri = (file: string) => view.webview.asWebviewUri(vscode.Uri.file(file)).toString();

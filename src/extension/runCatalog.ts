@@ -7,29 +7,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunState } from '../protocol/webview';
-import { RunFolderCache, type RunImages } from './runFolderCache';
-import { RunHistory, runTitle } from './runHistory';
+import { type RunEntry, runEntry, RunFolderCache, type RunImages } from './runFolderCache';
+import { RunHistory } from './runHistory';
 import type { RunManager } from './runManager';
 import { runsRoot } from './runsFolder';
 
-export interface RunEntry {
-  runId: string;
-  dir: string;
-  title: string;
-  family: string;
-  dataset: string;
-  state: RunState;
-  createdAt: string;
-  step: number;
-  totalSteps: number;
-  finalMetrics: Record<string, number>;
-  error?: { message: string; hint: string };
-  /** The experiment file the run was trained from, if any. */
-  experiment?: string;
-  /** What is wrong with the run folder (a damaged or missing run.json); it is still shown. */
-  warnings?: string[];
-}
+export type { RunEntry };
 
 export class RunCatalog implements vscode.Disposable {
   private readonly folders = new RunFolderCache();
@@ -92,24 +75,7 @@ export class RunCatalog implements vscode.Disposable {
       for (const r of listed) this.dirs.set(r.id, r.dir);
     }
     const live = new Map(this.manager.liveRuns.map((r) => [r.runId, r]));
-    return listed.map((r) => {
-      const running = live.get(r.id);
-      return {
-        runId: r.id,
-        dir: r.dir,
-        title: runTitle(r.config),
-        family: r.config.family,
-        dataset: r.config.dataset,
-        ...(r.config.experiment ? { experiment: r.config.experiment } : {}),
-        state: running?.state ?? (r.interrupted ? 'interrupted' : r.status === 'running' ? 'training' : r.status),
-        createdAt: r.createdAt,
-        step: running?.step ?? r.progress.step,
-        totalSteps: r.progress.totalSteps,
-        finalMetrics: running?.finalEval ?? r.finalMetrics,
-        ...(r.error ? { error: r.error } : {}),
-        ...(r.warnings.length ? { warnings: r.warnings } : {}),
-      };
-    });
+    return listed.map((r) => runEntry(r, live.get(r.id)));
   }
 
   async find(runId: string): Promise<RunEntry | undefined> {
@@ -142,9 +108,9 @@ export class RunCatalog implements vscode.Disposable {
     return path.dirname(named) === path.resolve(this.currentRoot) && path.basename(named) === runId ? named : undefined;
   }
 
-  /** A run's sample grids and generated images, for the gallery. */
-  images(entry: RunEntry): Promise<RunImages> {
-    return this.folders.images(entry.dir);
+  /** Each run's sample grids and generated images, for the gallery. */
+  images(entries: RunEntry[]): Promise<RunImages[]> {
+    return this.folders.images(entries.map((e) => e.dir));
   }
 
   dispose(): void {

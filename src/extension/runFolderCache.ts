@@ -7,8 +7,47 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_FILE, RUN_FILE, runRecord } from '../protocol/runFormat';
+import type { RunState } from '../protocol/webview';
 import { type FileProblem, readJsonFileAsync } from '../shared/decodedFiles';
 import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, type ListedRun, listGenerated, listSampleFiles, MAIN_SAMPLES, readRunForViewing, withInterrupted } from '../shared/runFolder';
+import { type RunHistory, runTitle } from './runHistory';
+
+export interface RunEntry {
+  runId: string;
+  dir: string;
+  title: string;
+  family: string;
+  dataset: string;
+  state: RunState;
+  createdAt: string;
+  step: number;
+  totalSteps: number;
+  finalMetrics: Record<string, number>;
+  error?: { message: string; hint: string };
+  /** The experiment file the run was trained from, if any. */
+  experiment?: string;
+  /** What is wrong with the run folder (a damaged or missing run.json); it is still shown. */
+  warnings?: string[];
+}
+
+/** A listed run as the views show it, with the state of its trainer laid over it while it trains (fresher than its run.json). */
+export function runEntry(r: ListedRun, running?: RunHistory): RunEntry {
+  return {
+    runId: r.id,
+    dir: r.dir,
+    title: runTitle(r.config),
+    family: r.config.family,
+    dataset: r.config.dataset,
+    ...(r.config.experiment ? { experiment: r.config.experiment } : {}),
+    state: running?.state ?? (r.interrupted ? 'interrupted' : r.status === 'running' ? 'training' : r.status),
+    createdAt: r.createdAt,
+    step: running?.step ?? r.progress.step,
+    totalSteps: r.progress.totalSteps,
+    finalMetrics: running?.finalEval ?? r.finalMetrics,
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.warnings.length ? { warnings: r.warnings } : {}),
+  };
+}
 
 /** A run's images for the gallery: its main sample grids, oldest first, then what was generated from it. */
 export interface RunImages {
@@ -76,6 +115,26 @@ async function readImages(dir: string): Promise<RunImages> {
   };
 }
 
+/**
+ * `work` on every item, a few at a time: started all at once, a thousand folders' stats and reads
+ * would be queued in one synchronous stretch and their results handled in another, each long
+ * enough to hold up every other task of the extension host.
+ */
+async function inTurns<T, R>(items: T[], work: (item: T) => Promise<R>, atOnce = IN_FLIGHT): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker));
+  return results;
+}
+
+const IN_FLIGHT = 16;
+
 export class RunFolderCache {
   // A rebuilt record (run.json damaged or missing) comes from metrics.jsonl, so that file is part of its signature.
   private readonly records = new FolderMemo((dir) => [path.join(dir, RUN_FILE), path.join(dir, METRICS_FILE)], readListedRun);
@@ -92,14 +151,12 @@ export class RunFolderCache {
     const dirs = (await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []))
       .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
       .map((entry) => path.join(root, entry.name));
-    const found = await Promise.all(
-      dirs.map((dir) =>
-        this.records.get(dir).catch(() => {
-          // Deleted while being read: the next listing decides.
-          this.records.forget(dir);
-          return undefined;
-        }),
-      ),
+    const found = await inTurns(dirs, (dir) =>
+      this.records.get(dir).catch(() => {
+        // Deleted while being read: the next listing decides.
+        this.records.forget(dir);
+        return undefined;
+      }),
     );
     const present = new Set(dirs);
     this.records.keepOnly(present);
@@ -110,8 +167,8 @@ export class RunFolderCache {
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** A run's images; read again only when its samples folder or generated index changed. */
-  images(dir: string): Promise<RunImages> {
-    return this.imageLists.get(dir);
+  /** The images of each run folder, in order; a folder's are read again only when its samples folder or generated index changed. */
+  images(dirs: string[]): Promise<RunImages[]> {
+    return inTurns(dirs, (dir) => this.imageLists.get(dir));
   }
 }
