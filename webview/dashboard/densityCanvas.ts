@@ -5,6 +5,7 @@
 import type { DensityGrid } from '../../src/protocol/messages';
 import { formatCount, formatTick } from '../../src/protocol/format';
 import { type Frame, toPixelX, toPixelY } from './densityPaint';
+import { themeColour } from './theme';
 
 export interface Palette {
   foreground: string;
@@ -15,23 +16,25 @@ export interface Palette {
   heatData: string;
   real: string;
   generated: string;
+  /** The thin ring that keeps dots visible over a heatmap's colours. */
+  ring: string;
   fontFamily: string;
   fontSize: number;
 }
 
 export function readPalette(): Palette {
   const style = getComputedStyle(document.body);
-  const dark = !document.body.classList.contains('vscode-light') && !document.body.classList.contains('vscode-high-contrast-light');
   const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
-  const foreground = v('--vscode-foreground', dark ? '#cccccc' : '#3b3b3b');
   return {
-    foreground,
-    muted: v('--vscode-descriptionForeground', foreground),
-    border: v('--vscode-editorWidget-border', v('--vscode-widget-border', dark ? '#454545' : '#c8c8c8')),
-    gridLine: v('--vscode-widget-border', v('--vscode-editorWidget-border', dark ? '#313131' : '#e5e5e5')),
-    heatData: v('--vscode-charts-red', dark ? '#f14c4c' : '#e51400'),
-    real: v('--vscode-charts-blue', dark ? '#3794ff' : '#1a85ff'),
-    generated: v('--vscode-charts-orange', '#d18616'),
+    foreground: themeColour(style, '--vscode-foreground'),
+    muted: themeColour(style, '--vscode-descriptionForeground', '--vscode-foreground'),
+    border: themeColour(style, '--vscode-editorWidget-border', '--vscode-widget-border', '--vscode-contrastBorder', '--vscode-descriptionForeground'),
+    gridLine: themeColour(style, '--vscode-widget-border', '--vscode-editorWidget-border', '--vscode-contrastBorder', '--vscode-descriptionForeground'),
+    heatData: themeColour(style, '--vscode-charts-red', '--vscode-foreground'),
+    real: themeColour(style, '--vscode-charts-blue', '--vscode-foreground'),
+    generated: themeColour(style, '--vscode-charts-orange', '--vscode-foreground'),
+    // The theme's own shadow: dark and faint in every theme but high contrast, which has none and gets the page's background.
+    ring: themeColour(style, '--vscode-widget-shadow', '--vscode-editor-background'),
     fontFamily: v('--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: parseFloat(v('--vscode-font-size', '13px')) || 13,
   };
@@ -148,7 +151,7 @@ export function drawSideTitle(ctx: CanvasRenderingContext2D, text: string, x: nu
   ctx.restore();
 }
 
-/** Filled dots, optionally with a thin dark ring that keeps them visible on any colour. */
+/** Filled dots, optionally with a thin ring (the palette's) that keeps them visible on any colour. */
 export function drawDots(ctx: CanvasRenderingContext2D, f: Frame, points: readonly number[], colour: string, r: number, alpha: number, ring?: string): void {
   if (!points.length) return;
   ctx.save();

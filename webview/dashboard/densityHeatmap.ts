@@ -61,10 +61,10 @@ export function paintHeatmap(canvas: HTMLCanvasElement, grid: DensityGrid, avail
 
   clipToFrame(ctx, frame);
   if (grid.field === 'log-density' || grid.field === 'elbo') {
-    drawDots(ctx, frame, grid.test, p.heatData, 1.6, 0.8, 'rgba(0, 0, 0, 0.35)');
+    drawDots(ctx, frame, grid.test, p.heatData, 1.6, 0.8, p.ring);
   } else if (discriminator) {
-    drawDots(ctx, frame, grid.test, p.real, 1.9, 0.85, 'rgba(0, 0, 0, 0.45)');
-    drawDots(ctx, frame, grid.samples, p.generated, 1.9, 0.85, 'rgba(0, 0, 0, 0.45)');
+    drawDots(ctx, frame, grid.test, p.real, 1.9, 0.85, p.ring);
+    drawDots(ctx, frame, grid.samples, p.generated, 1.9, 0.85, p.ring);
   } else {
     drawDots(ctx, frame, grid.test, p.real, 1.9, 0.55);
     drawDots(ctx, frame, grid.samples, p.generated, 1.9, 0.55);

@@ -13,26 +13,30 @@ export interface ChartTheme {
   highContrast: boolean;
 }
 
+/**
+ * The first of the theme variables `names` that is set; else the page's text colour (base.css sets
+ * it from --vscode-foreground), so that no colour of GenLab's own stands in for the theme's.
+ */
+export function themeColour(style: CSSStyleDeclaration, ...names: string[]): string {
+  for (const name of names) {
+    const value = style.getPropertyValue(name).trim();
+    if (value) return value;
+  }
+  return style.color;
+}
+
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
   return style.getPropertyValue(name).trim() || fallback;
 }
 
 export function readChartTheme(): ChartTheme {
   const style = getComputedStyle(document.body);
-  const dark = !document.body.classList.contains('vscode-light');
-  const foreground = cssVar(style, '--vscode-charts-foreground', cssVar(style, '--vscode-foreground', dark ? '#cccccc' : '#3b3b3b'));
+  const foreground = themeColour(style, '--vscode-charts-foreground', '--vscode-foreground');
   return {
     foreground,
-    muted: cssVar(style, '--vscode-descriptionForeground', foreground),
-    grid: cssVar(style, '--vscode-editorWidget-border', cssVar(style, '--vscode-charts-lines', dark ? '#454545' : '#c8c8c8')),
-    series: [
-      cssVar(style, '--vscode-charts-blue', dark ? '#3794ff' : '#1a85ff'),
-      cssVar(style, '--vscode-charts-orange', '#d18616'),
-      cssVar(style, '--vscode-charts-green', dark ? '#89d185' : '#388a34'),
-      cssVar(style, '--vscode-charts-purple', dark ? '#b180d7' : '#652d90'),
-      cssVar(style, '--vscode-charts-red', dark ? '#f14c4c' : '#e51400'),
-      cssVar(style, '--vscode-charts-yellow', dark ? '#cca700' : '#bf8803'),
-    ],
+    muted: themeColour(style, '--vscode-descriptionForeground', '--vscode-charts-foreground', '--vscode-foreground'),
+    grid: themeColour(style, '--vscode-editorWidget-border', '--vscode-charts-lines', '--vscode-widget-border', '--vscode-descriptionForeground'),
+    series: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((hue) => themeColour(style, `--vscode-charts-${hue}`, '--vscode-charts-foreground', '--vscode-foreground')),
     fontFamily: cssVar(style, '--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: parseFloat(cssVar(style, '--vscode-font-size', '13px')) || 13,
     highContrast: document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
