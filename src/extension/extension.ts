@@ -26,6 +26,9 @@ import { openSettings, showError } from './errorActions';
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
   activationMs: number;
+  /** The run ids the Runs tree lists, and when the runs it would list changed: for the extension-host tests. */
+  shownRuns(): Promise<string[]>;
+  onDidChangeRuns: vscode.Event<void>;
 }
 
 /** One palette command per family. */
@@ -174,7 +177,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   void vscode.commands.executeCommand('setContext', 'genlab.training', false);
   const activationMs = performance.now() - started;
   log.info(`GenLab ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms; runs in ${catalog.root()}`);
-  return { activationMs };
+  return { activationMs, shownRuns: async () => (await tree.getChildren()).map((r) => r.runId), onDidChangeRuns: catalog.onDidChange };
 }
 
 /**

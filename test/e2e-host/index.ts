@@ -13,6 +13,7 @@ const suites: Array<() => Promise<unknown>> = [
   () => import('./smoke.test'),
   () => import('./runs.test'),
   () => import('./training.test'),
+  () => import('./runsDirectory.test'),
   // Add new suite files here.
   // Last: it disposes the extension, as closing the window does.
   () => import('./shutdown.test'),
