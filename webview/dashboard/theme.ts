@@ -36,7 +36,9 @@ export function readChartTheme(): ChartTheme {
     foreground,
     muted: themeColour(style, '--vscode-descriptionForeground', '--vscode-charts-foreground', '--vscode-foreground'),
     grid: themeColour(style, '--vscode-editorWidget-border', '--vscode-charts-lines', '--vscode-widget-border', '--vscode-descriptionForeground'),
-    series: ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((hue) => themeColour(style, `--vscode-charts-${hue}`, '--vscode-charts-foreground', '--vscode-foreground')),
+    series: ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((name) =>
+      themeColour(style, name, '--vscode-charts-foreground', '--vscode-foreground'),
+    ),
     fontFamily: cssVar(style, '--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: parseFloat(cssVar(style, '--vscode-font-size', '13px')) || 13,
     highContrast: document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
