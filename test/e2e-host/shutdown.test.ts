@@ -2,7 +2,9 @@
  * Closing the window mid-run, as far as a test inside the extension host can: VS Code calls the
  * extension's deactivate() and disposes its subscriptions at once, without waiting for the
  * promise, then ends the host 5 s later at most. The run must end stopped, with its final
- * checkpoint, and resume from it. It leaves the extension disposed, so it runs last.
+ * checkpoint, and resume from it; a trainer that cannot finish in time is killed before VS Code
+ * gives up. The last test leaves the extension disposed, so this suite runs last.
+ * (e2e/ui/shutdown.test.mjs closes the window for real, with Developer: Reload Window.)
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -25,32 +27,24 @@ interface Record {
 const VS_CODE_DEACTIVATE_BUDGET_MS = 5000;
 
 describe('Closing the window mid-run', () => {
-  it('deactivate() then the subscriptions disposed at once: the run ends stopped with its final checkpoint in time, and resumes from it', async () => {
-    const ext = vscode.extensions.getExtension('genlab.genlab');
-    assert.ok(ext);
-    await ext.activate();
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(folder, 'the test workspace has a folder');
-    const root = path.join(folder.uri.fsPath, '.genlab', 'runs');
-    const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as Record;
-    const trainSteps = (dir: string) => {
-      const file = path.join(dir, 'metrics.jsonl');
-      return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"train"')).length : 0;
-    };
-
+  let root = '';
+  let main: { deactivate(): Promise<void>; subscriptions(): readonly vscode.Disposable[] };
+  let trainer = '';
+  const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as Record;
+  const trainSteps = (dir: string) => {
+    const file = path.join(dir, 'metrics.jsonl');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"train"')).length : 0;
+  };
+  /** A VAE run from the command, once it is past its first periodic checkpoint (step 25). */
+  const start = async () => {
     const runId = await vscode.commands.executeCommand<string | undefined>('genlab.trainVae', { steps: 100000, batchSize: 32, evalEvery: 25, backend: 'wasm' });
     assert.ok(runId, 'genlab.trainVae returned no run id');
     const dir = path.join(root, runId);
-    // Past the first periodic checkpoint (step 25): the final one must be a later step.
     await until('30 steps are on disk', () => trainSteps(dir) >= 30);
-    const { pid } = record(dir);
-
-    // The extension's own module, as VS Code loaded it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const main = require(path.join(ext.extensionPath, 'dist', 'extension.js')) as { deactivate(): Promise<void>; subscriptions(): readonly vscode.Disposable[] };
-    const closedAt = Date.now();
-    const deactivated = main.deactivate();
-    for (const subscription of main.subscriptions()) subscription.dispose();
+    return { dir, pid: record(dir).pid };
+  };
+  /** deactivate(), failing when VS Code would have ended the host before it resolved; resolves with how long it took. */
+  const deactivateInBudget = async (deactivated: Promise<void>, since: number) => {
     let budget: NodeJS.Timeout | undefined;
     await Promise.race([
       deactivated,
@@ -59,7 +53,40 @@ describe('Closing the window mid-run', () => {
       }),
     ]);
     clearTimeout(budget);
-    const tookMs = Date.now() - closedAt;
+    return Date.now() - since;
+  };
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension('genlab.genlab');
+    assert.ok(ext);
+    await ext.activate();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace has a folder');
+    root = path.join(folder.uri.fsPath, '.genlab', 'runs');
+    // The extension's own module, as VS Code loaded it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    main = require(path.join(ext.extensionPath, 'dist', 'extension.js')) as typeof main;
+    trainer = path.join(ext.extensionPath, 'dist', 'trainer.js');
+  });
+
+  it('a trainer that cannot finish its step in time is killed before VS Code gives up, and its run reads as interrupted', async () => {
+    const { dir, pid } = await start();
+    // Frozen mid-step: it can neither read the stop nor notice the closed channel.
+    process.kill(pid, 'SIGSTOP');
+    const tookMs = await deactivateInBudget(main.deactivate(), Date.now());
+    assert.ok(tookMs >= 3900, `deactivate() waited for the trainer (${tookMs} ms)`);
+    assert.equal(alive(pid), false, 'the frozen trainer was killed');
+    const ended = record(dir);
+    assert.equal(ended.status, 'running', 'no failure recorded: a running run whose trainer is gone reads as interrupted');
+    assert.ok(latestResumableCheckpoint(dir), 'its periodic checkpoint is kept, to resume from');
+  });
+
+  it('deactivate() then the subscriptions disposed at once: the run ends stopped with its final checkpoint in time, and resumes from it', async () => {
+    const { dir, pid } = await start();
+    const closedAt = Date.now();
+    const deactivated = main.deactivate();
+    for (const subscription of main.subscriptions()) subscription.dispose();
+    const tookMs = await deactivateInBudget(deactivated, closedAt);
     assert.equal(alive(pid), false, 'no trainer outlives deactivation');
 
     const ended = record(dir);
@@ -74,7 +101,7 @@ describe('Closing the window mid-run', () => {
     const resumed = TrainerClient.start(
       completeConfig({ ...ended.config, epochs: undefined, steps: step + 5 }),
       { onMessage: (m) => messages.push(m), onLog: () => {}, onInvalid: (problem) => assert.fail(problem) },
-      path.join(ext.extensionPath, 'dist', 'trainer.js'),
+      trainer,
       dir,
     );
     const exit = await resumed.exited;
