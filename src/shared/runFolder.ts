@@ -33,6 +33,7 @@ import {
 } from '../protocol/runFormat';
 import { writeFileAtomic, writeJsonAtomic } from './atomicFile';
 import { type FileProblem, type JsonFileRead, problemText, readJsonFile, readJsonLines } from './decodedFiles';
+import { createFreshFolder } from './safePaths';
 import { UserError } from './userError';
 
 export { STATE_FILE };
@@ -53,15 +54,7 @@ function newRunId(config: TrainConfig, now: Date): string {
  */
 export function createRunDir(runsDir: string, id: string): string {
   fs.mkdirSync(runsDir, { recursive: true });
-  for (let n = 1; ; n++) {
-    const dir = path.resolve(runsDir, n === 1 ? id : `${id}-${n}`);
-    try {
-      fs.mkdirSync(dir);
-      return dir;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+  return createFreshFolder(path.resolve(runsDir), id);
 }
 
 /** Checkpoint folders being written (.step-NNNNNN.tmp) or removed (.step-NNNNNN.old): what a kill can leave behind. */
