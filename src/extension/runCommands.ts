@@ -386,27 +386,35 @@ async function deleteRun(deps: RunCommandDeps, target?: RunEntry | string): Prom
   deps.dashboards.close(entry.runId);
   const uri = vscode.Uri.file(entry.dir);
   try {
-    try {
-      await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
-    } catch (err) {
-      deps.log.warn(`Could not move ${entry.dir} to the trash: ${err instanceof Error ? err.message : String(err)}`);
-      const again = await vscode.window.showWarningMessage(
-        `There is no trash here for "${entry.title}". Delete it permanently?`,
-        { modal: true, detail: `Its folder ${entry.dir} cannot be restored afterwards.` },
-        'Delete Permanently',
-      );
-      if (!again) return;
-      await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
-    }
+    if (await trashFolder(uri, entry.title, deps.log)) deps.log.info(`Deleted run ${entry.runId} (${entry.dir})`);
   } catch (err) {
-    deps.log.error(`Could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`);
-    const reveal = revealFor(uri);
-    await showError(`GenLab: could not delete ${entry.dir}: ${err instanceof Error ? err.message : String(err)}`, [reveal, openLog(deps.log)]);
-    return;
-  } finally {
-    deps.refresh();
+    const problem = err instanceof Error ? err.message : String(err);
+    deps.log.error(`Could not delete ${entry.dir}: ${problem}`);
+    void showError(`GenLab: could not delete ${entry.dir}: ${problem}`, [revealFor(uri), openLog(deps.log)]);
   }
-  deps.log.info(`Deleted run ${entry.runId} (${entry.dir})`);
+  deps.refresh();
+}
+
+/**
+ * Moves a folder to the trash; where that fails (remote and web windows have no trash, nor do
+ * some desktops), deletes it for good once the person agrees. Resolves with whether it is gone.
+ */
+async function trashFolder(uri: vscode.Uri, title: string, log: vscode.LogOutputChannel): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
+    return true;
+  } catch (err) {
+    const problem = err instanceof Error ? err.message : String(err);
+    log.warn(`Could not move ${uri.fsPath} to the trash: ${problem}`);
+    const again = await vscode.window.showWarningMessage(
+      `"${title}" could not be moved to the trash. Delete it permanently?`,
+      { modal: true, detail: `${problem}\n\nIts folder ${uri.fsPath} cannot be restored afterwards.` },
+      'Delete Permanently',
+    );
+    if (!again) return false;
+  }
+  await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
+  return true;
 }
 
 /** Asks for a number; undefined when dismissed. `check` returns a problem text or undefined. */
