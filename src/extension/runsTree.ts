@@ -49,6 +49,13 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     item.description = live ? `${run.state} · step ${run.step}/${run.totalSteps}` : [metric, run.state].filter(Boolean).join(' · ');
     item.contextValue = live ? 'run.live' : 'run.done';
     item.resourceUri = vscode.Uri.file(run.dir);
+    item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
+    return item;
+  }
+
+  /** The tooltip, written when it is about to show rather than for each of a thousand runs. */
+  resolveTreeItem(item: vscode.TreeItem, run: RunEntry): vscode.TreeItem {
+    const metric = mainMetric(run);
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${run.state} · step ${run.step}/${run.totalSteps}  \n`);
     if (metric) tooltip.appendMarkdown(`${metric} nats  \n`);
@@ -56,7 +63,6 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     for (const w of run.warnings ?? []) tooltip.appendMarkdown(`\n$(warning) ${w}  \n`);
     tooltip.appendMarkdown(`\nStarted ${new Date(run.createdAt).toLocaleString()}  \n\`${run.runId}\``);
     item.tooltip = tooltip;
-    item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
     return item;
   }
 
