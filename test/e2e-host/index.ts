@@ -14,6 +14,7 @@ const suites: Array<() => Promise<unknown>> = [
   () => import('./runs.test'),
   () => import('./training.test'),
   () => import('./runsDirectory.test'),
+  () => import('./filesAndMenus.test'),
   // Add new suite files here.
   // Last: it disposes the extension, as closing the window does.
   () => import('./shutdown.test'),
