@@ -66,6 +66,14 @@ export default async function dashboard({ page, workspace, screenshot, runComman
   await sleep(2500);
   await screenshot('dashboard');
 
+  // The chart zooms from the keyboard once focused: + narrows it (Reset zoom comes on), 0 shows the whole run.
+  const resetZoom = frame.locator('#reset-zoom');
+  await chart.focus();
+  await page.keyboard.type('+');
+  await until('+ zooms the chart in', async () => !(await resetZoom.evaluate((b) => b.disabled)));
+  await page.keyboard.type('0');
+  await until('0 shows the whole run', async () => resetZoom.evaluate((b) => b.disabled));
+
   // Hide the dashboard (another editor takes its group), then show it again: the page reloads
   // and the host replays the whole history.
   const beforeHide = await points();
