@@ -14,11 +14,17 @@ interface Command {
 const MANIFEST_FILE = 'package.json';
 const manifestText = readFileSync(MANIFEST_FILE, 'utf8');
 const manifest = JSON.parse(manifestText) as { activationEvents?: string[]; contributes: { commands: Command[] } };
+const NLS_FILE = 'package.nls.json';
+const nlsText = readFileSync(NLS_FILE, 'utf8');
+const nls = JSON.parse(nlsText) as Record<string, string>;
+
+/** The package.nls.json key of a family command's title: the manifest names it, the spec gives its English. */
+const titleKey = (family: Family) => `${FAMILY_SPECS[family].command}.title`;
 
 /** The palette command package.json declares for a family, as its spec says it. */
 function familyCommand(family: Family): Command {
   const spec = FAMILY_SPECS[family];
-  return { command: spec.command, title: spec.commandTitle, category: 'GenLab', icon: '$(play)' };
+  return { command: spec.command, title: `%${titleKey(family)}%`, category: 'GenLab', icon: '$(play)' };
 }
 
 /** package.json's commands with each family's entry as generated: replaced where it stands, a new family's added after the others. */
@@ -35,8 +41,14 @@ function generatedCommands(commands: Command[]): Command[] {
 
 test("package.json's palette command of each family is the one its spec generates", () => {
   const generated = `${JSON.stringify({ ...manifest, contributes: { ...manifest.contributes, commands: generatedCommands(manifest.contributes.commands) } }, null, 2)}\n`;
-  if (process.env.GENLAB_WRITE_MANIFEST) writeFileSync(MANIFEST_FILE, generated);
-  assert.equal(manifestText, generated, `${MANIFEST_FILE}'s family commands are stale: GENLAB_WRITE_MANIFEST=1 node scripts/run-tests.mjs test/unit/families.test.ts rewrites them`);
+  const generatedNls = `${JSON.stringify({ ...nls, ...Object.fromEntries(FAMILIES.map((f) => [titleKey(f), FAMILY_SPECS[f].commandTitle])) }, null, 2)}\n`;
+  if (process.env.GENLAB_WRITE_MANIFEST) {
+    writeFileSync(MANIFEST_FILE, generated);
+    writeFileSync(NLS_FILE, generatedNls);
+  }
+  const rewrite = 'GENLAB_WRITE_MANIFEST=1 node scripts/run-tests.mjs test/unit/families.test.ts rewrites them';
+  assert.equal(manifestText, generated, `${MANIFEST_FILE}'s family commands are stale: ${rewrite}`);
+  assert.equal(nlsText, generatedNls, `${NLS_FILE}'s family command titles are stale: ${rewrite}`);
   // VS Code activates on a contributed command by itself; an activation event per family would be one more place to forget.
   assert.deepEqual(manifest.activationEvents?.filter((e) => e.startsWith('onCommand:')) ?? [], []);
 });
