@@ -35,7 +35,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
       void this.sendInit();
       return;
     }
-    this.adopt(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'GenLab: Compare Runs', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }));
+    this.adopt(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, vscode.l10n.t('GenLab: Compare Runs'), vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }));
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
@@ -57,7 +57,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
     panel.webview.options = options();
     // Runs are looked up in the runs root: when it moves, their images load from the new one.
     const following = this.catalog.onDidChangeRoot(() => (panel.webview.options = options()));
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'compare', 'GenLab: Compare Runs');
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'compare', vscode.l10n.t('GenLab: Compare Runs'));
     panel.webview.onDidReceiveMessage((raw) => {
       const result = decode(fromCompare, raw, 'message');
       if (!result.ok) return this.log.warn(`Compare view sent an invalid message, dropped: ${result.error}`);

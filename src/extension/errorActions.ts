@@ -17,10 +17,10 @@ export async function showError(message: string, actions: ErrorAction[], options
 }
 
 /** The Settings editor, filtered to `query` (a setting id, or `genlab` for all of GenLab's). */
-export const openSettings = (query: string): ErrorAction => ({ label: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', query) });
+export const openSettings = (query: string): ErrorAction => ({ label: vscode.l10n.t('Open Settings'), run: () => vscode.commands.executeCommand('workbench.action.openSettings', query) });
 
-export const openFile = (uri: vscode.Uri, label = 'Open File'): ErrorAction => ({ label, run: () => vscode.commands.executeCommand('vscode.open', uri) });
+export const openFile = (uri: vscode.Uri, label = vscode.l10n.t('Open File')): ErrorAction => ({ label, run: () => vscode.commands.executeCommand('vscode.open', uri) });
 
-export const openLog = (log: vscode.LogOutputChannel): ErrorAction => ({ label: 'Open Log', run: () => log.show() });
+export const openLog = (log: vscode.LogOutputChannel): ErrorAction => ({ label: vscode.l10n.t('Open Log'), run: () => log.show() });
 
 export const runCommand = (label: string, command: string, ...args: unknown[]): ErrorAction => ({ label, run: () => vscode.commands.executeCommand(command, ...args) });

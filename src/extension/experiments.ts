@@ -65,9 +65,9 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     const result = parse(document, catalog.root());
     const problems: vscode.Diagnostic[] = [];
     if (result instanceof DecodeError) {
-      problems.push(new vscode.Diagnostic(rangeOf(document, result.path), result.path ? `${result.path}: ${result.problem}` : `The file ${result.problem}`, vscode.DiagnosticSeverity.Error));
+      problems.push(new vscode.Diagnostic(rangeOf(document, result.path), result.path ? `${result.path}: ${result.problem}` : vscode.l10n.t('The file {0}', result.problem), vscode.DiagnosticSeverity.Error));
     } else if (result.data && !fs.existsSync(result.data.path)) {
-      problems.push(new vscode.Diagnostic(rangeOf(document, 'data.path'), `data.path: ${result.data.path} does not exist`, vscode.DiagnosticSeverity.Error));
+      problems.push(new vscode.Diagnostic(rangeOf(document, 'data.path'), vscode.l10n.t('data.path: {0} does not exist', result.data.path), vscode.DiagnosticSeverity.Error));
     }
     for (const d of problems) d.source = 'GenLab';
     diagnostics.set(document.uri, problems);
@@ -80,8 +80,8 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
       const runs = await runsOf(document.uri.fsPath);
       const lenses = [new vscode.CodeLens(top, { title: '$(play) Train', command: 'genlab.trainExperiment', arguments: [document.uri] })];
       if (runs.length) {
-        lenses.push(new vscode.CodeLens(top, { title: `Open last run (${runs[0].state})`, command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
-        if (runs.length > 1) lenses.push(new vscode.CodeLens(top, { title: `Compare runs (${runs.length})`, command: 'genlab.compareRuns', arguments: [runs.map((r) => r.runId)] }));
+        lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Open last run ({0})', runs[0].state), command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
+        if (runs.length > 1) lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Compare runs ({0})', runs.length), command: 'genlab.compareRuns', arguments: [runs.map((r) => r.runId)] }));
       }
       return lenses;
     },
@@ -101,7 +101,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
   const trainExperiment = async (target?: vscode.Uri): Promise<string | undefined> => {
     const uri = target ?? vscode.window.activeTextEditor?.document.uri;
     if (!uri?.fsPath.endsWith('.genlab.json')) {
-      void vscode.window.showInformationMessage('Open a *.genlab.json experiment file to train it.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Open a *.genlab.json experiment file to train it.'));
       return undefined;
     }
     const document = await vscode.workspace.openTextDocument(uri);
@@ -109,7 +109,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     const result = parse(document, catalog.root());
     if (result instanceof DecodeError) {
       check(document);
-      void showError(`GenLab: ${path.basename(uri.fsPath)} cannot train: ${result.path ? `${result.path}: ` : ''}${result.problem}.`, [runCommand('Show Problems', 'workbench.actions.view.problems')]);
+      void showError(vscode.l10n.t('GenLab: {0} cannot train: {1}.', path.basename(uri.fsPath), result.path ? `${result.path}: ${result.problem}` : result.problem), [runCommand(vscode.l10n.t('Show Problems'), 'workbench.actions.view.problems')]);
       return undefined;
     }
     // The file's own settings only: where it is silent, the person's settings (backend, evaluation
@@ -138,7 +138,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
 async function newExperiment(): Promise<vscode.Uri | undefined> {
   const pick = await vscode.window.showQuickPick(
     FAMILIES.map((family) => ({ label: FAMILY_SPECS[family].title, description: DENSITY_KIND_LABELS[FAMILY_SPECS[family].density.kind], family })),
-    { title: 'GenLab: New Experiment File', placeHolder: 'Which kind of generative model?' },
+    { title: vscode.l10n.t('GenLab: New Experiment File'), placeHolder: vscode.l10n.t('Which kind of generative model?') },
   );
   return pick && saveExperiment(completeConfig({ family: pick.family }));
 }
@@ -153,8 +153,8 @@ export async function saveExperiment(config: TrainConfig): Promise<vscode.Uri | 
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const to = await vscode.window.showSaveDialog({
     defaultUri: folder && vscode.Uri.joinPath(folder, `${config.family}-${config.dataset}.genlab.json`),
-    filters: { 'GenLab experiment': ['genlab.json'] },
-    saveLabel: 'Save Experiment',
+    filters: { [vscode.l10n.t('GenLab experiment')]: ['genlab.json'] },
+    saveLabel: vscode.l10n.t('Save Experiment'),
   });
   if (!to) return undefined;
   const file = experimentFile(config, path.dirname(to.fsPath));

@@ -81,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     try {
       config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, saveExperiment);
     } catch (err) {
-      void showError(`GenLab: invalid training settings: ${err instanceof Error ? err.message : String(err)}`, [openSettings('genlab')]);
+      void showError(vscode.l10n.t('GenLab: invalid training settings: {0}', err instanceof Error ? err.message : String(err)), [openSettings('genlab')]);
       return undefined;
     }
     if (!config) return undefined;
@@ -132,7 +132,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
             ]
           : [];
       });
-      const pick = await vscode.window.showQuickPick(items, { title: 'GenLab: Train a Model', placeHolder: 'Which kind of generative model?', matchOnDetail: true });
+      const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('GenLab: Train a Model'), placeHolder: vscode.l10n.t('Which kind of generative model?'), matchOnDetail: true });
       return pick && 'family' in pick ? train(pick.family) : undefined;
     }),
     ...FAMILIES.map((family) =>
@@ -143,13 +143,13 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       const live = runs.liveRuns;
       if (live.length <= 1) return runs.stop();
       const pick = await vscode.window.showQuickPick(
-        [{ label: 'All runs', runId: undefined }, ...live.map((r) => ({ label: r.title, description: `step ${r.step}/${r.totalSteps}`, runId: r.runId }))],
-        { title: 'GenLab: Stop Training', placeHolder: 'Which run should stop after its current step?' },
+        [{ label: vscode.l10n.t('All runs'), runId: undefined }, ...live.map((r) => ({ label: r.title, description: vscode.l10n.t('step {0}/{1}', r.step, r.totalSteps), runId: r.runId }))],
+        { title: vscode.l10n.t('GenLab: Stop Training'), placeHolder: vscode.l10n.t('Which run should stop after its current step?') },
       );
       if (pick) runs.stop(pick.runId);
     }),
     vscode.commands.registerCommand('genlab.openDashboard', async (target?: string | RunEntry) => {
-      const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, 'GenLab: Open Dashboard', 'Open the dashboard of which run?')));
+      const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, vscode.l10n.t('GenLab: Open Dashboard'), vscode.l10n.t('Open the dashboard of which run?'))));
       if (runId) dashboards.show(runId);
     }),
     vscode.commands.registerCommand('genlab.showGallery', async () => {
@@ -196,11 +196,11 @@ async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEn
         { label: DATASET_LABELS[dataset as DatasetName]?.title ?? dataset, kind: vscode.QuickPickItemKind.Separator },
         ...done.filter((r) => r.dataset === dataset).map((r) => ({ label: r.title, description: r.state, detail: r.runId, runId: r.runId, picked: ids.includes(r.runId) || inTree.includes(r.runId) })),
       ]),
-      { title: 'GenLab: Compare Runs', placeHolder: 'Pick two or more runs, ideally on the same dataset', canPickMany: true },
+      { title: vscode.l10n.t('GenLab: Compare Runs'), placeHolder: vscode.l10n.t('Pick two or more runs, ideally on the same dataset'), canPickMany: true },
     );
     ids = (picks ?? []).flatMap((p) => ('runId' in p && p.runId ? [p.runId] : []));
     if (ids.length < 2) {
-      if (picks) void vscode.window.showInformationMessage('Pick at least two runs to compare.');
+      if (picks) void vscode.window.showInformationMessage(vscode.l10n.t('Pick at least two runs to compare.'));
       return undefined;
     }
   }

@@ -32,7 +32,7 @@ export class GalleryView implements vscode.WebviewViewProvider {
     view.webview.options = options();
     // The grids of a new runs root must load; the runs themselves follow through refresh().
     const following = this.catalog.onDidChangeRoot(() => (view.webview.options = options()));
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'gallery', 'Sample Gallery');
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'gallery', vscode.l10n.t('Sample Gallery'));
     view.webview.onDidReceiveMessage((raw) => {
       const result = decode(fromGallery, raw, 'message');
       if (!result.ok) {

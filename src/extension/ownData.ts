@@ -24,14 +24,14 @@ export function familiesFor(dim: 1 | 2): Family[] {
 export async function pickColumns(file: string): Promise<string[] | undefined> {
   const shape = sniffCsv(file);
   const numeric = shape.columns.filter((c) => c.numericShare > 0);
-  if (!numeric.length) throw new UserError(`${path.basename(file)} has no column of numbers in its first rows.`, 'GenLab fits densities to numeric columns; check the delimiter and the file.');
+  if (!numeric.length) throw new UserError(vscode.l10n.t('{0} has no column of numbers in its first rows.', path.basename(file)), vscode.l10n.t('GenLab fits densities to numeric columns; check the delimiter and the file.'));
   const picks = await vscode.window.showQuickPick(
-    numeric.map((c) => ({ label: c.name, description: c.numericShare < 1 ? `numbers in ${Math.floor(c.numericShare * 100)}% of the first rows` : undefined, picked: numeric.length <= 2 })),
-    { title: `GenLab: Fit Density to ${path.basename(file)}`, placeHolder: 'Pick one column (a 1-D density) or two (2-D)', canPickMany: true },
+    numeric.map((c) => ({ label: c.name, description: c.numericShare < 1 ? vscode.l10n.t('numbers in {0}% of the first rows', Math.floor(c.numericShare * 100)) : undefined, picked: numeric.length <= 2 })),
+    { title: vscode.l10n.t('GenLab: Fit Density to {0}', path.basename(file)), placeHolder: vscode.l10n.t('Pick one column (a 1-D density) or two (2-D)'), canPickMany: true },
   );
   if (!picks) return undefined;
   if (picks.length < 1 || picks.length > 2) {
-    const again = await vscode.window.showWarningMessage(`Pick one or two columns, not ${picks.length}.`, 'Pick Again');
+    const again = await vscode.window.showWarningMessage(vscode.l10n.t('Pick one or two columns, not {0}.', picks.length), vscode.l10n.t('Pick Again'));
     return again ? pickColumns(file) : undefined;
   }
   return picks.map((p) => p.label);
@@ -58,7 +58,7 @@ export async function reportingUserErrors<T>(flow: () => Promise<T | undefined>,
     return await flow();
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    const show = !source ? [] : source.fsPath.toLowerCase().endsWith('.csv') ? [openFile(source)] : [runCommand('Show Folder', 'revealInExplorer', source)];
+    const show = !source ? [] : source.fsPath.toLowerCase().endsWith('.csv') ? [openFile(source)] : [runCommand(vscode.l10n.t('Show Folder'), 'revealInExplorer', source)];
     void showError(`GenLab: ${err.message} ${err.hint}`, show);
     return undefined;
   }
@@ -72,7 +72,7 @@ export async function fitDensityToCsv(train: Train, target?: vscode.Uri, columns
     const chosen = columns ?? (await pickColumns(uri.fsPath));
     if (!chosen) return undefined;
     const dim = chosen.length as 1 | 2;
-    const picked = family ?? (await pickFamily(familiesFor(dim), `GenLab: Fit Density to ${path.basename(uri.fsPath)}`, `Which model of this ${dim}-D data?`));
+    const picked = family ?? (await pickFamily(familiesFor(dim), vscode.l10n.t('GenLab: Fit Density to {0}', path.basename(uri.fsPath)), vscode.l10n.t('Which model of this {0}-D data?', dim)));
     if (!picked) return undefined;
     const data: DataSource = { type: 'csv', path: uri.fsPath, columns: chosen };
     return train(picked, { dataset: 'csv', data, runName: ownDataRunName(picked, data) });
@@ -97,8 +97,8 @@ export async function pickImageSource(folder: string, family: Family, title: str
     choices.size ??
     (
       await vscode.window.showQuickPick(
-        IMAGE_SIZES.map((s) => ({ label: `${s} × ${s}`, description: s === DEFAULT_IMAGE_SIZE ? 'as MNIST; quick to train' : s > 32 ? 'slower: training time grows with the pixels' : undefined, size: s })),
-        { title, placeHolder: 'Images are cropped to their centred square and resized to…' },
+        IMAGE_SIZES.map((s) => ({ label: `${s} × ${s}`, description: s === DEFAULT_IMAGE_SIZE ? vscode.l10n.t('as MNIST; quick to train') : s > 32 ? vscode.l10n.t('slower: training time grows with the pixels') : undefined, size: s })),
+        { title, placeHolder: vscode.l10n.t('Images are cropped to their centred square and resized to…') },
       )
     )?.size;
   if (!size) return undefined;
@@ -108,10 +108,10 @@ export async function pickImageSource(folder: string, family: Family, title: str
       (
         await vscode.window.showQuickPick(
           [
-            { label: 'Grayscale', description: 'one value per pixel', color: 'grayscale' as const },
-            { label: 'RGB', description: 'colour: three values per pixel', color: 'rgb' as const },
+            { label: vscode.l10n.t('Grayscale'), description: vscode.l10n.t('one value per pixel'), color: 'grayscale' as const },
+            { label: 'RGB', description: vscode.l10n.t('colour: three values per pixel'), color: 'rgb' as const },
           ],
-          { title, placeHolder: 'Colour' },
+          { title, placeHolder: vscode.l10n.t('Colour') },
         )
       )?.color);
   return color && { type: 'image-folder', path: folder, size, color };
@@ -120,18 +120,18 @@ export async function pickImageSource(folder: string, family: Family, title: str
 /** A name for a run on the person's own data, e.g. "VAE on faces (32px, RGB)" or "Gaussian on heights.csv: height". */
 export function ownDataRunName(family: Family, data: DataSource): string {
   const name = path.basename(data.path);
-  const what = data.type === 'csv' ? `${name}: ${data.columns.join(', ')}` : `${name} (${data.size}px${data.color === 'rgb' ? ', RGB' : ''})`;
-  return `${FAMILY_SPECS[family].shortTitle} on ${what}`;
+  const what = data.type === 'csv' ? `${name}: ${data.columns.join(', ')}` : vscode.l10n.t('{0} ({1}px{2})', name, data.size, data.color === 'rgb' ? ', RGB' : '');
+  return vscode.l10n.t('{0} on {1}', FAMILY_SPECS[family].shortTitle, what);
 }
 
 /** Resolves with the run id; `choices` skip their prompts (tests). */
 export async function trainOnImageFolder(train: Train, target?: vscode.Uri, choices: ImageFolderChoices = {}): Promise<string | undefined> {
   const uri = target ?? (await pickImageFolder());
   if (!uri) return undefined;
-  const title = `GenLab: Train on ${path.basename(uri.fsPath)}`;
+  const title = vscode.l10n.t('GenLab: Train on {0}', path.basename(uri.fsPath));
   return reportingUserErrors(async () => {
     const given = choices.family && IMAGE_FAMILIES.includes(choices.family) ? choices.family : undefined;
-    const family = given ?? (await pickFamily(IMAGE_FAMILIES, title, 'Which model of these images? (PNG and JPEG files, subfolders included)'));
+    const family = given ?? (await pickFamily(IMAGE_FAMILIES, title, vscode.l10n.t('Which model of these images? (PNG and JPEG files, subfolders included)')));
     if (!family) return undefined;
     const data = await pickImageSource(uri.fsPath, family, title, choices);
     return data && train(family, { dataset: 'image-folder', data, runName: ownDataRunName(family, data) });
@@ -139,11 +139,11 @@ export async function trainOnImageFolder(train: Train, target?: vscode.Uri, choi
 }
 
 export async function pickImageFolder(): Promise<vscode.Uri | undefined> {
-  return (await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Train on Images', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
+  return (await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: vscode.l10n.t('Train on Images'), defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
 }
 
 export async function pickCsvFile(): Promise<vscode.Uri | undefined> {
-  return (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'CSV files': ['csv', 'tsv', 'txt'] }, openLabel: 'Fit Density', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
+  return (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { [vscode.l10n.t('CSV files')]: ['csv', 'tsv', 'txt'] }, openLabel: vscode.l10n.t('Fit Density'), defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }))?.[0];
 }
 
 /**
@@ -153,7 +153,7 @@ export async function pickCsvFile(): Promise<vscode.Uri | undefined> {
 export async function fitHeightsExample(extensionUri: vscode.Uri, train: Train): Promise<string | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    void vscode.window.showInformationMessage('Open a folder first: the example is copied into it.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Open a folder first: the example is copied into it.'));
     return undefined;
   }
   const family = FAMILIES.find((f) => FAMILY_SPECS[f].example);

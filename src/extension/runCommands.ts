@@ -23,8 +23,8 @@ import type { RunManager } from './runManager';
 export async function requireTrust(): Promise<boolean> {
   if (vscode.workspace.isTrusted) return true;
   const choice = await vscode.window.showWarningMessage(
-    'GenLab trains only in a trusted workspace: training starts a process and writes run folders here.',
-    'Manage Workspace Trust',
+    vscode.l10n.t('GenLab trains only in a trusted workspace: training starts a process and writes run folders here.'),
+    vscode.l10n.t('Manage Workspace Trust'),
   );
   if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
   return false;
@@ -35,12 +35,12 @@ export async function pickRun(catalog: RunCatalog, title: string, placeHolder: s
   const listed = await catalog.list();
   const all = listed.filter(accept);
   if (!all.length) {
-    const choice = await vscode.window.showInformationMessage(listed.length ? 'No run fits here.' : 'GenLab has no runs yet.', 'Train a Model…');
+    const choice = await vscode.window.showInformationMessage(listed.length ? vscode.l10n.t('No run fits here.') : vscode.l10n.t('GenLab has no runs yet.'), vscode.l10n.t('Train a Model…'));
     if (choice) await vscode.commands.executeCommand('genlab.train');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    all.map((r) => ({ label: r.title, description: `${r.state} · step ${r.step}/${r.totalSteps}`, detail: r.runId, runId: r.runId })),
+    all.map((r) => ({ label: r.title, description: vscode.l10n.t('{0} · step {1}/{2}', r.state, r.step, r.totalSteps), detail: r.runId, runId: r.runId })),
     { title, placeHolder },
   );
   return pick?.runId;
@@ -59,7 +59,7 @@ export interface RunCommandDeps {
  * pick; only a folder directly inside the runs root (its real path), else an error is shown.
  */
 async function targetRun({ catalog }: RunCommandDeps, target: RunEntry | string | undefined, title: string, accept?: (run: RunEntry) => boolean): Promise<RunEntry | undefined> {
-  const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, title, 'Which run?', accept)));
+  const runId = typeof target === 'string' ? target : (target?.runId ?? (await pickRun(catalog, title, vscode.l10n.t('Which run?'), accept)));
   const entry = runId === undefined ? undefined : await catalog.find(runId);
   if (!entry) return undefined;
   const dir = checkedRunFolder(catalog.root(), entry);
@@ -77,7 +77,7 @@ function checkedRunFolder(root: string, entry: RunEntry): string | undefined {
     return dir;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    void showError(`GenLab: ${err.message} ${err.hint}`, [openSettings('genlab.runsDirectory'), runCommand('Refresh Runs', 'genlab.refreshRuns')]);
+    void showError(vscode.l10n.t('GenLab: {0} {1}', err.message, err.hint), [openSettings('genlab.runsDirectory'), runCommand(vscode.l10n.t('Refresh Runs'), 'genlab.refreshRuns')]);
     return undefined;
   }
 }
@@ -98,16 +98,16 @@ function exportName(entry: RunEntry): string {
 async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps?: number): Promise<string | undefined> {
   if (!(await requireTrust())) return undefined;
   const { runs, dashboards } = deps;
-  const entry = await targetRun(deps, target, 'GenLab: Resume Run', (r) => r.state !== 'training');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Resume Run'), (r) => r.state !== 'training');
   if (!entry) return undefined;
   if (runs.liveRun(entry.runId)) {
-    void vscode.window.showInformationMessage(`${entry.title} is still training.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is still training.', entry.title));
     return undefined;
   }
   const checkpoint = latestResumableCheckpoint(entry.dir);
   if (!checkpoint) {
-    void showError(`${entry.title} has no checkpoint with a training state to resume from.`, [runCommand('Train a Model…', 'genlab.train')], {
-      detail: 'Checkpoints are written every genlab.evalEvery steps and at the end; runs made before GenLab 0.2 have none. Train a new run with the same settings instead.',
+    void showError(vscode.l10n.t('{0} has no checkpoint with a training state to resume from.', entry.title), [runCommand(vscode.l10n.t('Train a Model…'), 'genlab.train')], {
+      detail: vscode.l10n.t('Checkpoints are written every genlab.evalEvery steps and at the end; runs made before GenLab 0.2 have none. Train a new run with the same settings instead.'),
       modal: true,
     });
     return undefined;
@@ -120,10 +120,10 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
     steps ??
     Number(
       await vscode.window.showInputBox({
-        title: `GenLab: Resume ${entry.title}`,
-        prompt: `Continue from step ${checkpoint.step} (its last checkpoint) up to which step?`,
+        title: vscode.l10n.t('GenLab: Resume {0}', entry.title),
+        prompt: vscode.l10n.t('Continue from step {0} (its last checkpoint) up to which step?', checkpoint.step),
         value: String(suggested),
-        validateInput: (text) => (Number.isInteger(Number(text)) && Number(text) > checkpoint.step ? undefined : `Enter a whole number above ${checkpoint.step}.`),
+        validateInput: (text) => (Number.isInteger(Number(text)) && Number(text) > checkpoint.step ? undefined : vscode.l10n.t('Enter a whole number above {0}.', checkpoint.step)),
       }),
     );
   if (!Number.isInteger(total) || total <= checkpoint.step) return undefined;
@@ -135,15 +135,15 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
     config = completeConfig({ ...record.config, runsDir: deps.catalog.root(), epochs: undefined, steps: total, ...(maxParameters ? { maxParameters } : {}) });
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
-    void showError(`GenLab: ${entry.title} cannot resume: ${err.message}.`, [openFile(vscode.Uri.file(path.join(entry.dir, 'run.json')), 'Open run.json')]);
+    void showError(vscode.l10n.t('GenLab: {0} cannot resume: {1}.', entry.title, err.message), [openFile(vscode.Uri.file(path.join(entry.dir, 'run.json')), vscode.l10n.t('Open run.json'))]);
     return undefined;
   }
   // A copied run.json may point its data anywhere; the person's own data is read only from this workspace.
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   if (config.data && !folders.some((root) => insideRoot(root, config.data!.path))) {
     // Opening run.json lets the person point it at a copy inside the workspace.
-    void showError(`GenLab: ${entry.title} cannot resume: its data, ${config.data.path}, is outside this workspace.`, [openFile(vscode.Uri.file(path.join(entry.dir, 'run.json')), 'Open run.json')], {
-      detail: 'Copy the data into the workspace and train a new run on it.',
+    void showError(vscode.l10n.t('GenLab: {0} cannot resume: its data, {1}, is outside this workspace.', entry.title, config.data.path), [openFile(vscode.Uri.file(path.join(entry.dir, 'run.json')), vscode.l10n.t('Open run.json'))], {
+      detail: vscode.l10n.t('Copy the data into the workspace and train a new run on it.'),
       modal: true,
     });
     return undefined;
@@ -155,14 +155,14 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
 
 /** Sets the run's name (its title everywhere); not while a trainer owns run.json. */
 async function renameRun(deps: RunCommandDeps, target?: RunEntry | string, newName?: string): Promise<void> {
-  const entry = await targetRun(deps, target, 'GenLab: Rename Run');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Rename Run'));
   if (!entry) return;
   if (deps.runs.liveRun(entry.runId)) {
-    void vscode.window.showInformationMessage(`${entry.title} is training; rename it when it has stopped.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is training; rename it when it has stopped.', entry.title));
     return;
   }
   const recorded = readRunForViewing(entry.dir)?.record.name;
-  const name = (newName ?? (await vscode.window.showInputBox({ title: 'GenLab: Rename Run', prompt: 'A name for the run (empty: its family and dataset)', value: recorded ?? '' })))?.trim();
+  const name = (newName ?? (await vscode.window.showInputBox({ title: vscode.l10n.t('GenLab: Rename Run'), prompt: vscode.l10n.t('A name for the run (empty: its family and dataset)'), value: recorded ?? '' })))?.trim();
   if (name === undefined) return;
   patchRunRecord(entry.dir, ({ name: _name, ...record }) => {
     const { runName: _old, ...config } = record.config;
@@ -173,29 +173,29 @@ async function renameRun(deps: RunCommandDeps, target?: RunEntry | string, newNa
 }
 
 async function exportSamples(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
-  const entry = await targetRun(deps, target, 'GenLab: Export Sample Grid');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Export Sample Grid'));
   if (!entry) return;
   const grids = listSampleFiles(entry.dir).reverse();
   if (!grids.length) {
-    void vscode.window.showInformationMessage(`${entry.title} has no sample grids yet (models on 1-D or 2-D data draw density views instead).`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} has no sample grids yet (models on 1-D or 2-D data draw density views instead).', entry.title));
     return;
   }
   const pick =
     grids.length === 1
       ? { grid: grids[0] }
       : await vscode.window.showQuickPick(
-          grids.map((grid) => ({ label: `Step ${grid.step}`, description: grid.kind, grid })),
-          { title: 'GenLab: Export Sample Grid', placeHolder: 'Which grid? (newest first)' },
+          grids.map((grid) => ({ label: vscode.l10n.t('Step {0}', grid.step), description: grid.kind, grid })),
+          { title: vscode.l10n.t('GenLab: Export Sample Grid'), placeHolder: vscode.l10n.t('Which grid? (newest first)') },
         );
   if (!pick) return;
-  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(defaultFolder(), `${exportName(entry)}-${path.basename(pick.grid.path)}`), filters: { 'PNG image': ['png'] } });
+  const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(defaultFolder(), `${exportName(entry)}-${path.basename(pick.grid.path)}`), filters: { [vscode.l10n.t('PNG image')]: ['png'] } });
   if (!to) return;
   // The dialog asked before replacing a file, so an existing one is overwritten.
   if (await exported(() => vscode.workspace.fs.copy(vscode.Uri.file(pick.grid.path), to, { overwrite: true }), to, 'genlab.exportSamples', entry)) savedMessage(to);
 }
 
 async function exportMetrics(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
-  const entry = await targetRun(deps, target, 'GenLab: Export Metrics as CSV');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Export Metrics as CSV'));
   if (!entry) return;
   const to = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(defaultFolder(), `${exportName(entry)}-metrics.csv`), filters: { CSV: ['csv'] } });
   if (!to) return;
@@ -212,14 +212,14 @@ async function exported(write: () => Thenable<void>, to: vscode.Uri, command: st
     await write();
     return true;
   } catch (err) {
-    void showError(`GenLab: could not write ${shownPath(to)}: ${err instanceof Error ? err.message : String(err)}`, [runCommand('Choose Another Place', command, entry.runId)]);
+    void showError(vscode.l10n.t('GenLab: could not write {0}: {1}', shownPath(to), err instanceof Error ? err.message : String(err)), [runCommand(vscode.l10n.t('Choose Another Place'), command, entry.runId)]);
     return false;
   }
 }
 
 function savedMessage(to: vscode.Uri): void {
   const reveal = revealFor(to);
-  void vscode.window.showInformationMessage(`Saved ${path.posix.basename(to.path)}.`, reveal.label).then((c) => c && reveal.run());
+  void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0}.', path.posix.basename(to.path)), reveal.label).then((c) => c && reveal.run());
 }
 
 /**
@@ -229,14 +229,14 @@ function savedMessage(to: vscode.Uri): void {
  */
 export function revealFor(uri: vscode.Uri): ErrorAction {
   if (uri.scheme === 'file' && vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop) {
-    return { label: 'Reveal in OS', run: () => vscode.commands.executeCommand('revealFileInOS', uri) };
+    return { label: vscode.l10n.t('Reveal in OS'), run: () => vscode.commands.executeCommand('revealFileInOS', uri) };
   }
-  if (vscode.workspace.getWorkspaceFolder(uri)) return { label: 'Show in Explorer', run: () => vscode.commands.executeCommand('revealInExplorer', uri) };
+  if (vscode.workspace.getWorkspaceFolder(uri)) return { label: vscode.l10n.t('Show in Explorer'), run: () => vscode.commands.executeCommand('revealInExplorer', uri) };
   return {
-    label: 'Copy Path',
+    label: vscode.l10n.t('Copy Path'),
     run: async () => {
       await vscode.env.clipboard.writeText(shownPath(uri));
-      void vscode.window.showInformationMessage(`Copied the path ${shownPath(uri)}: it lies outside the workspace, so the Explorer view cannot show it.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Copied the path {0}: it lies outside the workspace, so the Explorer view cannot show it.', shownPath(uri)));
     },
   };
 }
@@ -255,17 +255,17 @@ function shownPath(uri: vscode.Uri): string {
  * local machine's, from a remote window). Resolves with the new folder (a path, or a Uri elsewhere).
  */
 async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, folder?: string | vscode.Uri): Promise<string | undefined> {
-  const entry = await targetRun(deps, target, 'GenLab: Export Model');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Export Model'));
   if (!entry) return undefined;
   const root = path.join(entry.dir, 'checkpoints');
   const newest = fs.existsSync(root) ? fs.readdirSync(root).filter((n) => /^step-\d{6}$/.test(n)).sort().at(-1) : undefined;
   if (!newest) {
     // A run still training writes its first one soon; for the others, the interval is the setting.
-    const next = deps.runs.liveRun(entry.runId) ? runCommand('Open Dashboard', 'genlab.openDashboard', entry.runId) : openSettings('genlab.evalEvery');
-    void showError(`${entry.title} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.`, [next]);
+    const next = deps.runs.liveRun(entry.runId) ? runCommand(vscode.l10n.t('Open Dashboard'), 'genlab.openDashboard', entry.runId) : openSettings('genlab.evalEvery');
+    void showError(vscode.l10n.t('{0} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.', entry.title), [next]);
     return undefined;
   }
-  const picked = typeof folder === 'string' ? vscode.Uri.file(folder) : (folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: defaultFolder() }))?.[0]);
+  const picked = typeof folder === 'string' ? vscode.Uri.file(folder) : (folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Export Here'), defaultUri: defaultFolder() }))?.[0]);
   if (!picked) return undefined;
   const step = Number(newest.slice(5));
   let out: vscode.Uri | undefined;
@@ -284,7 +284,7 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
   if (!written || !out) return undefined;
   deps.log.info(`Exported the model of ${entry.runId} (step ${step}) to ${shownPath(out)}`);
   const reveal = revealFor(out);
-  void vscode.window.showInformationMessage(`Exported the model to ${shownPath(out)}.`, reveal.label).then((c) => c && reveal.run());
+  void vscode.window.showInformationMessage(vscode.l10n.t('Exported the model to {0}.', shownPath(out)), reveal.label).then((c) => c && reveal.run());
   return shownPath(out);
 }
 
@@ -370,17 +370,17 @@ function exportReadme(entry: RunEntry, step: number): string {
  * (remote and web windows, desktops without one) asks again before deleting it for good.
  */
 async function deleteRun(deps: RunCommandDeps, target?: RunEntry | string): Promise<void> {
-  const entry = await targetRun(deps, target, 'GenLab: Delete Run');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Delete Run'));
   if (!entry) return;
   if (deps.runs.liveRun(entry.runId)) {
-    const choice = await vscode.window.showWarningMessage(`${entry.title} is still training: stop it before deleting it.`, 'Stop Training');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('{0} is still training: stop it before deleting it.', entry.title), vscode.l10n.t('Stop Training'));
     if (choice) deps.runs.stop(entry.runId);
     return;
   }
   const choice = await vscode.window.showWarningMessage(
-    `Delete the run "${entry.title}"?`,
-    { modal: true, detail: `Its folder ${entry.dir} (metrics, samples, checkpoints) goes to the trash.` },
-    'Move to Trash',
+    vscode.l10n.t('Delete the run "{0}"?', entry.title),
+    { modal: true, detail: vscode.l10n.t('Its folder {0} (metrics, samples, checkpoints) goes to the trash.', entry.dir) },
+    vscode.l10n.t('Move to Trash'),
   );
   if (!choice) return;
   deps.dashboards.close(entry.runId);
@@ -390,7 +390,7 @@ async function deleteRun(deps: RunCommandDeps, target?: RunEntry | string): Prom
   } catch (err) {
     const problem = err instanceof Error ? err.message : String(err);
     deps.log.error(`Could not delete ${entry.dir}: ${problem}`);
-    void showError(`GenLab: could not delete ${entry.dir}: ${problem}`, [revealFor(uri), openLog(deps.log)]);
+    void showError(vscode.l10n.t('GenLab: could not delete {0}: {1}', entry.dir, problem), [revealFor(uri), openLog(deps.log)]);
   }
   deps.refresh();
 }
@@ -407,9 +407,9 @@ async function trashFolder(uri: vscode.Uri, title: string, log: vscode.LogOutput
     const problem = err instanceof Error ? err.message : String(err);
     log.warn(`Could not move ${uri.fsPath} to the trash: ${problem}`);
     const again = await vscode.window.showWarningMessage(
-      `"${title}" could not be moved to the trash. Delete it permanently?`,
-      { modal: true, detail: `${problem}\n\nIts folder ${uri.fsPath} cannot be restored afterwards.` },
-      'Delete Permanently',
+      vscode.l10n.t('"{0}" could not be moved to the trash. Delete it permanently?', title),
+      { modal: true, detail: vscode.l10n.t('{0}\n\nIts folder {1} cannot be restored afterwards.', problem, uri.fsPath) },
+      vscode.l10n.t('Delete Permanently'),
     );
     if (!again) return false;
   }
@@ -419,17 +419,17 @@ async function trashFolder(uri: vscode.Uri, title: string, log: vscode.LogOutput
 
 /** Asks for a number; undefined when dismissed. `check` returns a problem text or undefined. */
 async function askNumber(title: string, prompt: string, value: number, check: (n: number) => string | undefined): Promise<number | undefined> {
-  const text = await vscode.window.showInputBox({ title, prompt, value: String(value), validateInput: (t) => (t.trim() && Number.isFinite(Number(t)) ? check(Number(t)) : 'Enter a number.') });
+  const text = await vscode.window.showInputBox({ title, prompt, value: String(value), validateInput: (t) => (t.trim() && Number.isFinite(Number(t)) ? check(Number(t)) : vscode.l10n.t('Enter a number.')) });
   return text === undefined ? undefined : Number(text);
 }
 
-const wholeIn = (lo: number, hi: number) => (n: number) => (Number.isInteger(n) && n >= lo && n <= hi ? undefined : `Enter a whole number from ${lo} to ${hi}.`);
+const wholeIn = (lo: number, hi: number) => (n: number) => (Number.isInteger(n) && n >= lo && n <= hi ? undefined : vscode.l10n.t('Enter a whole number from {0} to {1}.', lo, hi));
 
 /** Runs a generate request with a cancellable progress notification, then opens what it wrote beside the editor. */
 async function generateAndShow(deps: RunCommandDeps, entry: RunEntry, request: GenerateRequest): Promise<string | undefined> {
   try {
     const out = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `GenLab: drawing from ${entry.title}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GenLab: drawing from {0}', entry.title), cancellable: true },
       (_progress, token) => deps.runs.generate(entry.dir, request, token),
     );
     deps.log.info(`${entry.runId}: ${out.caption} → ${out.path}`);
@@ -437,7 +437,7 @@ async function generateAndShow(deps: RunCommandDeps, entry: RunEntry, request: G
     await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(out.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
     return out.path;
   } catch (err) {
-    void showError(`GenLab: ${err instanceof Error ? err.message : String(err)}`, [openLog(deps.log)]);
+    void showError(vscode.l10n.t('GenLab: {0}', err instanceof Error ? err.message : String(err)), [openLog(deps.log)]);
     return undefined;
   }
 }
@@ -455,18 +455,18 @@ export interface SampleOptions {
  */
 async function sampleFromRun(deps: RunCommandDeps, target?: RunEntry | string, options: SampleOptions = {}): Promise<string | undefined> {
   if (!(await requireTrust())) return undefined;
-  const entry = await targetRun(deps, target, 'GenLab: Sample from Run');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Sample from Run'));
   if (!entry) return undefined;
   const { config } = readRunRecord(entry.dir);
   const spec = FAMILY_SPECS[config.family];
-  const title = `GenLab: Sample from ${entry.title}`;
+  const title = vscode.l10n.t('GenLab: Sample from {0}', entry.title);
   const images = dataKindOf(config.dataset) === 'images';
-  const count = options.count ?? (await askNumber(title, images ? 'How many images (a square grid)?' : 'How many points (written as CSV)?', images ? 64 : 2000, wholeIn(1, 4096)));
+  const count = options.count ?? (await askNumber(title, images ? vscode.l10n.t('How many images (a square grid)?') : vscode.l10n.t('How many points (written as CSV)?'), images ? 64 : 2000, wholeIn(1, 4096)));
   if (count === undefined) return undefined;
-  const seed = options.seed ?? (await askNumber(title, 'Random seed (the same seed draws the same samples)', Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1)));
+  const seed = options.seed ?? (await askNumber(title, vscode.l10n.t('Random seed (the same seed draws the same samples)'), Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1)));
   if (seed === undefined) return undefined;
-  const positive = (t: number) => (t > 0 && t <= 10 ? undefined : 'Enter a number above 0, at most 10.');
-  const temperature = options.temperature ?? (spec.temperature ? await askNumber(title, `Temperature (1 = the model as trained). ${spec.temperature}`, 1, positive) : 1);
+  const positive = (t: number) => (t > 0 && t <= 10 ? undefined : vscode.l10n.t('Enter a number above 0, at most 10.'));
+  const temperature = options.temperature ?? (spec.temperature ? await askNumber(title, vscode.l10n.t('Temperature (1 = the model as trained). {0}', spec.temperature), 1, positive) : 1);
   if (temperature === undefined) return undefined;
   return generateAndShow(deps, entry, { type: 'samples', count, seed, ...(temperature === 1 ? {} : { temperature }) });
 }
@@ -474,30 +474,30 @@ async function sampleFromRun(deps: RunCommandDeps, target?: RunEntry | string, o
 /** `genlab.exploreLatentSpace`: an interpolation strip or a traversal grid from a VAE or GAN on images. */
 async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | string, request?: GenerateRequest): Promise<string | undefined> {
   if (!(await requireTrust())) return undefined;
-  const entry = await targetRun(deps, target, 'GenLab: Explore Latent Space', (r) => Boolean(FAMILY_SPECS[r.family as keyof typeof FAMILY_SPECS]?.latentTools) && dataKindOf(r.dataset) === 'images');
+  const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Explore Latent Space'), (r) => Boolean(FAMILY_SPECS[r.family as keyof typeof FAMILY_SPECS]?.latentTools) && dataKindOf(r.dataset) === 'images');
   if (!entry) return undefined;
   if (request) return generateAndShow(deps, entry, request);
-  const title = `GenLab: Explore the latent space of ${entry.title}`;
+  const title = vscode.l10n.t('GenLab: Explore the latent space of {0}', entry.title);
   const { config } = readRunRecord(entry.dir);
   const scatter = FAMILY_SPECS[config.family].latentScatter && 'latentDim' in config.model && config.model.latentDim === 2;
   const tool = await vscode.window.showQuickPick(
     [
-      { label: '$(arrow-both) Interpolation', detail: 'Strips decoded along the way from one prior draw to another', type: 'interpolation' as const },
-      { label: '$(layout) Traversal', detail: 'A grid decoded over two latent dimensions, the others held at 0', type: 'traversal' as const },
-      ...(scatter ? [{ label: '$(graph-scatter) Encoded test set', detail: 'The 2-D latent means of 5,000 test images, coloured by their label', type: 'latentScatter' as const }] : []),
+      { label: vscode.l10n.t('$(arrow-both) Interpolation'), detail: vscode.l10n.t('Strips decoded along the way from one prior draw to another'), type: 'interpolation' as const },
+      { label: vscode.l10n.t('$(layout) Traversal'), detail: vscode.l10n.t('A grid decoded over two latent dimensions, the others held at 0'), type: 'traversal' as const },
+      ...(scatter ? [{ label: vscode.l10n.t('$(graph-scatter) Encoded test set'), detail: vscode.l10n.t('The 2-D latent means of 5,000 test images, coloured by their label'), type: 'latentScatter' as const }] : []),
     ],
     { title },
   );
   if (!tool) return undefined;
   if (tool.type === 'latentScatter') return generateAndShow(deps, entry, { type: 'latentScatter', count: 5000 });
   if (tool.type === 'interpolation') {
-    const seed = await askNumber(title, 'Random seed for the end points', Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1));
+    const seed = await askNumber(title, vscode.l10n.t('Random seed for the end points'), Math.floor(Math.random() * 10000), wholeIn(0, 2 ** 32 - 1));
     return seed === undefined ? undefined : generateAndShow(deps, entry, { type: 'interpolation', seed, steps: 10, rows: 8 });
   }
   const latent = config.model as { latentDim?: number };
   const top = (latent.latentDim ?? 2) - 1;
-  const across = await askNumber(title, `Latent dimension across (0 to ${top})`, 0, wholeIn(0, top));
-  const down = across === undefined ? undefined : await askNumber(title, `Latent dimension down (0 to ${top}, not ${across})`, across === 0 ? 1 : 0, (n) => wholeIn(0, top)(n) ?? (n === across ? 'Pick another dimension.' : undefined));
+  const across = await askNumber(title, vscode.l10n.t('Latent dimension across (0 to {0})', top), 0, wholeIn(0, top));
+  const down = across === undefined ? undefined : await askNumber(title, vscode.l10n.t('Latent dimension down (0 to {0}, not {1})', top, across), across === 0 ? 1 : 0, (n) => wholeIn(0, top)(n) ?? (n === across ? vscode.l10n.t('Pick another dimension.') : undefined));
   return down === undefined ? undefined : generateAndShow(deps, entry, { type: 'traversal', dims: [across!, down], steps: 10, range: 3 });
 }
 
@@ -519,7 +519,7 @@ export function registerRunCommands(deps: RunCommandDeps): vscode.Disposable[] {
     // Two commands for one action, so that each menu says what happens where it is shown.
     ...['genlab.revealRun', 'genlab.showRunFolder'].map((id) =>
       vscode.commands.registerCommand(id, async (target?: RunEntry | string) => {
-        const entry = await targetRun(deps, target, 'GenLab: Show Run Folder');
+        const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Show Run Folder'));
         if (entry) await revealFor(vscode.Uri.file(entry.dir)).run();
       }),
     ),

@@ -81,20 +81,20 @@ export class RunManager implements vscode.Disposable {
   private async makeRoom(): Promise<boolean> {
     const limit = vscode.workspace.getConfiguration('genlab').get<number>('maxConcurrentRuns', 1);
     if (this.live.size < limit) return true;
-    const running = this.liveRuns.map((r) => `${r.title} (step ${r.step}/${r.totalSteps})`).join(', ') || 'a run';
+    const running = this.liveRuns.map((r) => vscode.l10n.t('{0} (step {1}/{2})', r.title, r.step, r.totalSteps)).join(', ') || vscode.l10n.t('a run');
     const choice = await vscode.window.showWarningMessage(
-      `GenLab is already training ${running}; genlab.maxConcurrentRuns is ${limit}.`,
-      { modal: true, detail: 'Stop the current run and start the new one, or start the new one when a run finishes.' },
-      'Stop and Start',
-      'Wait',
+      vscode.l10n.t('GenLab is already training {0}; genlab.maxConcurrentRuns is {1}.', running, limit),
+      { modal: true, detail: vscode.l10n.t('Stop the current run and start the new one, or start the new one when a run finishes.') },
+      vscode.l10n.t('Stop and Start'),
+      vscode.l10n.t('Wait'),
     );
-    if (choice === 'Stop and Start') {
+    if (choice === vscode.l10n.t('Stop and Start')) {
       const oldest = [...this.live][0];
       oldest.client.stop();
       await oldest.client.exited;
       return true;
     }
-    if (choice === 'Wait') {
+    if (choice === vscode.l10n.t('Wait')) {
       this.log.info('New run queued until a running one finishes');
       return new Promise<boolean>((resolve) => this.waiting.push(resolve));
     }
@@ -162,7 +162,7 @@ export class RunManager implements vscode.Disposable {
       token?.onCancellationRequested(() => client.kill());
       void client.exited.then((exit) => {
         if (result) resolve(result);
-        else reject(new Error(error ? `${error.message} ${error.hint}` : `The trainer ended without an answer (${exit.signal ?? `code ${exit.code}`}); see the GenLab log.`));
+        else reject(new Error(error ? `${error.message} ${error.hint}` : vscode.l10n.t('The trainer ended without an answer ({0}); see the GenLab log.', exit.signal ?? vscode.l10n.t('code {0}', String(exit.code)))));
       });
     });
   }
@@ -176,7 +176,7 @@ export class RunManager implements vscode.Disposable {
         // Data left out (rows of a CSV, unreadable images) or a setting adjusted to the data: training
         // goes on, but the person should know without opening the log.
         this.log.warn(`Trainer: ${message.message} ${message.hint}`);
-        void vscode.window.showWarningMessage(`GenLab: ${message.message} ${message.hint}`, 'Open Log').then((choice) => choice && this.log.show());
+        void vscode.window.showWarningMessage(vscode.l10n.t('GenLab: {0} {1}', message.message, message.hint), vscode.l10n.t('Open Log')).then((choice) => choice && this.log.show());
       }
     }
     if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);
@@ -206,8 +206,8 @@ export class RunManager implements vscode.Disposable {
     if (report && history && history.live) {
       // The trainer ended without `done`: it crashed or was killed. Say so on disk and to the person.
       const error = run.lastError ?? {
-        message: `The trainer process ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).`,
-        hint: 'Its last output is in the GenLab log. Everything written before the end is kept in the run folder.',
+        message: vscode.l10n.t('The trainer process ended unexpectedly ({0}).', signal ? vscode.l10n.t('signal {0}', signal) : vscode.l10n.t('exit code {0}', String(code))),
+        hint: vscode.l10n.t('Its last output is in the GenLab log. Everything written before the end is kept in the run folder.'),
       };
       history.error = error;
       history.apply({ type: 'status', state: 'failed' });
@@ -217,14 +217,14 @@ export class RunManager implements vscode.Disposable {
     if (report && (history?.state === 'failed' || (!history && code !== 0))) {
       const error = history?.error ?? run.lastError;
       this.log.error(`Run failed: ${error?.message ?? `trainer exit code ${code}`}`);
-      const open = history && !this.dashboardShown(history.runId) ? ['Open Dashboard'] : [];
-      void vscode.window.showErrorMessage(`GenLab: training failed. ${error?.message ?? ''} ${error?.hint ?? ''}`.trim(), ...open, 'Open Log').then((choice) => {
-        if (choice === 'Open Log') this.log.show();
+      const open = history && !this.dashboardShown(history.runId) ? [vscode.l10n.t('Open Dashboard')] : [];
+      void vscode.window.showErrorMessage(vscode.l10n.t('GenLab: training failed. {0} {1}', error?.message ?? '', error?.hint ?? '').trim(), ...open, vscode.l10n.t('Open Log')).then((choice) => {
+        if (choice === vscode.l10n.t('Open Log')) this.log.show();
         else if (choice && history) void vscode.commands.executeCommand('genlab.openDashboard', history.runId);
       });
     } else if (report && history?.state === 'finished' && !this.dashboardShown(history.runId)) {
       // Its dashboard would have said so; out of sight, the end of a long run is easy to miss.
-      void vscode.window.showInformationMessage(`GenLab: ${history.title} finished (step ${history.step}).`, 'Open Dashboard').then((choice) => {
+      void vscode.window.showInformationMessage(vscode.l10n.t('GenLab: {0} finished (step {1}).', history.title, history.step), vscode.l10n.t('Open Dashboard')).then((choice) => {
         if (choice) void vscode.commands.executeCommand('genlab.openDashboard', history.runId);
       });
     }
@@ -244,7 +244,7 @@ export class RunManager implements vscode.Disposable {
 
   private showProgress(run: LiveRun): Thenable<void> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `GenLab: training ${FAMILY_SPECS[run.config.family].shortTitle} on ${run.config.dataset}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GenLab: training {0} on {1}', FAMILY_SPECS[run.config.family].shortTitle, run.config.dataset), cancellable: true },
       (progress, token) => {
         token.onCancellationRequested(() => {
           this.log.info('Stop requested from the progress notification');
@@ -257,11 +257,11 @@ export class RunManager implements vscode.Disposable {
             const percent = (100 * message.step) / history.totalSteps;
             // Whole percents only: the notification need not redraw 25 times a second.
             if (Math.floor(percent) > Math.floor(reported)) {
-              progress.report({ increment: percent - reported, message: `step ${message.step}/${history.totalSteps}` });
+              progress.report({ increment: percent - reported, message: vscode.l10n.t('step {0}/{1}', message.step, history.totalSteps) });
               reported = percent;
             }
           } else if (message.type === 'status') {
-            progress.report({ message: message.state === 'stopping' ? 'stopping after this step…' : message.state });
+            progress.report({ message: message.state === 'stopping' ? vscode.l10n.t('stopping after this step…') : message.state });
           }
         });
         return run.client.exited.then(() => sub.dispose());

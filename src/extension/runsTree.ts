@@ -46,10 +46,10 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     item.id = run.runId;
     // A damaged folder still lists, marked, so it can be opened, inspected or deleted.
     item.iconPath = run.warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : STATE_ICONS[run.state];
-    item.description = live ? `${run.state} · step ${run.step}/${run.totalSteps}` : [metric, run.state].filter(Boolean).join(' · ');
+    item.description = live ? vscode.l10n.t('{0} · step {1}/{2}', run.state, run.step, run.totalSteps) : [metric, run.state].filter(Boolean).join(' · ');
     item.contextValue = live ? 'run.live' : 'run.done';
     item.resourceUri = vscode.Uri.file(run.dir);
-    item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
+    item.command = { command: 'genlab.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run.runId] };
     return item;
   }
 
@@ -57,11 +57,11 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
   resolveTreeItem(item: vscode.TreeItem, run: RunEntry): vscode.TreeItem {
     const metric = mainMetric(run);
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${run.state} · step ${run.step}/${run.totalSteps}  \n`);
-    if (metric) tooltip.appendMarkdown(`${metric} nats  \n`);
+    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${vscode.l10n.t('{0} · step {1}/{2}', run.state, run.step, run.totalSteps)}  \n`);
+    if (metric) tooltip.appendMarkdown(`${vscode.l10n.t('{0} nats', metric)}  \n`);
     if (run.error) tooltip.appendMarkdown(`\n${run.error.message}  \n_${run.error.hint}_  \n`);
     for (const w of run.warnings ?? []) tooltip.appendMarkdown(`\n$(warning) ${w}  \n`);
-    tooltip.appendMarkdown(`\nStarted ${new Date(run.createdAt).toLocaleString()}  \n\`${run.runId}\``);
+    tooltip.appendMarkdown(`\n${vscode.l10n.t('Started {0}', new Date(run.createdAt).toLocaleString())}  \n\`${run.runId}\``);
     item.tooltip = tooltip;
     return item;
   }

@@ -9,7 +9,7 @@ export class TrainingStatusBar implements vscode.Disposable {
   private lastDraw = 0;
 
   constructor(private readonly manager: RunManager) {
-    this.item.name = 'GenLab Training';
+    this.item.name = vscode.l10n.t('GenLab Training');
   }
 
   update(force = false): void {
@@ -25,15 +25,15 @@ export class TrainingStatusBar implements vscode.Disposable {
     const info = FAMILY_SPECS[run.config.family];
     const loss = run.series[info.lossKey]?.at(-1);
     const lossText = typeof loss === 'number' ? ` · ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
-    this.item.text = `$(sync~spin) ${info.shortTitle} ${run.step}/${run.totalSteps}${lossText} · ${run.stepsPerSecond.toFixed(1)} steps/s`;
-    this.item.tooltip = `GenLab: ${run.title} (${run.state}, ${run.backend}). Click to open its dashboard.`;
+    this.item.text = vscode.l10n.t('$(sync~spin) {0} {1}/{2}{3} · {4} steps/s', info.shortTitle, run.step, run.totalSteps, lossText, run.stepsPerSecond.toFixed(1));
+    this.item.tooltip = vscode.l10n.t('GenLab: {0} ({1}, {2}). Click to open its dashboard.', run.title, run.state, run.backend);
     // Read out in words: a screen reader would otherwise spell the icon name and the slashes.
     const lossWords = typeof loss === 'number' ? `, ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
     this.item.accessibilityInformation = {
-      label: `GenLab training ${info.shortTitle}: step ${run.step} of ${run.totalSteps}${lossWords}, ${run.stepsPerSecond.toFixed(1)} steps per second. Open its dashboard.`,
+      label: vscode.l10n.t('GenLab training {0}: step {1} of {2}{3}, {4} steps per second. Open its dashboard.', info.shortTitle, run.step, run.totalSteps, lossWords, run.stepsPerSecond.toFixed(1)),
       role: 'button',
     };
-    this.item.command = { command: 'genlab.openDashboard', title: 'Open Dashboard', arguments: [run.runId] };
+    this.item.command = { command: 'genlab.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run.runId] };
     this.item.show();
   }
 

@@ -25,9 +25,9 @@ interface FieldSpec {
 }
 
 const COMMON_FIELDS: (FieldSpec & { path: 'learningRate' | 'batchSize' | 'seed' })[] = [
-  { label: 'Learning rate', prompt: 'Adam learning rate', path: 'learningRate' },
-  { label: 'Batch size', prompt: 'Examples per optimiser step', path: 'batchSize' },
-  { label: 'Seed', prompt: 'Random seed (initialisation, data order, noise)', path: 'seed' },
+  { label: vscode.l10n.t('Learning rate'), prompt: vscode.l10n.t('Adam learning rate'), path: 'learningRate' },
+  { label: vscode.l10n.t('Batch size'), prompt: vscode.l10n.t('Examples per optimiser step'), path: 'batchSize' },
+  { label: vscode.l10n.t('Seed'), prompt: vscode.l10n.t('Random seed (initialisation, data order, noise)'), path: 'seed' },
 ];
 
 /** The fields offered for a family on this data: its budget, its model options, and the optimiser's where it has one. */
@@ -35,8 +35,8 @@ function fieldsOf(family: Family, draft: TrainConfig): FieldSpec[] {
   const spec = FAMILY_SPECS[family];
   const budget: FieldSpec =
     draft.epochs !== undefined
-      ? { label: 'Epochs', prompt: 'Passes over the training set (fractions allowed, e.g. 0.5)', path: 'epochs' }
-      : { label: spec.stepsLabel ?? 'Steps', prompt: 'Training steps', path: 'steps' };
+      ? { label: vscode.l10n.t('Epochs'), prompt: vscode.l10n.t('Passes over the training set (fractions allowed, e.g. 0.5)'), path: 'epochs' }
+      : { label: spec.stepsLabel ?? vscode.l10n.t('Steps'), prompt: vscode.l10n.t('Training steps'), path: 'steps' };
   const kind = dataKindOf(draft.dataset);
   const model = spec.fields.filter((f) => !f.only || f.only === kind).map((f) => ({ ...f, path: `model.${f.key}` }));
   const without: readonly string[] = spec.without ?? [];
@@ -53,8 +53,8 @@ type OwnData = DataSource['type'];
 /** Where the family can train on the person's own data: a folder of images, a CSV file of one or two columns. */
 function ownDataChoices(family: Family): { label: string; description: string; source: OwnData }[] {
   return [
-    ...(IMAGE_FAMILIES.includes(family) ? [{ label: '$(folder) Your images…', description: 'a folder of PNG and JPEG files', source: 'image-folder' as const }] : []),
-    ...([1, 2] as const).some((dim) => familiesFor(dim).includes(family)) ? [{ label: '$(file) Your CSV file…', description: 'numeric columns', source: 'csv' as const }] : [],
+    ...(IMAGE_FAMILIES.includes(family) ? [{ label: vscode.l10n.t('$(folder) Your images…'), description: vscode.l10n.t('a folder of PNG and JPEG files'), source: 'image-folder' as const }] : []),
+    ...([1, 2] as const).some((dim) => familiesFor(dim).includes(family)) ? [{ label: vscode.l10n.t('$(file) Your CSV file…'), description: vscode.l10n.t('numeric columns'), source: 'csv' as const }] : [],
   ];
 }
 
@@ -67,7 +67,7 @@ async function pickOwnData(source: OwnData, family: Family, title: string): Prom
   const columns = file && (await pickColumns(file.fsPath));
   if (!file || !columns) return undefined;
   if (!familiesFor(columns.length as 1 | 2).includes(family)) {
-    throw new UserError(`${FAMILY_SPECS[family].title} does not model ${columns.length}-D data.`, `Pick ${columns.length === 1 ? 'two columns' : 'one column'}, or another family.`);
+    throw new UserError(vscode.l10n.t('{0} does not model {1}-D data.', FAMILY_SPECS[family].title, columns.length), columns.length === 1 ? vscode.l10n.t('Pick two columns, or another family.') : vscode.l10n.t('Pick one column, or another family.'));
   }
   return { type: 'csv', path: file.fsPath, columns };
 }
@@ -102,13 +102,13 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
   let draft: TrainConfig = completeConfig({ family, ...base });
   for (;;) {
     const items: Item[] = [
-      { action: 'start', label: '$(play) Start training', description: summary(draft), alwaysShow: true },
+      { action: 'start', label: vscode.l10n.t('$(play) Start training'), description: summary(draft), alwaysShow: true },
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
       { action: 'dataset', label: '$(database) Dataset', description: datasetLabel(draft.dataset, draft.data) },
       ...fieldsOf(family, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
-      ...(save ? [{ action: 'save' as const, label: '$(save) Save as experiment file…', description: 'a *.genlab.json to train from the editor' }] : []),
+      ...(save ? [{ action: 'save' as const, label: vscode.l10n.t('$(save) Save as experiment file…'), description: vscode.l10n.t('a *.genlab.json to train from the editor') }] : []),
     ];
-    const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter starts training with these settings; pick a setting to change it' });
+    const picked = await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Enter starts training with these settings; pick a setting to change it') });
     if (!picked) return undefined;
     if (picked.action === 'start') return draft;
     if (picked.action === 'save') {
@@ -119,7 +119,7 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
       const choice = await vscode.window.showQuickPick<vscode.QuickPickItem & { name?: TrainConfig['dataset']; source?: OwnData }>(
         [
           ...FAMILY_SPECS[family].datasets.map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),
-          { label: 'Your data', kind: vscode.QuickPickItemKind.Separator },
+          { label: vscode.l10n.t('Your data'), kind: vscode.QuickPickItemKind.Separator },
           ...ownDataChoices(family),
         ],
         { title: `${title}: dataset` },

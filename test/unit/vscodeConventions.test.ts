@@ -104,7 +104,9 @@ test('genlab.evalEvery is unset by default, so each family\'s own interval appli
   const setting = manifest.contributes.configuration.properties['genlab.evalEvery'];
   assert.equal(setting.default, null);
   assert.deepEqual(setting.type, ['integer', 'null']);
-  assert.match(setting.markdownDescription ?? '', /Unset \(the default\), each family uses its own/);
+  // The description is a %key% of package.nls.json, where its English is.
+  const nls = JSON.parse(readFileSync('package.nls.json', 'utf8')) as Record<string, string>;
+  assert.match(nls[/^%(.+)%$/.exec(setting.markdownDescription ?? '')?.[1] ?? ''] ?? '', /Unset \(the default\), each family uses its own/);
 });
 
 test('panel tab icons come in a light and a dark variant, each drawn in a colour of its own (a tab does not pass currentColor)', () => {
