@@ -40,7 +40,7 @@ class Dashboard {
     extensionUri: vscode.Uri,
   ) {
     const run = host.history(runId);
-    panel.title = run ? `GenLab: ${run.title}` : 'GenLab';
+    panel.title = run ? vscode.l10n.t('GenLab: {0}', run.title) : 'GenLab';
     panel.iconPath = panelIcon(extensionUri);
     // The run's own folder, wherever genlab.runsDirectory points later: a run keeps its images.
     panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(extensionUri, [vscode.Uri.file(run?.runDir ?? host.runsRoot())]) };

@@ -33,7 +33,7 @@ function parse(document: vscode.TextDocument, runsDir: string): TrainConfig | De
     const config = experimentConfig(document.getText(), document.uri.fsPath, workspaceRoots(), runsDir);
     const data = config.data?.path;
     if (data && !workspaceRoots().some((root) => insideRoot(root, data))) {
-      return new DecodeError('data.path', `${data} is a link to ${realPathOf(data)}, outside the workspace; copy the data into the workspace folder`);
+      return new DecodeError('data.path', vscode.l10n.t('{0} is a link to {1}, outside the workspace; copy the data into the workspace folder', data, realPathOf(data)));
     }
     return config;
   } catch (err) {
@@ -78,7 +78,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     async provideCodeLenses(document) {
       const top = new vscode.Range(0, 0, 0, 0);
       const runs = await runsOf(document.uri.fsPath);
-      const lenses = [new vscode.CodeLens(top, { title: '$(play) Train', command: 'genlab.trainExperiment', arguments: [document.uri] })];
+      const lenses = [new vscode.CodeLens(top, { title: vscode.l10n.t('$(play) Train'), command: 'genlab.trainExperiment', arguments: [document.uri] })];
       if (runs.length) {
         lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Open last run ({0})', runs[0].state), command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
         if (runs.length > 1) lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Compare runs ({0})', runs.length), command: 'genlab.compareRuns', arguments: [runs.map((r) => r.runId)] }));

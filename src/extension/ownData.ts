@@ -59,7 +59,7 @@ export async function reportingUserErrors<T>(flow: () => Promise<T | undefined>,
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     const show = !source ? [] : source.fsPath.toLowerCase().endsWith('.csv') ? [openFile(source)] : [runCommand(vscode.l10n.t('Show Folder'), 'revealInExplorer', source)];
-    void showError(`GenLab: ${err.message} ${err.hint}`, show);
+    void showError(vscode.l10n.t('GenLab: {0} {1}', err.message, err.hint), show);
     return undefined;
   }
 }
@@ -109,7 +109,7 @@ export async function pickImageSource(folder: string, family: Family, title: str
         await vscode.window.showQuickPick(
           [
             { label: vscode.l10n.t('Grayscale'), description: vscode.l10n.t('one value per pixel'), color: 'grayscale' as const },
-            { label: 'RGB', description: vscode.l10n.t('colour: three values per pixel'), color: 'rgb' as const },
+            { label: vscode.l10n.t('RGB'), description: vscode.l10n.t('colour: three values per pixel'), color: 'rgb' as const },
           ],
           { title, placeHolder: vscode.l10n.t('Colour') },
         )

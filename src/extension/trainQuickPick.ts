@@ -104,7 +104,7 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
     const items: Item[] = [
       { action: 'start', label: vscode.l10n.t('$(play) Start training'), description: summary(draft), alwaysShow: true },
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
-      { action: 'dataset', label: '$(database) Dataset', description: datasetLabel(draft.dataset, draft.data) },
+      { action: 'dataset', label: vscode.l10n.t('$(database) Dataset'), description: datasetLabel(draft.dataset, draft.data) },
       ...fieldsOf(family, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
       ...(save ? [{ action: 'save' as const, label: vscode.l10n.t('$(save) Save as experiment file…'), description: vscode.l10n.t('a *.genlab.json to train from the editor') }] : []),
     ];
@@ -122,7 +122,7 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
           { label: vscode.l10n.t('Your data'), kind: vscode.QuickPickItemKind.Separator },
           ...ownDataChoices(family),
         ],
-        { title: `${title}: dataset` },
+        { title: vscode.l10n.t('{0}: dataset', title) },
       );
       if (choice?.source) {
         // The person's data brings the defaults for its kind, and names the run after it.

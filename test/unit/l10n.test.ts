@@ -1,0 +1,173 @@
+/**
+ * GenLab is ready for translation: the manifest's strings live in package.nls.json, the extension
+ * host's go through `vscode.l10n.t`, and the webviews' come from the bundle the host passes in.
+ * English only for now; these tests keep a new string from slipping past as a literal.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+const manifestText = readFileSync('package.json', 'utf8');
+const manifest = JSON.parse(manifestText) as Record<string, unknown>;
+const nls = JSON.parse(readFileSync('package.nls.json', 'utf8')) as Record<string, string>;
+
+/** The product's name is the same in every language, so the manifest may say it as it is. */
+const PRODUCT = 'GenLab';
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** The manifest's strings that a person reads, each with where it stands (for the failure message). */
+function manifestProse(): [string, string][] {
+  const out: [string, string][] = [];
+  const at = (where: string, value: unknown) => typeof value === 'string' && out.push([where, value]);
+  const c = manifest.contributes as Record<string, Json> & {
+    commands: { command: string; title: string }[];
+    views: Record<string, { id: string; name: string }[]>;
+    viewsWelcome: { view: string; contents: string }[];
+    viewsContainers: Record<string, { id: string; title: string }[]>;
+    configuration: { title: string; properties: Record<string, { description?: string; markdownDescription?: string; enumDescriptions?: string[] }> };
+    walkthroughs: { id: string; title: string; description: string; steps: { id: string; title: string; description: string }[] }[];
+  };
+  at('description', manifest.description);
+  at('capabilities.untrustedWorkspaces.description', (manifest.capabilities as { untrustedWorkspaces: { description: string } }).untrustedWorkspaces.description);
+  for (const cmd of c.commands) at(`${cmd.command} title`, cmd.title);
+  for (const list of Object.values(c.views)) for (const v of list) at(`view ${v.id}`, v.name);
+  for (const list of Object.values(c.viewsContainers)) for (const v of list) at(`view container ${v.id}`, v.title);
+  for (const w of c.viewsWelcome) at(`welcome of ${w.view}`, w.contents);
+  at('configuration title', c.configuration.title);
+  for (const [name, p] of Object.entries(c.configuration.properties)) {
+    at(`${name} description`, p.description);
+    at(`${name} markdownDescription`, p.markdownDescription);
+    for (const [i, d] of (p.enumDescriptions ?? []).entries()) at(`${name} enumDescriptions[${i}]`, d);
+  }
+  for (const w of c.walkthroughs) {
+    at(`walkthrough ${w.id} title`, w.title);
+    at(`walkthrough ${w.id} description`, w.description);
+    for (const s of w.steps) {
+      at(`walkthrough step ${s.id} title`, s.title);
+      at(`walkthrough step ${s.id} description`, s.description);
+    }
+  }
+  return out;
+}
+
+test('every string the manifest shows is a %key% of package.nls.json (or the product name)', () => {
+  const prose = manifestProse();
+  assert.ok(prose.length > 50, `${prose.length} strings: the walk over the manifest missed its sections`);
+  for (const [where, value] of prose) assert.ok(value === PRODUCT || /^%[\w.-]+%$/.test(value), `${where} is a literal: move it to package.nls.json and write "%key%"`);
+});
+
+test('each %key% of package.json has its English in package.nls.json, and package.nls.json has no unused key', () => {
+  const used = new Set([...manifestText.matchAll(/"%([\w.-]+)%"/g)].map((m) => m[1]));
+  for (const key of used) assert.equal(typeof nls[key], 'string', `package.json names %${key}% but package.nls.json has no such key`);
+  for (const key of Object.keys(nls)) assert.ok(used.has(key), `package.nls.json's ${key} is used nowhere in package.json: remove it`);
+  for (const [key, text] of Object.entries(nls)) assert.ok(text.trim(), `package.nls.json's ${key} is empty`);
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.ts'))
+    .map((d) => path.join(d.parentPath, d.name));
+}
+
+/** The source without comments, so prose in them is not mistaken for a string shown. */
+const codeOf = (file: string) => readFileSync(file, 'utf8').replace(/^\s*(\/\/|\*|\/\*).*$/gm, '').replace(/\s\/\/ .*$/gm, '');
+
+/** Index just past the balanced bracket that closes the one opening at `from`. */
+function closing(code: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < code.length; i++) {
+    const c = code[i];
+    if (c === "'" || c === '"' || c === '`') i = literalEnd(code, i) - 1;
+    else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c) && --depth === 0) return i + 1;
+  }
+  return code.length;
+}
+
+/** Index just past the string or template literal starting at `from` (a template's `${}` may hold another). */
+function literalEnd(code: string, from: number): number {
+  const quote = code[from];
+  for (let i = from + 1; i < code.length; i++) {
+    if (code[i] === '\\') i++;
+    else if (quote === '`' && code.startsWith('${', i)) i = closing(code, i + 1) - 1;
+    else if (code[i] === quote) return i + 1;
+  }
+  return code.length;
+}
+
+/** An expression's end: the first `,` `;` or closing bracket outside brackets and literals. */
+function expressionEnd(code: string, from: number): number {
+  for (let i = from; i < code.length; i++) {
+    const c = code[i];
+    if (c === "'" || c === '"' || c === '`') i = literalEnd(code, i) - 1;
+    else if ('([{'.includes(c)) i = closing(code, i) - 1;
+    else if (',;)]}'.includes(c)) return i;
+  }
+  return code.length;
+}
+
+/**
+ * The literals in `code` that hold words, once each `vscode.l10n.t(...)` call is taken out. Ids
+ * (a command, a setting, a view type: lower case, no spaces), codicons (`$(play)`) and the product's
+ * name are no prose.
+ */
+function proseLiterals(code: string): string[] {
+  let rest = code;
+  for (let at = rest.indexOf('vscode.l10n.t('); at >= 0; at = rest.indexOf('vscode.l10n.t(')) {
+    rest = rest.slice(0, at) + rest.slice(closing(rest, at + 'vscode.l10n.t'.length));
+  }
+  const found: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i];
+    if (c !== "'" && c !== '"' && c !== '`') continue;
+    const end = literalEnd(rest, i);
+    const literal = rest.slice(i, end);
+    const text = literal.slice(1, -1).replace(/\$\{[^}]*\}/g, '').replace(/\$\([\w~-]+\)/g, '');
+    if (/[A-Za-z]/.test(text) && !/^[a-z][\w.:~-]*$/.test(text) && text !== PRODUCT) found.push(literal);
+    i = end - 1;
+  }
+  return found;
+}
+
+/** Where the extension hands a string to VS Code to show: the calls whose arguments are shown, and the keys and fields that are. */
+const SHOWN_CALLS = /\b(show(?:Information|Warning|Error)Message|createWebviewPanel|new vscode\.TreeItem|new vscode\.Diagnostic|new UserError|showError|runCommand)\(/g;
+const SHOWN_KEYS = /(?<![\w.])(title|placeHolder|prompt|tooltip|label|description|detail|saveLabel|openLabel|message|hint)\s*:\s*/g;
+const SHOWN_FIELDS = /\.(text|tooltip|name|description|label|title|placeholder|prompt)\s*=\s*/g;
+
+/** Each piece of code in `file` that VS Code shows a person, with the literals in it. */
+function shownLiterals(file: string): { code: string; literals: string[] }[] {
+  const code = codeOf(file);
+  // Matched on a copy with each literal blanked out, so that `label:` inside a string starts nothing.
+  let masked = '';
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i];
+    if (c !== "'" && c !== '"' && c !== '`') {
+      masked += c;
+      continue;
+    }
+    const end = literalEnd(code, i);
+    masked += c + ' '.repeat(end - i - 2) + c;
+    i = end - 1;
+  }
+  const pieces: string[] = [];
+  for (const m of masked.matchAll(SHOWN_CALLS)) pieces.push(code.slice(m.index + m[0].length - 1, closing(code, m.index + m[0].length - 1)));
+  for (const pattern of [SHOWN_KEYS, SHOWN_FIELDS]) {
+    for (const m of masked.matchAll(pattern)) pieces.push(code.slice(m.index + m[0].length, expressionEnd(code, m.index + m[0].length)));
+  }
+  return pieces.map((piece) => ({ code: piece, literals: proseLiterals(piece) })).filter((p) => p.literals.length);
+}
+
+test('the scan of shown strings sees a literal where one is, and none inside vscode.l10n.t', () => {
+  assert.deepEqual(proseLiterals("showInformationMessage('Saved it.', 'Open')"), ["'Saved it.'", "'Open'"]);
+  assert.deepEqual(proseLiterals("x ? vscode.l10n.t('Saved {0}.', `${a}`) : `${n} runs`"), ['`${n} runs`']);
+  assert.deepEqual(proseLiterals("executeCommand('genlab.openDashboard', '$(play)', `${a}-${b}`)"), []);
+});
+
+test('the extension host shows no literal: each string a person reads goes through vscode.l10n.t', () => {
+  const files = filesUnder('src/extension');
+  assert.ok(files.length >= 15, files.join(', '));
+  const scanned = files.flatMap((file) => shownLiterals(file).map((p) => `${file}: ${p.literals.join(', ')} in ${p.code.slice(0, 120)}`));
+  assert.deepEqual(scanned, [], 'wrap each in vscode.l10n.t(\'… {0} …\', value)');
+});
