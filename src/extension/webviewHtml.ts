@@ -4,7 +4,8 @@
  * load's nonce; styles come only from the extension's files (no inline <style> and no style=
  * attributes; scripts set sizes through the CSSOM, which the policy allows, and the web components
  * use constructed stylesheets, which it does not govern). Images may come from the runs folders,
- * so those are local resource roots too.
+ * so those are local resource roots too. The page carries VS Code's l10n bundle for the display
+ * language (`data-l10n`), which webview/shared/l10n.ts looks the webviews' strings up in.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -41,7 +42,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, p
     `script-src 'nonce-${n}'`,
   ].join('; ');
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${escapeHtml(vscode.env.language)}">
 <head>
   <meta charset="UTF-8">
   <meta http-equiv="Content-Security-Policy" content="${csp}">
@@ -49,7 +50,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, p
   <link rel="stylesheet" href="${escapeHtml(asset(`${page}.css`))}">
   <title>${escapeHtml(title)}</title>
 </head>
-<body class="page-${page}">
+<body class="page-${page}" data-l10n="${escapeHtml(JSON.stringify(vscode.l10n.bundle ?? {}))}">
   <div id="app"></div>
   <script nonce="${n}" src="${escapeHtml(asset(`${page}.js`))}"></script>
 </body>

@@ -1,11 +1,13 @@
 /**
  * The webview HTML shell and its Content Security Policy, with a stand-in for the `vscode`
- * module (only Uri.joinPath and a Webview's cspSource / asWebviewUri are used), plus the pure
+ * module (only Uri.joinPath, a Webview's cspSource / asWebviewUri, and the display language with its
+ * l10n bundle are used), plus the pure
  * helpers the two pages share.
  */
 import assert from 'node:assert/strict';
 import Module from 'node:module';
 import { test } from 'node:test';
+import { l10n, type L10nBundle, translate } from '../../webview/shared/l10n';
 import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../../webview/shared/runState';
 import { formatTick } from '../../src/protocol/format';
 import { RUN_STATES } from '../../src/protocol/webview';
@@ -20,7 +22,12 @@ class FakeUri {
   }
 }
 
-const fakeVscode = { Uri: FakeUri };
+// A German window, with one string of VS Code's l10n bundle translated (and one with a translator's comment).
+const fakeVscode = {
+  Uri: FakeUri,
+  env: { language: 'de' },
+  l10n: { bundle: { 'step {0}': 'Schritt {0}', 'No samples yet': { message: 'Noch keine "Stichproben"', comment: ['the empty card'] } } },
+};
 const loader = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
 const originalLoad = loader._load;
 loader._load = function (request, parent, isMain) {
@@ -59,6 +66,21 @@ test('the page loads one script with this load’s nonce and one stylesheet, und
   assert.doesNotMatch(html, /\sstyle=|<style|\son[a-z]+=/i, 'no inline styles or handlers');
   assert.match(html, /<title>GenLab: VAE &lt;test&gt;<\/title>/);
   assert.match(html, /<div id="app"><\/div>/);
+});
+
+test("the page carries the display language and VS Code's l10n bundle, which the webviews' strings are looked up in", async () => {
+  const { webviewHtml } = await load();
+  const html = webviewHtml(webview as never, new FakeUri('/ext') as never, 'gallery', 'x');
+  assert.match(html, /<html lang="de">/);
+  const attribute = /<body [^>]*data-l10n="([^"]*)"/.exec(html)?.[1];
+  assert.ok(attribute, 'no data-l10n on <body>');
+  const unescaped = attribute.replace(/&(quot|#39|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', '#39': "'", lt: '<', gt: '>', amp: '&' })[e]!);
+  const bundle = JSON.parse(unescaped) as L10nBundle;
+  assert.equal(translate(bundle, 'step {0}', [1200]), 'Schritt 1200');
+  assert.equal(translate(bundle, 'No samples yet', []), 'Noch keine "Stichproben"');
+  assert.equal(translate(bundle, 'Close (Escape)', []), 'Close (Escape)', 'a string the bundle lacks stays English');
+  assert.equal(translate({}, '{0} of {1} steps', ['5', 10]), '5 of 10 steps');
+  assert.equal(l10n.t('{0} · 1 run', 'MNIST'), 'MNIST · 1 run', 'outside a page the strings are English');
 });
 
 test('each load gets a fresh nonce', async () => {

@@ -26,6 +26,7 @@ import { formatCompact, formatCount, formatTick, formatValue } from '../../src/p
 import { densityKindLabel, STATE_LOOK, summaryAfterKind } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
 import { alignSeries, finalEval, groupByDataset, metricRows, scoreText, settingsRows, type TableRow } from './model';
+import { l10n } from '../shared/l10n';
 
 type CompareRun = Extract<ToCompare, { type: 'init' }>['runs'][number];
 
@@ -60,14 +61,14 @@ function sampleBody(view: RunView): HTMLElement[] {
   const kindLine = h('p', { class: 'density-kind compare-kind' }, icon(view.density.kind === 'implicit' ? 'symbol-event' : 'graph'), h('span', {}, h('strong', {}, `${lead}:`), summary ? ` ${summary}` : ''));
   const main = view.grids?.[0];
   const grid = view.samples.find((s) => s.kind === (main?.kind ?? 'samples'));
-  if (!grid) return [kindLine, h('p', { class: 'compare-empty' }, 'No samples yet.')];
+  if (!grid) return [kindLine, h('p', { class: 'compare-empty' }, l10n.t('No samples yet.'))];
   return [
     kindLine,
     h(
       'figure',
       { class: 'compare-figure' },
-      h('img', { class: 'compare-grid', src: grid.uri, alt: `${main?.title ?? 'Samples'} from ${view.title} at step ${formatCount(grid.step)}` }),
-      h('figcaption', { class: 'compare-caption' }, `${main?.title ?? 'Samples'} · step ${formatCount(grid.step)}`),
+      h('img', { class: 'compare-grid', src: grid.uri, alt: l10n.t('{0} from {1} at step {2}', main?.title ?? l10n.t('Samples'), view.title, formatCount(grid.step)) }),
+      h('figcaption', { class: 'compare-caption' }, l10n.t('{0} · step {1}', main?.title ?? l10n.t('Samples'), formatCount(grid.step))),
     ),
   ];
 }
@@ -77,7 +78,7 @@ function card(view: RunView, index: number): HTMLElement {
   const images = dataKindOf(view.dataset as DatasetName) === 'images';
   const { score, note } = scoreText(view.density.kind, finalEval(view.evals), images ? FAMILY_SPECS[view.family as Family]?.imageLikelihood : undefined);
   const headingId = `compare-title-${index}`;
-  const open = h('vscode-button', { secondary: true, title: `Open the dashboard of ${view.title}` }, icon('graph-line'), ' Dashboard');
+  const open = h('vscode-button', { secondary: true, title: l10n.t('Open the dashboard of {0}', view.title) }, icon('graph-line'), ` ${l10n.t('Dashboard')}`);
   open.addEventListener('click', () => post({ type: 'openRun', runId: view.runId }));
   let body: HTMLElement[];
   if (view.densityGrid) {
@@ -161,9 +162,9 @@ function settingsTable(runs: CompareRun[]): HTMLElement {
     h(
       'table',
       { class: 'compare-table' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Setting')), ...runs.map((r) => h('th', { scope: 'col' }, r.view.title)))),
-      h('tbody', {}, section('Settings'), ...tableRows(settingsRows(runs.map((r) => ({ config: r.config, without: FAMILY_SPECS[r.view.family as Family]?.without }))))),
-      h('tbody', {}, section('Final metrics'), ...tableRows(metricRows(runs.map((r) => finalEval(r.view.evals))))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, l10n.t('Setting'))), ...runs.map((r) => h('th', { scope: 'col' }, r.view.title)))),
+      h('tbody', {}, section(l10n.t('Settings')), ...tableRows(settingsRows(runs.map((r) => ({ config: r.config, without: FAMILY_SPECS[r.view.family as Family]?.without }))))),
+      h('tbody', {}, section(l10n.t('Final metrics')), ...tableRows(metricRows(runs.map((r) => finalEval(r.view.evals))))),
     ),
   );
 }
@@ -175,7 +176,7 @@ function render(runs: CompareRun[]): void {
   const mixed = groups.length > 1;
   let index = 0;
   const chartHost = h('div', { id: 'compare-chart', class: 'compare-chart' });
-  const logBox = h('vscode-checkbox', { id: 'compare-log-scale', label: 'Log scale', checked: logScale }) as HTMLElement & { checked: boolean };
+  const logBox = h('vscode-checkbox', { id: 'compare-log-scale', label: l10n.t('Log scale'), checked: logScale }) as HTMLElement & { checked: boolean };
   logBox.addEventListener('change', () => {
     logScale = logBox.checked;
     saveState();
@@ -185,8 +186,8 @@ function render(runs: CompareRun[]): void {
     h(
       'header',
       { class: 'compare-header' },
-      h('h1', {}, `Comparing ${runs.length} runs`),
-      mixed ? '' : h('p', {}, `All on ${datasetTitle(groups[0]?.dataset ?? '')}: the same data, seen through each family's kind of density.`),
+      h('h1', {}, l10n.t('Comparing {0} runs', runs.length)),
+      mixed ? '' : h('p', {}, l10n.t("All on {0}: the same data, seen through each family's kind of density.", datasetTitle(groups[0]?.dataset ?? ''))),
     ),
     mixed
       ? h(
@@ -196,8 +197,8 @@ function render(runs: CompareRun[]): void {
           h(
             'div',
             { class: 'error-text' },
-            h('strong', {}, `These runs are on ${groups.length} different datasets`),
-            h('span', { class: 'error-hint' }, `${groups.map((g) => datasetTitle(g.dataset)).join(', ')}: scores compare only within a dataset, so the runs are grouped by it below.`),
+            h('strong', {}, l10n.t('These runs are on {0} different datasets', groups.length)),
+            h('span', { class: 'error-hint' }, l10n.t('{0}: scores compare only within a dataset, so the runs are grouped by it below.', groups.map((g) => datasetTitle(g.dataset)).join(', '))),
           ),
         )
       : '',
@@ -205,26 +206,26 @@ function render(runs: CompareRun[]): void {
       h(
         'section',
         { class: 'compare-group', 'data-dataset': group.dataset, 'aria-label': datasetTitle(group.dataset) },
-        mixed ? h('h2', { class: 'compare-group-title' }, `${datasetTitle(group.dataset)} · ${group.runs.length} run${group.runs.length === 1 ? '' : 's'}`) : '',
+        mixed ? h('h2', { class: 'compare-group-title' }, group.runs.length === 1 ? l10n.t('{0} · 1 run', datasetTitle(group.dataset)) : l10n.t('{0} · {1} runs', datasetTitle(group.dataset), group.runs.length)) : '',
         h('div', { class: 'compare-cards' }, ...group.runs.map((view) => card(view, index++))),
       ),
     ),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'compare-chart-heading' },
-      h('div', { class: 'card-header' }, h('h2', { id: 'compare-chart-heading' }, 'Loss curves'), logBox),
+      h('div', { class: 'card-header' }, h('h2', { id: 'compare-chart-heading' }, l10n.t('Loss curves')), logBox),
       chartHost,
       h(
         'p',
         { class: 'chart-hint' },
-        "Each run's main training loss against its step. Only the likelihood-based losses are in nats; a GAN's or a diffusion model's loss is on its own scale. A log scale leaves out values ≤ 0.",
+        l10n.t("Each run's main training loss against its step. Only the likelihood-based losses are in nats; a GAN's or a diffusion model's loss is on its own scale. A log scale leaves out values ≤ 0."),
       ),
     ),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'compare-table-heading' },
-      h('div', { class: 'card-header' }, h('h2', { id: 'compare-table-heading' }, 'Settings and final metrics')),
-      h('p', { class: 'chart-hint' }, 'Highlighted cells differ from the other runs.'),
+      h('div', { class: 'card-header' }, h('h2', { id: 'compare-table-heading' }, l10n.t('Settings and final metrics'))),
+      h('p', { class: 'chart-hint' }, l10n.t('Highlighted cells differ from the other runs.')),
       settingsTable(runs),
     ),
   );

@@ -6,6 +6,7 @@
 import { metricLabel } from '../../src/protocol/metricLabels';
 import type { DensityKind } from '../../src/protocol/families/spec';
 import { formatValue } from '../../src/protocol/format';
+import { l10n } from '../shared/l10n';
 
 const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
@@ -14,22 +15,22 @@ const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
  * samples are from the data (the histogram JS), saying why there is no likelihood.
  */
 export function scoreText(kind: DensityKind, finalEval: Record<string, number>, pixels?: string): { score: string; note?: string } {
-  const js = finalEval.js === undefined ? undefined : `histogram JS ${fixed(finalEval.js)} nats`;
+  const js = finalEval.js === undefined ? undefined : l10n.t('histogram JS {0} nats', fixed(finalEval.js));
   // Which pixels an image model's likelihood is of: binarised and 8-bit figures do not compare.
   const of = pixels ? `; of ${pixels}` : '';
   switch (kind) {
     case 'explicit-tractable':
       return finalEval.testNll === undefined
-        ? { score: 'no evaluation yet' }
-        : { score: `test NLL ${fixed(finalEval.testNll)} nats`, note: `exact${finalEval.testBitsPerDim === undefined ? '' : `; ${fixed(finalEval.testBitsPerDim)} bits/dim`}${of}` };
+        ? { score: l10n.t('no evaluation yet') }
+        : { score: l10n.t('test NLL {0} nats', fixed(finalEval.testNll)), note: `${l10n.t('exact')}${finalEval.testBitsPerDim === undefined ? '' : `; ${l10n.t('{0} bits/dim', fixed(finalEval.testBitsPerDim))}`}${of}` };
     case 'explicit-approximate':
       return finalEval.testNegElbo === undefined
-        ? { score: 'no evaluation yet' }
-        : { score: `test -ELBO ${fixed(finalEval.testNegElbo)} nats`, note: `an upper bound on the NLL${finalEval.testNllIwae === undefined ? '' : `; importance-weighted ${fixed(finalEval.testNllIwae)}`}${of}` };
+        ? { score: l10n.t('no evaluation yet') }
+        : { score: l10n.t('test -ELBO {0} nats', fixed(finalEval.testNegElbo)), note: `${l10n.t('an upper bound on the NLL')}${finalEval.testNllIwae === undefined ? '' : `; ${l10n.t('importance-weighted {0}', fixed(finalEval.testNllIwae))}`}${of}` };
     case 'implicit':
-      return { score: 'NLL not available: implicit model', ...(js ? { note: js } : {}) };
+      return { score: l10n.t('NLL not available: implicit model'), ...(js ? { note: js } : {}) };
     case 'diffusion':
-      return { score: 'NLL not computed here', ...(js ? { note: js } : {}) };
+      return { score: l10n.t('NLL not computed here'), ...(js ? { note: js } : {}) };
   }
 }
 
@@ -96,7 +97,7 @@ export function settingsRows(runs: { config: object; without?: readonly string[]
 /** One row per eval metric any run has, each run's last value of it; '—' where a run has none. */
 export function metricRows(finals: Record<string, number>[]): TableRow[] {
   const keys = [...new Set(finals.flatMap((f) => Object.keys(f)))];
-  return keys.map((key) => row(`final ${metricLabel(key)}`, finals.map((f) => formatValue(f[key]))));
+  return keys.map((key) => row(l10n.t('final {0}', metricLabel(key)), finals.map((f) => formatValue(f[key]))));
 }
 
 /** The last value of each eval metric. */

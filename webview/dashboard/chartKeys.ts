@@ -3,6 +3,7 @@
  * chart can be read without a pointer: + and - zoom in and out around the middle, the arrow keys
  * move along the steps, Home and End go to either end, 0 or Escape shows the whole run.
  */
+import { l10n } from '../shared/l10n';
 
 export interface StepRange {
   min: number;
@@ -10,7 +11,7 @@ export interface StepRange {
 }
 
 /** What the chart's aria-label says about its keys. */
-export const CHART_KEYS_HELP = '+ and - zoom in and out, the left and right arrow keys move along the steps, Home and End go to the start and the end, 0 or Escape shows the whole run';
+export const CHART_KEYS_HELP = l10n.t('+ and - zoom in and out, the left and right arrow keys move along the steps, Home and End go to the start and the end, 0 or Escape shows the whole run');
 
 /** Each key press halves or doubles the visible range. */
 const ZOOM_FACTOR = 2;

@@ -6,6 +6,7 @@ import type { DensityGrid } from '../../src/protocol/messages';
 import { formatCount, formatTick } from '../../src/protocol/format';
 import { type Frame, toPixelX, toPixelY } from './densityPaint';
 import { themeColour } from './theme';
+import { l10n } from '../shared/l10n';
 
 export interface Palette {
   foreground: string;
@@ -43,27 +44,27 @@ export function readPalette(): Palette {
 /** What each field is called on the page. */
 export const FIELD_TEXT: Record<DensityGrid['field'], { title2d: string; title1d: string; value: string; curve: string; spoken: string }> = {
   'log-density': {
-    title2d: 'log p(x), exact',
-    title1d: 'p(x), exact, over a histogram of the test data',
-    value: 'log p(x)',
-    curve: 'fitted pdf',
-    spoken: 'the exact log-density log p(x)',
+    title2d: l10n.t('log p(x), exact'),
+    title1d: l10n.t('p(x), exact, over a histogram of the test data'),
+    value: l10n.t('log p(x)'),
+    curve: l10n.t('fitted pdf'),
+    spoken: l10n.t('the exact log-density log p(x)'),
   },
   elbo: {
-    title2d: 'ELBO(x) — a lower bound on log p(x)',
-    title1d: 'exp(ELBO(x)) — a lower bound on p(x)',
+    title2d: l10n.t('ELBO(x) — a lower bound on log p(x)'),
+    title1d: l10n.t('exp(ELBO(x)) — a lower bound on p(x)'),
     value: 'ELBO(x)',
     curve: 'exp(ELBO)',
-    spoken: 'the ELBO, a lower bound on log p(x)',
+    spoken: l10n.t('the ELBO, a lower bound on log p(x)'),
   },
   discriminator: {
-    title2d: 'Discriminator output D(x) — not a density',
-    title1d: 'Discriminator output D(x) — not a density',
+    title2d: l10n.t('Discriminator output D(x) — not a density'),
+    title1d: l10n.t('Discriminator output D(x) — not a density'),
     value: 'D(x)',
     curve: 'D(x)',
-    spoken: 'the discriminator output D(x), which is not a density',
+    spoken: l10n.t('the discriminator output D(x), which is not a density'),
   },
-  none: { title2d: 'Generated samples against held-out data', title1d: 'Generated samples against held-out data', value: '', curve: 'generated samples', spoken: '' },
+  none: { title2d: l10n.t('Generated samples against held-out data'), title1d: l10n.t('Generated samples against held-out data'), value: '', curve: l10n.t('generated samples'), spoken: '' },
 };
 
 /** A number in three significant digits, with a true minus sign: −0.00714, 1.19, −12.9, 1,230. */

@@ -3,6 +3,7 @@ import type { DensityGrid } from '../../src/protocol/messages';
 import { formatCount, formatTick } from '../../src/protocol/format';
 import { clipToFrame, type Drawn, drawAxes, drawDots, drawGridLines, drawSideTitle, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { type ColourMap, DIVERGING, type Frame, logDensityRange, niceTicks, plotAspect, rasterize, toPixelY, type ValueRange, VIRIDIS } from './densityPaint';
+import { l10n } from '../shared/l10n';
 
 /** Longest side of the plot (CSS px). */
 const MAX_PLOT = 420;
@@ -23,7 +24,7 @@ export function paintHeatmap(canvas: HTMLCanvasElement, grid: DensityGrid, avail
   const range: ValueRange | undefined = hasField ? (discriminator ? { lo: 0, hi: 1, clippedLow: false } : logDensityRange(grid.values)) : undefined;
   const barTicks = range ? niceTicks(range.lo, range.hi, 5) : undefined;
   const barLabels = barTicks ? barTicks.ticks.map((t) => formatTick(t, barTicks.step)) : [];
-  const barTitle = discriminator ? 'D(x)' : grid.field === 'elbo' ? 'ELBO (nats)' : 'log p(x) (nats)';
+  const barTitle = discriminator ? l10n.t('D(x)') : grid.field === 'elbo' ? l10n.t('ELBO (nats)') : l10n.t('log p(x) (nats)');
 
   // Margins: y tick labels on the left, x tick labels below, the colour bar on the right.
   const guessTicks = niceTicks(y0, y1, 5);
@@ -116,11 +117,11 @@ export function paintHeatmap(canvas: HTMLCanvasElement, grid: DensityGrid, avail
 
 function describe(grid: DensityGrid, range: ValueRange | undefined): string {
   const [x0, x1, y0, y1] = grid.extent.map(short);
-  const where = `over x from ${x0} to ${x1} and y from ${y0} to ${y1}`;
+  const where = l10n.t('over x from {0} to {1} and y from {2} to {3}', x0, x1, y0, y1);
   const n = (a: number[]) => formatCount(a.length / 2);
-  if (grid.field === 'none') return `Scatter plot ${where}: ${n(grid.samples)} generated samples and ${n(grid.test)} held-out points`;
+  if (grid.field === 'none') return l10n.t('Scatter plot {0}: {1} generated samples and {2} held-out points', where, n(grid.samples), n(grid.test));
   const what = FIELD_TEXT[grid.field].spoken;
-  const scale = range ? ` (colour scale ${short(range.lo)} to ${short(range.hi)})` : '';
-  const points = grid.field === 'discriminator' ? `${n(grid.samples)} generated and ${n(grid.test)} real points` : `${n(grid.test)} held-out points`;
-  return `Heatmap of ${what} ${where}${scale}, with ${points}`;
+  const scale = range ? l10n.t(' (colour scale {0} to {1})', short(range.lo), short(range.hi)) : '';
+  const points = grid.field === 'discriminator' ? l10n.t('{0} generated and {1} real points', n(grid.samples), n(grid.test)) : l10n.t('{0} held-out points', n(grid.test));
+  return l10n.t('Heatmap of {0} {1}{2}, with {3}', what, where, scale, points);
 }

@@ -3,6 +3,7 @@ import type { DensityGrid } from '../../src/protocol/messages';
 import { formatTick } from '../../src/protocol/format';
 import { clipToFrame, type Drawn, drawAxes, drawBars, drawGridLines, drawSideTitle, FIELD_TEXT, type Palette, plotFont, prepareCanvas, short } from './densityCanvas';
 import { binPoints, curve1d, type Frame, histogramDensity, niceTicks, toPixelX, toPixelY } from './densityPaint';
+import { l10n } from '../shared/l10n';
 
 /** Widest plot (CSS px). */
 const MAX_PLOT_1D = 560;
@@ -84,7 +85,7 @@ export function paintHistogram(canvas: HTMLCanvasElement, grid: DensityGrid, ava
 
   drawAxes(ctx, frame, xTicks, yTicks, p);
   ctx.fillStyle = p.muted;
-  drawSideTitle(ctx, 'density', 2, top + plotHeight / 2, 'top');
+  drawSideTitle(ctx, l10n.t('density'), 2, top + plotHeight / 2, 'top');
   if (discriminator) {
     // D(x) has its own axis on the right, 0 to 1.
     const dFrame = { ...frame, y0: 0, y1: 1.08 };
@@ -99,11 +100,11 @@ export function paintHistogram(canvas: HTMLCanvasElement, grid: DensityGrid, ava
       ctx.fillText(formatTick(t, dTicks.step), left + plotWidth + 6, y);
     }
     ctx.stroke();
-    drawSideTitle(ctx, 'D(x)', cssWidth - 2, top + plotHeight / 2, 'bottom');
+    drawSideTitle(ctx, l10n.t('D(x)'), cssWidth - 2, top + plotHeight / 2, 'bottom');
   }
 
   const what = FIELD_TEXT[grid.field].curve;
-  canvas.setAttribute('aria-label', `Histogram of the held-out data over x from ${short(xLo)} to ${short(xHi)}, with the ${what}`);
+  canvas.setAttribute('aria-label', l10n.t('Histogram of the held-out data over x from {0} to {1}, with the {2}', short(xLo), short(xHi), what));
   return { frame, grid, histDensity };
 }
 

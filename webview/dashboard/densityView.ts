@@ -23,6 +23,7 @@ import { paintHeatmap } from './densityHeatmap';
 import { paintHistogram } from './densityHistogram';
 import { valueAt } from './densityPaint';
 import { ReverseStrip } from './reverseStrip';
+import { l10n } from '../shared/l10n';
 
 /** What the view needs of the run. */
 export interface DensityInput {
@@ -57,7 +58,7 @@ export class DensityView {
     this.element = h(
       'section',
       { id: id('density-view'), class: 'card density-card', 'aria-labelledby': id('density-heading'), hidden: true },
-      h('div', { class: 'card-header' }, h('h2', { id: id('density-heading') }, 'Density'), this.stepLabel),
+      h('div', { class: 'card-header' }, h('h2', { id: id('density-heading') }, l10n.t('Density')), this.stepLabel),
       this.kind,
       h(
         'figure',
@@ -91,7 +92,7 @@ export class DensityView {
     this.element.dataset.field = grid.field;
     this.element.dataset.dim = String(grid.dim);
     this.element.dataset.step = String(step);
-    setText(this.stepLabel, `step ${formatCount(step)}`);
+    setText(this.stepLabel, l10n.t('step {0}', formatCount(step)));
     this.renderKind(input.density);
     const text = FIELD_TEXT[grid.field];
     setText(this.title, grid.dim === 1 ? text.title1d : text.title2d);
@@ -142,11 +143,11 @@ export class DensityView {
     const items: HTMLElement[] = [];
     const heat = grid.field === 'log-density' || grid.field === 'elbo';
     if (grid.dim === 1) {
-      items.push(item('histogram', grid.field === 'discriminator' || grid.field === 'none' ? 'real (histogram)' : 'held-out data (histogram)'));
-      if (grid.field === 'discriminator' || grid.field === 'none') items.push(item('generated-step', 'generated'));
+      items.push(item('histogram', grid.field === 'discriminator' || grid.field === 'none' ? l10n.t('real (histogram)') : l10n.t('held-out data (histogram)')));
+      if (grid.field === 'discriminator' || grid.field === 'none') items.push(item('generated-step', l10n.t('generated')));
       if (grid.field !== 'none') items.push(item(grid.field === 'discriminator' ? 'discriminator' : 'curve', FIELD_TEXT[grid.field].curve));
     } else if (heat) {
-      if (grid.test.length) items.push(item('heat-data', 'held-out data'));
+      if (grid.test.length) items.push(item('heat-data', l10n.t('held-out data')));
     } else {
       if (grid.samples.length) items.push(item('generated', 'generated'));
       if (grid.test.length) items.push(item('real', 'real'));
@@ -195,12 +196,12 @@ export class DensityView {
       const name = FIELD_TEXT[g.field].value;
       if (g.field === 'discriminator') parts.push(`${name} ${num(v)}`);
       else if (v <= -1e4) parts.push(`${name} −∞`);
-      else parts.push(g.dim === 1 ? `${g.field === 'elbo' ? 'exp(ELBO)' : 'p(x)'} ${num(Math.exp(v))}` : `${name} ${num(v)} nats`);
+      else parts.push(g.dim === 1 ? `${g.field === 'elbo' ? 'exp(ELBO)' : 'p(x)'} ${num(Math.exp(v))}` : l10n.t('{0} {1} nats', name, num(v)));
     }
     if (g.dim === 1 && d.histDensity && g.histogram) {
       const edges = g.histogram.edges;
       const i = edges.findIndex((e0, k) => k < edges.length - 1 && x >= e0 && x < edges[k + 1]);
-      if (i >= 0 && d.histDensity[i] !== undefined) parts.push(`histogram ${num(d.histDensity[i])}`);
+      if (i >= 0 && d.histDensity[i] !== undefined) parts.push(l10n.t('histogram {0}', num(d.histDensity[i])));
     }
     setText(this.readout, parts.join(' · '));
   }

@@ -16,6 +16,7 @@ import { h, setText } from '../shared/dom';
 import { CHART_KEYS_HELP, keyZoom, type StepRange } from './chartKeys';
 import { type Column, decimate, lowerBound, type MetricStore, upperBound } from './series';
 import { type ChartTheme, readChartTheme } from './theme';
+import { l10n } from '../shared/l10n';
 
 export interface ChartSettings {
   smoothing: number;
@@ -59,12 +60,12 @@ export class LossChart {
     private settings: ChartSettings,
     private readonly events: ChartEvents,
   ) {
-    this.empty = h('div', { class: 'chart-empty' }, 'Waiting for the first training steps…');
+    this.empty = h('div', { class: 'chart-empty' }, l10n.t('Waiting for the first training steps…'));
     this.host.append(this.empty, this.announcer);
     this.host.tabIndex = 0;
     this.host.setAttribute('role', 'group');
     this.host.setAttribute('aria-roledescription', 'chart');
-    this.host.setAttribute('aria-label', `Loss over training steps. ${CHART_KEYS_HELP}.`);
+    this.host.setAttribute('aria-label', l10n.t('Loss over training steps. {0}.', CHART_KEYS_HELP));
     this.host.setAttribute('aria-keyshortcuts', '+ - ArrowLeft ArrowRight Home End 0 Escape');
     this.host.addEventListener('keydown', (e) => this.onKey(e));
     this.legendStep = h('span', { class: 'legend-step' });
@@ -131,13 +132,13 @@ export class LossChart {
     e.preventDefault();
     if (next === 'reset' || (next.min <= whole.min && next.max >= whole.max)) {
       this.resetZoom();
-      setText(this.announcer, 'Showing the whole run');
+      setText(this.announcer, l10n.t('Showing the whole run'));
       return;
     }
     const was = this.zoomed;
     this.zoom = next;
     if (!was) this.events.onZoomChange(true);
-    setText(this.announcer, `Showing steps ${formatCount(Math.round(next.min))} to ${formatCount(Math.round(next.max))}`);
+    setText(this.announcer, l10n.t('Showing steps {0} to {1}', formatCount(Math.round(next.min)), formatCount(Math.round(next.max))));
     this.refresh();
   }
 
@@ -288,7 +289,7 @@ export class LossChart {
     };
     this.plot = new uPlot(opts, [[], ...series.slice(1).map(() => [])] as uPlot.AlignedData, this.host);
     this.plot.root.setAttribute('role', 'img');
-    this.plot.root.setAttribute('aria-label', `Loss curves over training steps: ${this.keys.map(metricLabel).join(', ')}`);
+    this.plot.root.setAttribute('aria-label', l10n.t('Loss curves over training steps: {0}', this.keys.map(metricLabel).join(', ')));
     this.buildLegend();
   }
 
@@ -336,7 +337,7 @@ export class LossChart {
       const value = h('span', { class: 'legend-value' });
       const button = h(
         'button',
-        { type: 'button', class: 'legend-item', 'aria-pressed': String(!hidden.has(key)), title: `Show or hide ${metricLabel(key)}`, 'data-key': key },
+        { type: 'button', class: 'legend-item', 'aria-pressed': String(!hidden.has(key)), title: l10n.t('Show or hide {0}', metricLabel(key)), 'data-key': key },
         swatch,
         h('span', { class: 'legend-label' }, metricLabel(key)),
         value,
@@ -362,7 +363,7 @@ export class LossChart {
     const plot = this.plot;
     if (!plot) return;
     if (idx !== null && idx >= 0 && plot.data[0][idx] !== undefined) {
-      setText(this.legendStep, `step ${formatCount(plot.data[0][idx])}`);
+      setText(this.legendStep, l10n.t('step {0}', formatCount(plot.data[0][idx])));
       this.keys.forEach((key, i) => {
         const v = plot.data[2 + 2 * i][idx];
         setText(this.legendItems.get(key)!.value, formatValue(v));
@@ -370,7 +371,7 @@ export class LossChart {
       return;
     }
     const n = this.store.length;
-    setText(this.legendStep, n ? `step ${formatCount(this.store.steps.last())}` : '');
+    setText(this.legendStep, n ? l10n.t('step {0}', formatCount(this.store.steps.last())) : '');
     for (const key of this.keys) setText(this.legendItems.get(key)!.value, formatValue(this.store.latest(key, true)));
   }
 }

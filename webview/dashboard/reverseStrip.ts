@@ -4,6 +4,7 @@ import { h, setText } from '../shared/dom';
 import { formatCount } from '../../src/protocol/format';
 import { clipToFrame, drawBars, drawDots, type Palette, prepareCanvas } from './densityCanvas';
 import { binPoints, type Frame, histogramDensity, plotAspect } from './densityPaint';
+import { l10n } from '../shared/l10n';
 
 export class ReverseStrip {
   readonly element = h('div', { class: 'density-reverse', hidden: true });
@@ -11,7 +12,7 @@ export class ReverseStrip {
   private readonly frames: { figure: HTMLElement; canvas: HTMLCanvasElement; caption: HTMLElement }[] = [];
 
   constructor() {
-    this.element.append(h('p', { class: 'density-reverse-title' }, 'Reverse process, from noise to samples'), this.strip);
+    this.element.append(h('p', { class: 'density-reverse-title' }, l10n.t('Reverse process, from noise to samples')), this.strip);
   }
 
   /** Draws the grid's recorded steps at most `available` CSS px wide; hidden when the grid has none. */
@@ -38,7 +39,7 @@ export class ReverseStrip {
       const slot = this.frames[i];
       setText(slot.caption, `t = ${formatCount(fr.t)}`);
       slot.canvas.dataset.t = String(fr.t);
-      slot.canvas.setAttribute('aria-label', `Samples at step t = ${fr.t} of the reverse process`);
+      slot.canvas.setAttribute('aria-label', l10n.t('Samples at step t = {0} of the reverse process', fr.t));
       const width = size;
       const height = Math.round(size * aspect);
       const prepared = prepareCanvas(slot.canvas, width, height);

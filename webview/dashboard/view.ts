@@ -13,6 +13,7 @@ import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '..
 import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../shared/runState';
 import { DensityView } from './densityView';
 import { SMOOTHING_MAX } from './smoothing';
+import { l10n } from '../shared/l10n';
 
 /** The run without its loss history (which lives in the MetricStore). */
 export type RunInfo = Omit<RunView, 'history'>;
@@ -37,7 +38,7 @@ export class DashboardView {
   /** The density view (models on 1-D or 2-D data); hidden until the run has a density grid. */
   readonly densityView = new DensityView();
   private readonly header: HTMLElement;
-  private readonly title = h('span', { class: 'run-title-text' }, 'Loading run…');
+  private readonly title = h('span', { class: 'run-title-text' }, l10n.t('Loading run…'));
   private readonly badge = h('span', { class: 'state-badge', role: 'status' });
   private readonly meta = {
     step: h('span', { class: 'meta-value' }),
@@ -47,25 +48,25 @@ export class DashboardView {
     backend: h('span', { class: 'meta-value' }),
   };
   private readonly etaItem: HTMLElement;
-  private readonly progress = h('vscode-progress-bar', { class: 'run-progress', 'aria-label': 'Training progress' }) as ProgressEl;
+  private readonly progress = h('vscode-progress-bar', { class: 'run-progress', 'aria-label': l10n.t('Training progress') }) as ProgressEl;
   private readonly density = h('p', { class: 'density', hidden: true });
-  private readonly stopButton = h('vscode-button', { id: 'stop-button', title: 'Stop training (the final evaluation, samples and checkpoint are still written)', disabled: true }) as ButtonEl;
-  private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, title: 'Write a sample grid now instead of waiting for the next evaluation', disabled: true }) as ButtonEl;
+  private readonly stopButton = h('vscode-button', { id: 'stop-button', title: l10n.t('Stop training (the final evaluation, samples and checkpoint are still written)'), disabled: true }) as ButtonEl;
+  private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, title: l10n.t('Write a sample grid now instead of waiting for the next evaluation'), disabled: true }) as ButtonEl;
   private readonly error = h('div', { id: 'error-banner', class: 'error-banner', role: 'alert', hidden: true });
   private readonly warning = h('div', { id: 'warning-banner', class: 'error-banner warning-banner', role: 'status', hidden: true });
   private readonly notes = h('div', { id: 'notes-banner', class: 'error-banner warning-banner', role: 'status', hidden: true });
   private readonly smoothingInput = h('input', { type: 'range', id: 'smoothing', min: 0, max: SMOOTHING_MAX, step: 0.01, 'aria-describedby': 'smoothing-value' });
   private readonly smoothingValue = h('output', { id: 'smoothing-value', for: 'smoothing', class: 'smoothing-value' });
-  private readonly logBox = h('vscode-checkbox', { id: 'log-scale', label: 'Log scale' }) as CheckboxEl;
-  private readonly resetButton = h('vscode-button', { id: 'reset-zoom', secondary: true, disabled: true, title: 'Show the whole run (or double-click the chart)' }) as ButtonEl;
+  private readonly logBox = h('vscode-checkbox', { id: 'log-scale', label: l10n.t('Log scale') }) as CheckboxEl;
+  private readonly resetButton = h('vscode-button', { id: 'reset-zoom', secondary: true, disabled: true, title: l10n.t('Show the whole run (or double-click the chart)') }) as ButtonEl;
   private readonly samples = h('div', { class: 'samples' });
-  private readonly unitHint = h('span', {}, 'Values in nats per image.');
+  private readonly unitHint = h('span', {}, l10n.t('Values in nats per image.'));
   private samplesCard!: HTMLElement;
   private readonly sampleFigures = new Map<string, { figure: HTMLElement; frame: HTMLElement; img: HTMLImageElement; step: HTMLElement; empty: HTMLElement }>();
   private captions = new Map<string, GridCaption>();
   private readonly evalBody = h('tbody');
   private readonly evalHead = h('tr');
-  private readonly evalEmpty = h('p', { class: 'empty-note' }, 'No evaluation yet: the test set is scored at the end of each epoch.');
+  private readonly evalEmpty = h('p', { class: 'empty-note' }, l10n.t('No evaluation yet: the test set is scored at the end of each epoch.'));
   private readonly evalTable: HTMLTableElement;
   private stopRequested = false;
   private sampleRequestedAt = 0;
@@ -75,8 +76,8 @@ export class DashboardView {
     const metaItem = (label: string, value: HTMLElement): HTMLElement => h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, label), value);
     this.etaItem = metaItem('ETA', this.meta.eta);
     this.stopButton.append(icon('debug-stop'), ' Stop');
-    this.sampleButton.append(icon('sparkle'), ' Sample now');
-    this.resetButton.append(icon('zoom-out'), ' Reset zoom');
+    this.sampleButton.append(icon('sparkle'), ` ${l10n.t('Sample now')}`);
+    this.resetButton.append(icon('zoom-out'), ` ${l10n.t('Reset zoom')}`);
     this.header = h(
       'header',
       { id: 'run-header', class: 'run-header', 'data-state': 'loading' },
@@ -84,56 +85,56 @@ export class DashboardView {
       h(
         'div',
         { class: 'meta' },
-        metaItem('Step', this.meta.step),
-        metaItem('Epoch', this.meta.epoch),
-        metaItem('Speed', this.meta.speed),
+        metaItem(l10n.t('Step'), this.meta.step),
+        metaItem(l10n.t('Epoch'), this.meta.epoch),
+        metaItem(l10n.t('Speed'), this.meta.speed),
         this.etaItem,
-        metaItem('Backend', this.meta.backend),
+        metaItem(l10n.t('Backend'), this.meta.backend),
       ),
       this.progress,
       h('div', { class: 'header-bottom' }, this.density, h('div', { class: 'actions' }, this.stopButton, this.sampleButton)),
     );
 
     this.chart = h('div', { id: 'loss-chart', class: 'chart', 'data-points': '0' });
-    this.legend = h('div', { id: 'loss-legend', class: 'legend', role: 'group', 'aria-label': 'Loss terms (click to show or hide)' });
+    this.legend = h('div', { id: 'loss-legend', class: 'legend', role: 'group', 'aria-label': l10n.t('Loss terms (click to show or hide)') });
     const chartCard = h(
       'section',
       { class: 'card chart-card', 'aria-labelledby': 'chart-heading' },
       h(
         'div',
         { class: 'card-header' },
-        h('h2', { id: 'chart-heading' }, 'Training loss'),
+        h('h2', { id: 'chart-heading' }, l10n.t('Training loss')),
         h(
           'div',
           { class: 'chart-controls' },
-          h('label', { class: 'smoothing', for: 'smoothing' }, h('span', { class: 'control-label' }, 'Smoothing'), this.smoothingInput, this.smoothingValue),
+          h('label', { class: 'smoothing', for: 'smoothing' }, h('span', { class: 'control-label' }, l10n.t('Smoothing')), this.smoothingInput, this.smoothingValue),
           this.logBox,
           this.resetButton,
         ),
       ),
       this.legend,
       this.chart,
-      h('p', { class: 'chart-hint' }, 'Drag across the chart to zoom (or focus it and press + and -, the arrow keys to move); double-click, 0 or Reset zoom to see the whole run. ', this.unitHint),
+      h('p', { class: 'chart-hint' }, `${l10n.t('Drag across the chart to zoom (or focus it and press + and -, the arrow keys to move); double-click, 0 or Reset zoom to see the whole run.')} `, this.unitHint),
     );
 
     const samplesCard = (this.samplesCard = h(
       'section',
       { class: 'card', 'aria-labelledby': 'samples-heading' },
-      h('div', { class: 'card-header' }, h('h2', { id: 'samples-heading' }, 'Samples')),
+      h('div', { class: 'card-header' }, h('h2', { id: 'samples-heading' }, l10n.t('Samples'))),
       this.samples,
     ));
 
     this.evalTable = h(
       'table',
       { class: 'eval-table', hidden: true },
-      h('caption', { class: 'visually-hidden' }, 'Evaluations on the test set, newest first'),
+      h('caption', { class: 'visually-hidden' }, l10n.t('Evaluations on the test set, newest first')),
       h('thead', {}, this.evalHead),
       this.evalBody,
     );
     const evalCard = h(
       'section',
       { class: 'card', 'aria-labelledby': 'eval-heading' },
-      h('div', { class: 'card-header' }, h('h2', { id: 'eval-heading' }, 'Test-set evaluation')),
+      h('div', { class: 'card-header' }, h('h2', { id: 'eval-heading' }, l10n.t('Test-set evaluation'))),
       h('div', { class: 'table-scroll' }, this.evalTable),
       this.evalEmpty,
     );
@@ -186,10 +187,10 @@ export class DashboardView {
   setDataKind(images: boolean, kind: RunInfo['density']['kind']): void {
     this.samplesCard.hidden = !images;
     const hint = kind.startsWith('explicit')
-      ? `Values in nats per ${images ? 'image' : 'point'}.`
+      ? images ? l10n.t('Values in nats per image.') : l10n.t('Values in nats per point.')
       : kind === 'implicit'
-        ? 'The two players\' losses: not likelihoods, and a falling generator loss does not by itself mean better samples.'
-        : 'The loss is the error of the predicted noise, not a likelihood.';
+        ? l10n.t("The two players' losses: not likelihoods, and a falling generator loss does not by itself mean better samples.")
+        : l10n.t('The loss is the error of the predicted noise, not a likelihood.');
     setText(this.unitHint, hint);
   }
 
@@ -215,7 +216,7 @@ export class DashboardView {
     this.progress.max = Math.max(1, run.totalSteps);
     this.progress.value = Math.min(run.step, run.totalSteps);
     this.progress.hidden = run.totalSteps <= 0;
-    this.progress.setAttribute('aria-valuetext', `${formatCount(run.step)} of ${formatCount(run.totalSteps)} steps`);
+    this.progress.setAttribute('aria-valuetext', l10n.t('{0} of {1} steps', formatCount(run.step), formatCount(run.totalSteps)));
     this.renderDensity(run.density);
     this.renderActions();
   }
@@ -227,7 +228,7 @@ export class DashboardView {
     // The summary may already open with the taxonomy's words; do not say them twice.
     if (!summary.toLowerCase().startsWith(lead.toLowerCase())) parts.push(h('strong', {}, `${lead}:`), ' ');
     parts.push(summary);
-    if (density.metric) parts.push(' ', h('span', { class: 'density-metric' }, `(measured by ${metricLabel(density.metric)})`));
+    if (density.metric) parts.push(' ', h('span', { class: 'density-metric' }, l10n.t('(measured by {0})', metricLabel(density.metric))));
     this.density.hidden = !summary && !lead;
     this.density.dataset.kind = density.kind;
     const text = parts.map((p) => (typeof p === 'string' ? p : (p?.textContent ?? ''))).join('');
@@ -259,7 +260,7 @@ export class DashboardView {
     if (!warnings?.length) return;
     this.warning.replaceChildren(
       icon('warning'),
-      h('div', { class: 'error-text' }, h('strong', {}, 'Parts of this run folder could not be read'), ...warnings.map((w) => h('span', { class: 'error-hint' }, w))),
+      h('div', { class: 'error-text' }, h('strong', {}, l10n.t('Parts of this run folder could not be read')), ...warnings.map((w) => h('span', { class: 'error-hint' }, w))),
     );
   }
 
@@ -267,7 +268,7 @@ export class DashboardView {
   renderNotes(notes: RunInfo['notes']): void {
     this.notes.hidden = !notes?.length;
     if (!notes?.length) return;
-    this.notes.replaceChildren(icon('info'), h('div', { class: 'error-text' }, h('strong', {}, 'Training went on with the data adjusted'), ...notes.map((n) => h('span', { class: 'error-hint' }, n))));
+    this.notes.replaceChildren(icon('info'), h('div', { class: 'error-text' }, h('strong', {}, l10n.t('Training went on with the data adjusted')), ...notes.map((n) => h('span', { class: 'error-hint' }, n))));
   }
 
   /** The family's grids, in its order, each waiting for its first image; any other figure goes. */
@@ -288,7 +289,7 @@ export class DashboardView {
     if (entry) return entry;
     const img = h('img', { id: `sample-${kind}`, class: 'sample-img', alt: info.note ? `${info.title}: ${info.note}` : info.title, hidden: true, decoding: 'async' });
     const step = h('span', { class: 'sample-step' });
-    const empty = h('div', { class: 'sample-empty' }, icon('file-media'), h('span', {}, 'No samples yet'));
+    const empty = h('div', { class: 'sample-empty' }, icon('file-media'), h('span', {}, l10n.t('No samples yet')));
     const frame = h('div', { class: 'sample-frame', 'data-empty': '' }, img, empty);
     const figure = h(
       'figure',
@@ -311,7 +312,7 @@ export class DashboardView {
       f.img.dataset.step = String(s.step);
       f.empty.hidden = true;
       delete f.frame.dataset.empty;
-      setText(f.step, `step ${formatCount(s.step)}`);
+      setText(f.step, l10n.t('step {0}', formatCount(s.step)));
     }
   }
 
@@ -338,7 +339,7 @@ export class DashboardView {
     this.evalTable.hidden = evals.length === 0;
     this.evalEmpty.hidden = evals.length > 0;
     this.evalHead.replaceChildren(
-      h('th', { scope: 'col' }, 'Step'),
+      h('th', { scope: 'col' }, l10n.t('Step')),
       ...keys.map((k) => h('th', { scope: 'col', class: k === primary ? 'num primary' : 'num' }, metricLabel(k))),
     );
     let best = -1;
@@ -354,7 +355,7 @@ export class DashboardView {
         h(
           'tr',
           { class: isBest ? 'best' : undefined, 'data-step': e.step },
-          h('th', { scope: 'row' }, formatCount(e.step), isBest ? h('span', { class: 'best-badge', title: `Lowest ${metricLabel(primary)}` }, icon('star-full'), 'best') : null),
+          h('th', { scope: 'row' }, formatCount(e.step), isBest ? h('span', { class: 'best-badge', title: l10n.t('Lowest {0}', metricLabel(primary)) }, icon('star-full'), l10n.t('best')) : null),
           ...keys.map((k) => h('td', { class: k === primary ? 'num primary' : 'num' }, formatValue(e.values[k]))),
         ),
       );

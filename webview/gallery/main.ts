@@ -17,6 +17,7 @@ import { byId, h, icon, setText } from '../shared/dom';
 import { formatAge, formatCount } from '../../src/protocol/format';
 import { canStop, STATE_LOOK } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
+import { l10n } from '../shared/l10n';
 
 interface SavedState {
   v: 1;
@@ -44,21 +45,21 @@ interface Card {
 }
 
 const root = byId('app');
-const list = h('ul', { class: 'run-list', 'aria-label': 'Runs, newest first' });
+const list = h('ul', { class: 'run-list', 'aria-label': l10n.t('Runs, newest first') });
 const empty = h(
   'div',
   { class: 'gallery-empty' },
   icon('file-media'),
-  h('p', {}, 'No runs yet.'),
-  h('p', { class: 'empty-note' }, 'Train a model and its samples appear here, one card per run.'),
+  h('p', {}, l10n.t('No runs yet.')),
+  h('p', { class: 'empty-note' }, l10n.t('Train a model and its samples appear here, one card per run.')),
 );
 const cards = new Map<string, Card>();
 
 // The enlarged view: a modal <dialog> closes on Escape natively; a click outside the image closes it too.
 const lightboxImg = h('img', { class: 'lightbox-img', alt: '' });
 const lightboxCaption = h('p', { class: 'lightbox-caption' });
-const lightboxClose = h('button', { type: 'button', class: 'icon-button lightbox-close', 'aria-label': 'Close', title: 'Close (Escape)' }, icon('close'));
-const lightbox = h('dialog', { class: 'lightbox', 'aria-label': 'Enlarged sample grid' }, lightboxClose, lightboxImg, lightboxCaption);
+const lightboxClose = h('button', { type: 'button', class: 'icon-button lightbox-close', 'aria-label': l10n.t('Close'), title: l10n.t('Close (Escape)') }, icon('close'));
+const lightbox = h('dialog', { class: 'lightbox', 'aria-label': l10n.t('Enlarged sample grid') }, lightboxClose, lightboxImg, lightboxCaption);
 lightboxClose.addEventListener('click', () => lightbox.close());
 lightbox.addEventListener('click', (e) => {
   if (e.target === lightbox) lightbox.close();
@@ -79,11 +80,11 @@ function createCard(run: GalleryRun): Card {
   const title = h('span', { class: 'run-title' });
   const age = h('span', { class: 'run-age' });
   const img = h('img', { class: 'thumb', alt: '' });
-  const emptyThumb = h('span', { class: 'thumb-empty' }, 'No samples yet');
-  const thumbButton = h('button', { type: 'button', class: 'thumb-button', title: 'Enlarge' }, img, emptyThumb);
+  const emptyThumb = h('span', { class: 'thumb-empty' }, l10n.t('No samples yet'));
+  const thumbButton = h('button', { type: 'button', class: 'thumb-button', title: l10n.t('Enlarge') }, img, emptyThumb);
   const slider = h('input', { type: 'range', class: 'step-slider', min: 0, max: 0, step: 1, value: 0 });
   const caption = h('span', { class: 'step-caption', 'aria-hidden': 'true' });
-  const open = h('button', { type: 'button', class: 'link-button open-run' }, icon('graph-line'), h('span', {}, 'Open dashboard'));
+  const open = h('button', { type: 'button', class: 'link-button open-run' }, icon('graph-line'), h('span', {}, l10n.t('Open dashboard')));
   const el = h(
     'li',
     { class: 'run-card', 'data-run-id': run.runId },
@@ -120,15 +121,15 @@ function showGrid(card: Card): void {
   card.el.querySelector('.step-row')?.toggleAttribute('hidden', grids.length === 0);
   card.thumbButton.toggleAttribute('data-empty', !grid);
   card.slider.style.setProperty('--fill', grids.length > 1 ? `${(i / (grids.length - 1)) * 100}%` : '100%');
-  const label = grid ? (grid.caption ?? `step ${formatCount(grid.step)}`) : '';
+  const label = grid ? (grid.caption ?? l10n.t('step {0}', formatCount(grid.step))) : '';
   setText(card.caption, label);
-  card.slider.setAttribute('aria-valuetext', grid ? `${label}, grid ${i + 1} of ${grids.length}` : 'no samples');
-  card.slider.setAttribute('aria-label', `Sample step for ${card.run.title}`);
+  card.slider.setAttribute('aria-valuetext', grid ? l10n.t('{0}, grid {1} of {2}', label, i + 1, grids.length) : l10n.t('no samples'));
+  card.slider.setAttribute('aria-label', l10n.t('Sample step for {0}', card.run.title));
   if (grid) {
     if (card.img.getAttribute('src') !== grid.uri) card.img.src = grid.uri;
-    card.img.alt = `Samples from ${card.run.title} at ${label}`;
+    card.img.alt = l10n.t('Samples from {0} at {1}', card.run.title, label);
     card.img.dataset.step = String(grid.step);
-    card.thumbButton.setAttribute('aria-label', `Enlarge samples from ${card.run.title} at ${label}`);
+    card.thumbButton.setAttribute('aria-label', l10n.t('Enlarge samples from {0} at {1}', card.run.title, label));
   }
   if (lightbox.open && lightbox.dataset.runId === card.run.runId) fillLightbox(card);
 }
@@ -156,7 +157,7 @@ function fillLightbox(card: Card): void {
   if (!grid) return;
   if (lightboxImg.getAttribute('src') !== grid.uri) lightboxImg.src = grid.uri;
   lightboxImg.alt = card.img.alt;
-  setText(lightboxCaption, `${card.run.title} · ${grid.caption ?? `step ${formatCount(grid.step)}`}`);
+  setText(lightboxCaption, `${card.run.title} · ${grid.caption ?? l10n.t('step {0}', formatCount(grid.step))}`);
 }
 
 function openLightbox(card: Card): void {

@@ -1,6 +1,7 @@
 /** How each run state reads in the views: a label, a codicon and a colour tone. Pure. */
 import type { RunState } from '../../src/protocol/webview';
 import { DENSITY_KIND_LABELS, type DensityKind } from '../../src/protocol/families/spec';
+import { l10n } from './l10n';
 
 export type Tone = 'active' | 'ok' | 'warn' | 'error';
 
@@ -13,15 +14,15 @@ export interface StateLook {
 }
 
 export const STATE_LOOK: Record<RunState, StateLook> = {
-  'loading-data': { label: 'Loading data', icon: 'loading', spin: true, tone: 'active' },
+  'loading-data': { label: l10n.t('Loading data'), icon: 'loading', spin: true, tone: 'active' },
   // Static on purpose: training lasts minutes, and a spinning icon repaints the page every frame.
-  training: { label: 'Training', icon: 'pulse', spin: false, tone: 'active' },
-  evaluating: { label: 'Evaluating', icon: 'beaker', spin: false, tone: 'active' },
-  stopping: { label: 'Stopping', icon: 'loading', spin: true, tone: 'warn' },
-  finished: { label: 'Finished', icon: 'pass-filled', spin: false, tone: 'ok' },
-  stopped: { label: 'Stopped', icon: 'debug-stop', spin: false, tone: 'warn' },
-  failed: { label: 'Failed', icon: 'error', spin: false, tone: 'error' },
-  interrupted: { label: 'Interrupted', icon: 'warning', spin: false, tone: 'warn' },
+  training: { label: l10n.t('Training'), icon: 'pulse', spin: false, tone: 'active' },
+  evaluating: { label: l10n.t('Evaluating'), icon: 'beaker', spin: false, tone: 'active' },
+  stopping: { label: l10n.t('Stopping'), icon: 'loading', spin: true, tone: 'warn' },
+  finished: { label: l10n.t('Finished'), icon: 'pass-filled', spin: false, tone: 'ok' },
+  stopped: { label: l10n.t('Stopped'), icon: 'debug-stop', spin: false, tone: 'warn' },
+  failed: { label: l10n.t('Failed'), icon: 'error', spin: false, tone: 'error' },
+  interrupted: { label: l10n.t('Interrupted'), icon: 'warning', spin: false, tone: 'warn' },
 };
 
 /** The trainer is working and can be asked to stop. */
