@@ -109,15 +109,14 @@ function expressionEnd(code: string, from: number): number {
 }
 
 /**
- * The literals in `code` that hold words, once each `vscode.l10n.t(...)` call is taken out. Ids
+ * The literals in `code` that hold words, once each `l10n.t(...)` call is taken out. Ids
  * (a command, a setting, a view type: lower case, no spaces), codicons (`$(play)`) and the product's
  * name are no prose.
  */
 function proseLiterals(code: string): string[] {
   let rest = code;
-  for (let at = rest.indexOf('vscode.l10n.t('); at >= 0; at = rest.indexOf('vscode.l10n.t(')) {
-    rest = rest.slice(0, at) + rest.slice(closing(rest, at + 'vscode.l10n.t'.length));
-  }
+  // The host's vscode.l10n.t and the webviews' l10n.t.
+  for (let m = /\bl10n\.t\(/.exec(rest); m; m = /\bl10n\.t\(/.exec(rest)) rest = rest.slice(0, m.index) + rest.slice(closing(rest, m.index + m[0].length - 1));
   const found: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const c = rest[i];
@@ -136,8 +135,22 @@ const SHOWN_CALLS = /\b(show(?:Information|Warning|Error)Message|createWebviewPa
 const SHOWN_KEYS = /(?<![\w.])(title|placeHolder|prompt|tooltip|label|description|detail|saveLabel|openLabel|message|hint)\s*:\s*/g;
 const SHOWN_FIELDS = /\.(text|tooltip|name|description|label|title|placeholder|prompt)\s*=\s*/g;
 
-/** Each piece of code in `file` that VS Code shows a person, with the literals in it. */
-function shownLiterals(file: string): { code: string; literals: string[] }[] {
+/** Where a webview puts a string on the page: element children, the texts set, and the attributes read out. */
+const PAGE_CALLS = /\b(h|setText|append|replaceChildren|push|metaItem|section|item)\(/g;
+const PAGE_KEYS = /(?<![\w.])(title|alt|label|placeholder|'aria-label'|'aria-valuetext'|'aria-description')\s*:\s*/g;
+const PAGE_FIELDS = /\.(textContent|title|alt|ariaLabel|placeholder)\s*=\s*|setAttribute\('(?:aria-label|aria-valuetext|title|alt)',\s*/g;
+
+/** `h('tag', { …attributes… }, …children)` without its attribute objects, which hold classes and ids, not prose (their shown keys are scanned apart). */
+function withoutAttributes(code: string): string {
+  let rest = code;
+  // The piece itself may open with the call's `(`.
+  const call = /(^|\bh)\(\s*'[\w-]+'\s*,\s*\{/;
+  for (let m = call.exec(rest); m; m = call.exec(rest)) rest = `${rest.slice(0, m.index)}h(${rest.slice(closing(rest, m.index + m[0].length - 1))}`;
+  return rest;
+}
+
+/** Each piece of code in `file` that is shown to a person, with the literals in it. */
+function shownLiterals(file: string, shown = { calls: SHOWN_CALLS, keys: SHOWN_KEYS, fields: SHOWN_FIELDS }): { code: string; literals: string[] }[] {
   const code = codeOf(file);
   // Matched on a copy with each literal blanked out, so that `label:` inside a string starts nothing.
   let masked = '';
@@ -152,8 +165,8 @@ function shownLiterals(file: string): { code: string; literals: string[] }[] {
     i = end - 1;
   }
   const pieces: string[] = [];
-  for (const m of masked.matchAll(SHOWN_CALLS)) pieces.push(code.slice(m.index + m[0].length - 1, closing(code, m.index + m[0].length - 1)));
-  for (const pattern of [SHOWN_KEYS, SHOWN_FIELDS]) {
+  for (const m of masked.matchAll(shown.calls)) pieces.push(withoutAttributes(code.slice(m.index + m[0].length - 1, closing(code, m.index + m[0].length - 1))));
+  for (const pattern of [shown.keys, shown.fields]) {
     for (const m of masked.matchAll(pattern)) pieces.push(code.slice(m.index + m[0].length, expressionEnd(code, m.index + m[0].length)));
   }
   return pieces.map((piece) => ({ code: piece, literals: proseLiterals(piece) })).filter((p) => p.literals.length);
@@ -170,4 +183,12 @@ test('the extension host shows no literal: each string a person reads goes throu
   assert.ok(files.length >= 15, files.join(', '));
   const scanned = files.flatMap((file) => shownLiterals(file).map((p) => `${file}: ${p.literals.join(', ')} in ${p.code.slice(0, 120)}`));
   assert.deepEqual(scanned, [], 'wrap each in vscode.l10n.t(\'… {0} …\', value)');
+});
+
+test('the webviews show no literal: each string on the page goes through l10n.t, looked up in the bundle the host passes in', () => {
+  const files = filesUnder('webview');
+  assert.ok(files.length >= 15, files.join(', '));
+  const page = { calls: PAGE_CALLS, keys: PAGE_KEYS, fields: PAGE_FIELDS };
+  const scanned = files.flatMap((file) => shownLiterals(file, page).map((p) => `${file}: ${p.literals.join(', ')} in ${p.code.slice(0, 120)}`));
+  assert.deepEqual(scanned, [], "wrap each in l10n.t('… {0} …', value) from webview/shared/l10n.ts");
 });

@@ -126,7 +126,7 @@ function drawChart(runs: RunView[], host: HTMLElement): void {
         },
       ],
       series: [
-        { label: 'step', value: (_u, v) => (v === null ? '—' : formatCount(v)) },
+        { label: l10n.t('step'), value: (_u, v) => (v === null ? '—' : formatCount(v)) },
         ...runs.map((r, i) => ({ label: `${r.title}: ${metricLabel(r.lossKey)}`, stroke: theme.series[i % theme.series.length], width: 1.5, spanGaps: true, value: (_u: uPlot, v: number | null) => formatValue(v) })),
       ],
     },
@@ -149,7 +149,7 @@ function tableRows(rows: TableRow[]): HTMLElement[] {
       'tr',
       row.differs.some(Boolean) ? { class: 'differs' } : {},
       h('th', { scope: 'row' }, row.key),
-      ...row.values.map((v, i) => (row.differs[i] ? h('td', { class: 'differs' }, v, h('span', { class: 'visually-hidden' }, ' (differs)')) : h('td', {}, v))),
+      ...row.values.map((v, i) => (row.differs[i] ? h('td', { class: 'differs' }, v, h('span', { class: 'visually-hidden' }, ` (${l10n.t('differs')})`)) : h('td', {}, v))),
     ),
   );
 }

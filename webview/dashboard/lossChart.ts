@@ -240,7 +240,7 @@ export class LossChart {
       const label = metricLabel(key);
       series.push(
         {
-          label: `${label} (raw)`,
+          label: l10n.t('{0} (raw)', label),
           class: 'raw',
           stroke: color,
           width: 1,

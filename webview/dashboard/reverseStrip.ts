@@ -37,7 +37,7 @@ export class ReverseStrip {
     const aspect = grid.dim === 2 ? plotAspect(grid.extent) : 0.7;
     frames.forEach((fr, i) => {
       const slot = this.frames[i];
-      setText(slot.caption, `t = ${formatCount(fr.t)}`);
+      setText(slot.caption, l10n.t('t = {0}', formatCount(fr.t)));
       slot.canvas.dataset.t = String(fr.t);
       slot.canvas.setAttribute('aria-label', l10n.t('Samples at step t = {0} of the reverse process', fr.t));
       const width = size;

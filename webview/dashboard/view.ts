@@ -74,8 +74,8 @@ export class DashboardView {
 
   constructor(root: HTMLElement, actions: ViewActions) {
     const metaItem = (label: string, value: HTMLElement): HTMLElement => h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, label), value);
-    this.etaItem = metaItem('ETA', this.meta.eta);
-    this.stopButton.append(icon('debug-stop'), ' Stop');
+    this.etaItem = metaItem(l10n.t('ETA'), this.meta.eta);
+    this.stopButton.append(icon('debug-stop'), ` ${l10n.t('Stop')}`);
     this.sampleButton.append(icon('sparkle'), ` ${l10n.t('Sample now')}`);
     this.resetButton.append(icon('zoom-out'), ` ${l10n.t('Reset zoom')}`);
     this.header = h(
