@@ -4,9 +4,10 @@
  * English only for now; these tests keep a new string from slipping past as a literal.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
 
 const manifestText = readFileSync('package.json', 'utf8');
 const manifest = JSON.parse(manifestText) as Record<string, unknown>;
@@ -191,4 +192,31 @@ test('the webviews show no literal: each string on the page goes through l10n.t,
   const page = { calls: PAGE_CALLS, keys: PAGE_KEYS, fields: PAGE_FIELDS };
   const scanned = files.flatMap((file) => shownLiterals(file, page).map((p) => `${file}: ${p.literals.join(', ')} in ${p.code.slice(0, 120)}`));
   assert.deepEqual(scanned, [], "wrap each in l10n.t('… {0} …', value) from webview/shared/l10n.ts");
+});
+
+const BUNDLE_FILE = 'l10n/bundle.l10n.json';
+
+/** The English message of each `l10n.t(…)` in `files`: the first argument, which must be a literal so a translator's tool can read it. */
+function messagesIn(files: string[]): Map<string, string> {
+  const messages = new Map<string, string>();
+  for (const file of files) {
+    const code = codeOf(file);
+    for (const m of code.matchAll(/\bl10n\.t\(\s*/g)) {
+      const start = m.index + m[0].length;
+      const quote = code[start];
+      const literal = code.slice(start, quote === "'" || quote === '"' ? literalEnd(code, start) : start);
+      assert.ok(literal && !literal.includes('${'), `${file}: l10n.t(${code.slice(start, start + 60)}…) takes a plain literal message, with {0} for each value`);
+      messages.set(runInNewContext(literal) as string, file);
+    }
+  }
+  return messages;
+}
+
+test(`${BUNDLE_FILE} holds every message of the host and the webviews, in English, and nothing else`, () => {
+  const messages = messagesIn([...filesUnder('src/extension'), ...filesUnder('webview')]);
+  assert.ok(messages.size > 150, `${messages.size} messages: the scan missed the calls`);
+  const generated = `${JSON.stringify(Object.fromEntries([...messages.keys()].sort().map((m) => [m, m])), null, 2)}\n`;
+  if (process.env.GENLAB_WRITE_L10N) writeFileSync(BUNDLE_FILE, generated);
+  assert.equal(readFileSync(BUNDLE_FILE, 'utf8'), generated, `${BUNDLE_FILE} is stale: GENLAB_WRITE_L10N=1 node scripts/run-tests.mjs test/unit/l10n.test.ts rewrites it`);
+  assert.equal(manifest.l10n, './l10n', 'package.json\'s "l10n" names the folder VS Code finds the translated bundles in');
 });

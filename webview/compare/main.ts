@@ -115,7 +115,7 @@ function drawChart(runs: RunView[], host: HTMLElement): void {
       height: Math.round(Math.min(360, width * 0.45)),
       scales: { x: { time: false }, y: logScale ? { distr: 3, log: 10 } : {} },
       axes: [
-        { label: 'step', stroke: theme.muted, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid }, font, labelFont: font, values: (_u, ticks) => ticks.map(formatCompact) },
+        { label: l10n.t('step'), stroke: theme.muted, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid }, font, labelFont: font, values: (_u, ticks) => ticks.map(formatCompact) },
         {
           stroke: theme.muted,
           grid: { stroke: theme.grid },

@@ -234,7 +234,7 @@ export class LossChart {
       border: { show: false },
       values,
     });
-    const series: uPlot.Series[] = [{ label: 'step' }];
+    const series: uPlot.Series[] = [{ label: l10n.t('step') }];
     this.keys.forEach((key, i) => {
       const color = t.series[i % t.series.length];
       const label = metricLabel(key);
