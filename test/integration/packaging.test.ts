@@ -50,6 +50,16 @@ test('the README, its images and the CHANGELOG ship inside', () => {
   }
 });
 
+test("the manifest's strings and the l10n bundle ship inside: every %key% of the packaged package.json resolves", () => {
+  const packaged = read('extension/package.json');
+  const nls = JSON.parse(read('extension/package.nls.json')) as Record<string, string>;
+  const keys = [...packaged.matchAll(/"%([\w.-]+)%"/g)].map((m) => m[1]);
+  assert.ok(keys.length > 50, `${keys.length} %key%s`);
+  for (const key of keys) assert.equal(typeof nls[key], 'string', `%${key}% has no entry in the packaged package.nls.json`);
+  const l10nDir = JSON.parse(packaged).l10n as string;
+  assert.ok(names.includes(`extension/${path.posix.normalize(l10nDir)}/bundle.l10n.json`), `no ${l10nDir}/bundle.l10n.json`);
+});
+
 test('each TensorFlow.js package ships only the build Node loads, and the wasm backend its binaries', () => {
   for (const pkg of TFJS) {
     const files = inPackage(`@tensorflow/${pkg}`);
