@@ -86,7 +86,7 @@ function show(value: unknown): string {
 }
 
 function summary(config: TrainConfig): string {
-  const budget = config.epochs !== undefined ? `${config.epochs} epochs` : `${config.steps} steps`;
+  const budget = config.epochs !== undefined ? vscode.l10n.t('{0} epochs', config.epochs) : vscode.l10n.t('{0} steps', config.steps);
   const model = Object.entries(config.model).map(([k, v]) => `${k} ${show(v)}`);
   return [config.data ? path.basename(config.data.path) : DATASET_LABELS[config.dataset].title, budget, ...model].join(' · ');
 }
@@ -98,7 +98,7 @@ type Item = vscode.QuickPickItem & { action: 'start' | 'save' | 'dataset' | Fiel
  * the person chose to save the settings as an experiment file instead (`save`).
  */
 export async function pickTrainConfig(family: Family, base: BaseSettings, save?: (draft: TrainConfig) => Promise<unknown>): Promise<TrainConfig | undefined> {
-  const title = `GenLab: ${FAMILY_SPECS[family].title}`;
+  const title = vscode.l10n.t('GenLab: {0}', FAMILY_SPECS[family].title);
   let draft: TrainConfig = completeConfig({ family, ...base });
   for (;;) {
     const items: Item[] = [
