@@ -16,6 +16,7 @@ import { DENSITY_KIND_LABELS } from '../protocol/families/spec';
 import { insideRoot, realPathOf } from '../shared/safePaths';
 import { runCommand, showError } from './errorActions';
 import type { RunCatalog } from './runCatalog';
+import { stateLabel } from './stateLabel';
 
 const SELECTOR: vscode.DocumentSelector = { pattern: '**/*.genlab.json' };
 
@@ -80,7 +81,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
       const runs = await runsOf(document.uri.fsPath);
       const lenses = [new vscode.CodeLens(top, { title: vscode.l10n.t('$(play) Train'), command: 'genlab.trainExperiment', arguments: [document.uri] })];
       if (runs.length) {
-        lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Open last run ({0})', runs[0].state), command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
+        lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Open last run ({0})', stateLabel(runs[0].state)), command: 'genlab.openDashboard', arguments: [runs[0].runId] }));
         if (runs.length > 1) lenses.push(new vscode.CodeLens(top, { title: vscode.l10n.t('Compare runs ({0})', runs.length), command: 'genlab.compareRuns', arguments: [runs.map((r) => r.runId)] }));
       }
       return lenses;

@@ -18,6 +18,7 @@ import type { Dashboards } from './dashboards';
 import { type ErrorAction, openFile, openLog, openSettings, runCommand, showError } from './errorActions';
 import type { RunCatalog, RunEntry } from './runCatalog';
 import type { RunManager } from './runManager';
+import { stateLabel } from './stateLabel';
 
 /** Training runs a process and writes files, so it needs a trusted workspace; says so and offers the fix. */
 export async function requireTrust(): Promise<boolean> {
@@ -40,7 +41,7 @@ export async function pickRun(catalog: RunCatalog, title: string, placeHolder: s
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    all.map((r) => ({ label: r.title, description: vscode.l10n.t('{0} · step {1}/{2}', r.state, r.step, r.totalSteps), detail: r.runId, runId: r.runId })),
+    all.map((r) => ({ label: r.title, description: vscode.l10n.t('{0} · step {1}/{2}', stateLabel(r.state), r.step, r.totalSteps), detail: r.runId, runId: r.runId })),
     { title, placeHolder },
   );
   return pick?.runId;

@@ -10,6 +10,7 @@ import type { GenerateRequest, TrainerMessage } from '../protocol/messages';
 import { TrainerClient, type TrainerHandlers } from '../shared/trainerClient';
 import { patchRunRecord } from '../shared/runFolder';
 import { RunHistory } from './runHistory';
+import { stateLabel } from './stateLabel';
 
 interface LiveRun {
   client: TrainerClient;
@@ -261,7 +262,7 @@ export class RunManager implements vscode.Disposable {
               reported = percent;
             }
           } else if (message.type === 'status') {
-            progress.report({ message: message.state === 'stopping' ? vscode.l10n.t('stopping after this step…') : message.state });
+            progress.report({ message: message.state === 'stopping' ? vscode.l10n.t('stopping after this step…') : stateLabel(message.state) });
           }
         });
         return run.client.exited.then(() => sub.dispose());

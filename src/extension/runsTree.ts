@@ -5,6 +5,7 @@ import { FAMILIES, type Family, scoreMetric } from '../protocol/families';
 import { metricLabel } from '../protocol/metricLabels';
 import type { RunState } from '../protocol/webview';
 import type { RunCatalog, RunEntry } from './runCatalog';
+import { stateLabel } from './stateLabel';
 
 const STATE_ICONS: Record<RunState, vscode.ThemeIcon> = {
   'loading-data': new vscode.ThemeIcon('loading~spin'),
@@ -46,7 +47,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     item.id = run.runId;
     // A damaged folder still lists, marked, so it can be opened, inspected or deleted.
     item.iconPath = run.warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : STATE_ICONS[run.state];
-    item.description = live ? vscode.l10n.t('{0} · step {1}/{2}', run.state, run.step, run.totalSteps) : [metric, run.state].filter(Boolean).join(' · ');
+    item.description = live ? vscode.l10n.t('{0} · step {1}/{2}', stateLabel(run.state), run.step, run.totalSteps) : [metric, stateLabel(run.state)].filter(Boolean).join(' · ');
     item.contextValue = live ? 'run.live' : 'run.done';
     item.resourceUri = vscode.Uri.file(run.dir);
     item.command = { command: 'genlab.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run.runId] };
@@ -57,7 +58,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
   resolveTreeItem(item: vscode.TreeItem, run: RunEntry): vscode.TreeItem {
     const metric = mainMetric(run);
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${vscode.l10n.t('{0} · step {1}/{2}', run.state, run.step, run.totalSteps)}  \n`);
+    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${vscode.l10n.t('{0} · step {1}/{2}', stateLabel(run.state), run.step, run.totalSteps)}  \n`);
     if (metric) tooltip.appendMarkdown(`${vscode.l10n.t('{0} nats', metric)}  \n`);
     if (run.error) tooltip.appendMarkdown(`\n${run.error.message}  \n_${run.error.hint}_  \n`);
     for (const w of run.warnings ?? []) tooltip.appendMarkdown(`\n$(warning) ${w}  \n`);

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { FAMILY_SPECS } from '../protocol/families';
 import { metricLabel } from '../protocol/metricLabels';
 import type { RunManager } from './runManager';
+import { stateLabel } from './stateLabel';
 
 export class TrainingStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('genlab.training', vscode.StatusBarAlignment.Left, 50);
@@ -26,7 +27,7 @@ export class TrainingStatusBar implements vscode.Disposable {
     const loss = run.series[info.lossKey]?.at(-1);
     const lossText = typeof loss === 'number' ? ` · ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
     this.item.text = vscode.l10n.t('$(sync~spin) {0} {1}/{2}{3} · {4} steps/s', info.shortTitle, run.step, run.totalSteps, lossText, run.stepsPerSecond.toFixed(1));
-    this.item.tooltip = vscode.l10n.t('GenLab: {0} ({1}, {2}). Click to open its dashboard.', run.title, run.state, run.backend);
+    this.item.tooltip = vscode.l10n.t('GenLab: {0} ({1}, {2}). Click to open its dashboard.', run.title, stateLabel(run.state), run.backend);
     // Read out in words: a screen reader would otherwise spell the icon name and the slashes.
     const lossWords = typeof loss === 'number' ? `, ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
     this.item.accessibilityInformation = {
