@@ -37,8 +37,8 @@ test('the trainer bundle does carry its trainer modules (the check above can see
 // Scratch output (logs, dumps) never lands at the top of the repository: only the design card's
 // files, the folders the README names and config files.
 const ROOT_ALLOWED = new Set([
-  'package.json', 'package-lock.json', 'tsconfig.json', 'esbuild.js', 'eslint.config.mjs', 'README.md', 'CHANGELOG.md', 'LICENSE',
-  '.gitignore', '.vscodeignore', '.npmrc', '.ci', '.vscode', 'src', 'webview', 'media', 'test', 'bin', 'bench', 'e2e', 'scripts', 'examples', 'python',
+  'package.json', 'package.nls.json', 'package-lock.json', 'tsconfig.json', 'esbuild.js', 'eslint.config.mjs', 'README.md', 'CHANGELOG.md', 'LICENSE',
+  '.gitignore', '.vscodeignore', '.npmrc', '.ci', '.vscode', 'src', 'webview', 'media', 'test', 'bin', 'bench', 'e2e', 'scripts', 'examples', 'python', 'l10n',
 ]);
 
 test('the repository root holds only the project files and folders', () => {
