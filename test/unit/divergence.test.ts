@@ -11,7 +11,7 @@ import type { TrainerMessage } from '../../src/protocol/messages';
 import { readRunRecord } from '../../src/shared/runFolder';
 import { UserError } from '../../src/shared/userError';
 import { type BackendInfo, initBackend } from '../../src/trainer/backend/select';
-import { divergenceHint, DivergenceWatch, EXPLOSION } from '../../src/trainer/divergence';
+import { divergenceHint, DivergenceWatch, EXPLOSION, EXPLOSION_STEPS } from '../../src/trainer/divergence';
 import { ganFamily } from '../../src/trainer/families/gan';
 import { Rng } from '../../src/trainer/rng';
 import { TrainingSession } from '../../src/trainer/session';
@@ -56,10 +56,13 @@ test('healthy noise passes: noisy GAN losses with spikes, an NLL that falls, a l
 test('a loss that is not finite, or explodes past EXPLOSION times its start, is a divergence at that step', () => {
   const nan = watchTrain(new DivergenceWatch(), [{ nll: 3 }, { nll: 2.5 }, { nll: NaN }]);
   assert.deepEqual(nan, { step: 3, message: 'Training diverged at step 3: the loss term nll became NaN.' });
-  const exploding = [{ mse: 0.9 }, { mse: 0.8 }, { mse: 0.9 * EXPLOSION * 2 }];
+  const exploding = [{ mse: 0.9 }, { mse: 0.8 }, ...Array.from({ length: EXPLOSION_STEPS }, () => ({ mse: 0.9 * EXPLOSION * 2 }))];
   const found = watchTrain(new DivergenceWatch(), exploding)!;
-  assert.equal(found.step, 3);
+  assert.equal(found.step, 2 + EXPLOSION_STEPS, 'minibatch losses must stay beyond the bound EXPLOSION_STEPS in a row');
   assert.match(found.message, /mse reached 1800, more than 1000 times its 0\.9 at the start/);
+  // A single-step spike of a healthy run (RealNVP on MNIST: 5.5, then 2,500 bits/dim at step 2, then 5.5) is not one.
+  assert.equal(watchTrain(new DivergenceWatch(), [{ bpd: 5.5 }, { bpd: 5.5 * EXPLOSION * 0.9 * 2 }, { bpd: 5.5 }, { bpd: 5.4 }]), undefined);
+  assert.equal(watchTrain(new DivergenceWatch([], { fullBatch: true }), [{ nll: 0.9 }, { nll: 0.9 * EXPLOSION * 2 }])?.step, 2, 'on the whole training set at once');
   assert.equal(watchTrain(new DivergenceWatch(), [{ mse: 0.9 }, { mse: 0.9 * EXPLOSION * 0.9 }]), undefined, 'just under the bound');
 });
 
