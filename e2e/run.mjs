@@ -465,7 +465,7 @@ async function runUiTests(cs) {
       await mod.prepare?.({ workspace, repoRoot });
       await page.goto(workbenchUrl(cs, workspace, opts.vsix ? {} : { extensionDevelopmentPath: repoRoot }));
       await waitForWorkbench(page);
-      const ctx = { page, workspace, repoRoot, outputDir, baseUrl: cs.base, log: (...a) => log(' ', ...a), ...helpers };
+      const ctx = { page, workspace, repoRoot, outputDir, baseUrl: cs.base, vsix: opts.vsix, log: (...a) => log(' ', ...a), ...helpers };
       let timer;
       await Promise.race([
         mod.default(ctx),
