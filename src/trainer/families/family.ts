@@ -7,6 +7,7 @@
  * and test/unit/experiment.test.ts fail when they are stale and say how to rewrite them).
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Model, SampleGrid } from '../../api/genlab';
 import type { Family, TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import type { Dataset } from '../data/dataset';
@@ -14,16 +15,7 @@ import type { ImageDataset } from '../data/imageDatasets';
 import type { DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
 
-/** Images to be written as one grid, values in [0, 1]: `count` cells of width*height, each row-major with its channels interleaved. */
-export interface SampleGrid {
-  kind: string;
-  pixels: Float32Array;
-  count: number;
-  cols: number;
-  width: number;
-  height: number;
-  channels: 1 | 3;
-}
+export type { SampleGrid };
 
 /** A grid of `count` images shaped like the data's (a square-ish one unless `cols` is given). */
 export function imageGrid(data: Pick<ImageDataset, 'width' | 'height' | 'channels'>, kind: string, pixels: Float32Array, count: number, cols = Math.ceil(Math.sqrt(count))): SampleGrid {
@@ -46,13 +38,14 @@ export interface LatentTools {
   encodeTest?(count: number): Float32Array;
 }
 
-export interface TrainableModel {
-  /** One optimiser step on a batch (rows of flattened images); returns the loss terms, in nats. */
-  trainStep(batch: tf.Tensor2D): Record<string, number>;
+/**
+ * A model as the training loop drives it: the API's Model (what a person's model module returns,
+ * src/api/genlab.ts), with the test metrics every model reports, and what a family needs to save,
+ * resume and draw from itself. A module's Model becomes one through src/trainer/modules/moduleModel.ts.
+ */
+export interface TrainableModel extends Model {
   /** Metrics on the held-out test set. */
   evaluate(): Record<string, number>;
-  /** Image models: the grids to show and save at this point of training (same noise each time, so they evolve). */
-  sample?(): SampleGrid[];
   /** Models on 1-D or 2-D data: what they say about the density on a grid, with samples and test points. */
   density?(): DensityGrid | undefined;
   /**

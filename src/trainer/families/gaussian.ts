@@ -318,16 +318,16 @@ class GaussianModel implements TrainableModel {
   density(): DensityGrid {
     const fit = this.params();
     const values = gaussianLogDensity(gridPoints(this.data).points, this.dim, fit.mean, fit.cov);
-    return densityView('log-density', this.data, values, this.draw(fit, this.sampleNoise, SAMPLE_COUNT));
+    return densityView('log-density', this.data, values, this.drawPoints(fit, this.sampleNoise, SAMPLE_COUNT));
   }
 
   /** Draws from the fit, the closed form; temperature scales the standard deviation: N(mean, T² cov). */
   generate(count: number, rng: Rng, temperature: number): Float32Array {
-    return this.draw(this.closedForm, rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
+    return this.drawPoints(this.closedForm, rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
   }
 
   /** Points of `fit` for standard normal `noise` (count × dim). */
-  private draw({ mean, cov }: Fit, noise: Float32Array, count: number): Float32Array {
+  private drawPoints({ mean, cov }: Fit, noise: Float32Array, count: number): Float32Array {
     const chol = symCholesky(cov);
     const out = new Float32Array(count * this.dim);
     for (let i = 0; i < count; i++) gaussianDraw(out, i, this.dim, mean, chol, noise, i);

@@ -405,17 +405,17 @@ class MixtureModel implements TrainableModel {
     const grid = gridPoints(this.data).points;
     const values = new Float64Array(grid.length / dim);
     mixturePass(params, grid, values);
-    return densityView('log-density', this.data, values, this.draw(this.sampleUniform, this.sampleNoise, SAMPLE_COUNT));
+    return densityView('log-density', this.data, values, this.drawPoints(this.sampleUniform, this.sampleNoise, SAMPLE_COUNT));
   }
 
   /** Temperature scales each component's standard deviation; the weights stay. */
   generate(count: number, rng: Rng, temperature: number): Float32Array {
     const uniform = Float64Array.from({ length: count }, () => rng.next());
-    return this.draw(uniform, rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
+    return this.drawPoints(uniform, rng.fillNormal(new Float32Array(count * this.dim)).map((z) => z * temperature), count);
   }
 
   /** Points of the current fit: uniforms pick the components, standard normal noise the offsets. */
-  private draw(uniform: ArrayLike<number>, noise: Float32Array, count: number): Float32Array {
+  private drawPoints(uniform: ArrayLike<number>, noise: Float32Array, count: number): Float32Array {
     const { dim, params } = this;
     const out = new Float32Array(count * dim);
     const chol = Array.from({ length: params.k }, (_, j) => symCholesky([params.covs[3 * j], params.covs[3 * j + 1], params.covs[3 * j + 2]]));

@@ -255,7 +255,7 @@ class PixelCnn implements TrainableModel {
    * divides the logits (below 1: more certain pixels). Each pixel draws 1 when a uniform falls
    * below its probability, from the seeded generator.
    */
-  draw(count: number, rng: Rng, temperature = 1): Float32Array {
+  drawPixels(count: number, rng: Rng, temperature = 1): Float32Array {
     const { width, height } = this;
     const { reach } = this.net;
     const pixels = width * height;
@@ -285,11 +285,11 @@ class PixelCnn implements TrainableModel {
   }
 
   sample(): SampleGrid[] {
-    return [imageGrid(this.data, 'samples', this.draw(GRID * GRID, this.sampleRng.fork(0)), GRID * GRID, GRID)];
+    return [imageGrid(this.data, 'samples', this.drawPixels(GRID * GRID, this.sampleRng.fork(0)), GRID * GRID, GRID)];
   }
 
   generate(count: number, rng: Rng, temperature: number): SampleGrid {
-    return imageGrid(this.data, 'samples', this.draw(count, rng, temperature), count);
+    return imageGrid(this.data, 'samples', this.drawPixels(count, rng, temperature), count);
   }
 
   /** The weights (tf.io weights format) and a description of the architecture that uses them. */
