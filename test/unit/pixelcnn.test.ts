@@ -85,7 +85,7 @@ test('a short real training run lowers the exact test NLL clearly; eval reports 
 
 test('ancestral sampling draws binary images, the same for the same seed, each pixel from the model\'s conditional', () => {
   const config = completeConfig({ family: 'pixelcnn', steps: 1, model: { channels: 8, residualBlocks: 1 } });
-  const model = pixelcnnFamily.create(config, mnist, new Rng(5)) as unknown as { draw(count: number, rng: Rng, t?: number): Float32Array; net: PixelCnnNet; dispose(): void };
+  const model = pixelcnnFamily.create(config, mnist, new Rng(5)) as unknown as { drawPixels(count: number, rng: Rng, t?: number): Float32Array; net: PixelCnnNet; dispose(): void };
   const a = model.drawPixels(3, new Rng(9));
   const b = model.drawPixels(3, new Rng(9));
   assert.deepEqual(Array.from(a), Array.from(b));
