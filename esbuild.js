@@ -54,6 +54,8 @@ const builds = [
 ];
 
 async function main() {
+  // The declarations model modules are checked against (the trainer) and edited with (the extension).
+  require('node:child_process').execFileSync(process.execPath, [require('node:path').join(__dirname, 'scripts', 'model-types.mjs')], { stdio: 'inherit' });
   if (watch) {
     for (const b of builds) await (await esbuild.context(b)).watch();
     return;

@@ -76,9 +76,11 @@ export interface Random {
   seed(): number;
 }
 
-export interface Context<O> {
+export type DataKind = Data['kind'];
+
+export interface Context<O, K extends DataKind = DataKind> {
   tf: TF;
-  data: Data;
+  data: Extract<Data, { kind: K }>;
   options: O;
   /** The run's learning rate and batch size (set in the quick pick, the experiment file or the CLI). */
   learningRate: number;
@@ -103,7 +105,7 @@ export interface SampleGrid {
  * left out with a line saying so.
  */
 export interface Model {
-  /** One optimiser step on a batch (rows like `data.test`'s); returns the loss terms (in nats), the first one charted as the loss. */
+  /** One optimiser step on a batch (rows like `data.test`'s); returns the loss terms (in nats), `loss` among them unless the definition names another. */
   trainStep(batch: tfc.Tensor2D): Record<string, number>;
   /**
    * Metrics on the held-out data. Without it, a model with `logProb` is scored by its mean
@@ -127,12 +129,12 @@ export interface Model {
   dispose?(): void;
 }
 
-export interface ModelDefinition<P extends Record<string, OptionDeclaration> = Record<string, OptionDeclaration>> {
+export interface ModelDefinition<P extends Record<string, OptionDeclaration> = Record<string, OptionDeclaration>, K extends DataKind = DataKind> {
   /** Its name in the Runs tree, the dashboard and Compare. */
   title: string;
   densityKind: DensityKind;
   /** The kind of data it models; GenLab offers the datasets of that kind. */
-  data: 'images' | 'points';
+  data: K;
   /** One sentence on what the model can say about density, shown on the dashboard. */
   summary?: string;
   /** Images: keep grey levels in [0, 1] instead of binarising each pixel (a model of real-valued pixels). */
@@ -140,12 +142,14 @@ export interface ModelDefinition<P extends Record<string, OptionDeclaration> = R
   options: P;
   /** Training settings unless the person gives others. */
   defaults?: { steps?: number; epochs?: number; learningRate?: number; batchSize?: number; evalEvery?: number };
+  /** The key of `trainStep`'s result charted as the loss; 'loss' unless given. */
+  loss?: string;
   /** The key of `evaluate`'s result that scores a run (lower is better): best checkpoints, early stopping and Compare go by it. */
   metric?: string;
-  create(context: Context<OptionValues<P>>): Model;
+  create(context: Context<OptionValues<P>, K>): Model;
 }
 
 /** Marks a file's default export as a GenLab model; returns the definition unchanged. */
-export function defineModel<const P extends Record<string, OptionDeclaration>>(definition: ModelDefinition<P>): ModelDefinition<P> {
+export function defineModel<const P extends Record<string, OptionDeclaration>, K extends DataKind>(definition: ModelDefinition<P, K>): ModelDefinition<P, K> {
   return definition;
 }

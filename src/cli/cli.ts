@@ -5,11 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, type ConfigInput, completeConfig, DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PARAMETERS, FAMILIES, type Family, familyDefaults, type TrainConfig } from '../protocol/config';
+import { BACKEND_CHOICES, type ConfigInput, completeConfig, DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PARAMETERS, FAMILIES, type Family, familyDefaults, MODULE, type ModelKind, modelDefaults, type TrainConfig } from '../protocol/config';
+import type { ModuleRef } from '../protocol/modelModule';
+import { describeModule } from '../shared/modelModules';
 import { DATASETS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
-import { FAMILY_SPECS } from '../protocol/families';
+import { FAMILY_SPECS, specOf } from '../protocol/families';
 import type { OptionField } from '../protocol/families/spec';
 import { formatValue } from '../protocol/format';
 import { metricLabel } from '../protocol/metricLabels';
@@ -64,6 +66,7 @@ function modelFlagLine([flag, { field, families }]: [string, { field: OptionFiel
 }
 
 const USAGE = `Usage: genlab train <family> [options]
+       genlab train --model <file> [options]   your own model module (add --help for its options)
        ${RUNS_USAGE}   validate a run folder: each problem with its file and line, or "ok"
 
 Trains a generative model headless and writes a run folder: run.json, metrics.jsonl,
@@ -118,14 +121,46 @@ function dataSource(v: Partial<Record<string, string>>): Pick<ConfigInput, 'data
   return { dataset: 'csv', data: { type: 'csv', path: path.resolve(file), columns: columns.split(',').map((c) => c.trim()) } };
 }
 
-export function parseCommandLine(argv: string[]): { config: TrainConfig; json: boolean } | 'help' {
+/** The file `--model` names, looked up before parsing: its options decide which flags there are. */
+export function modelModuleArgument(argv: string[]): string | undefined {
+  const at = argv.findIndex((a) => a === '--model' || a.startsWith('--model='));
+  if (at < 0) return undefined;
+  const value = argv[at].startsWith('--model=') ? argv[at].slice('--model='.length) : argv[at + 1];
+  if (!value || value.startsWith('-')) fail('--model expects the path of a model module, e.g. --model models/my-vae.ts.');
+  return value;
+}
+
+/** The help of one model module: what it is, its data, and its options with their defaults. */
+function moduleUsage(module: ModuleRef): string {
+  const spec = specOf({ family: MODULE, module });
+  const { budget, model } = modelDefaults({ family: MODULE, module });
+  const length = 'epochs' in budget ? `${budget.epochs} epochs` : `${budget.steps} steps`;
+  const defaults = model as Record<string, unknown>;
+  const options = spec.fields.map((f) => {
+    const value = f.choices ? f.choices.join('|') : f.list ? 'N,N,...' : 'N';
+    return `  --${`${f.flag} ${value}`.padEnd(24)} ${f.prompt} (default ${JSON.stringify(defaults[f.key])})`;
+  });
+  return `Usage: genlab train --model ${path.relative(process.cwd(), module.path) || module.path} [options]
+
+${spec.title}: ${spec.density.summary}
+Data: ${spec.datasets.join(' | ')} (default ${spec.defaultDataset}, ${length})
+
+Its options:
+${options.length ? options.join('\n') : '  (none)'}
+
+The training options (--steps, --lr, --batch-size, --out, ...) are those of \`genlab train --help\`.`;
+}
+
+export function parseCommandLine(argv: string[], module?: ModuleRef): { config: TrainConfig; json: boolean } | 'help' | { help: string } {
+  const moduleFields = module ? specOf({ family: MODULE, module }).fields : [];
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
-        ...Object.fromEntries([...Object.keys(OPTIONS), ...MODEL_FLAGS.keys()].map((k) => [k, { type: 'string' as const }])),
+        ...Object.fromEntries([...Object.keys(OPTIONS), ...(module ? moduleFields.map((f) => f.flag) : MODEL_FLAGS.keys())].map((k) => [k, { type: 'string' as const }])),
+        model: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -134,26 +169,28 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     fail((err as Error).message);
   }
   const { values, positionals } = parsed;
+  if (module && values.help) return { help: moduleUsage(module) };
   if (values.help || positionals.length === 0) return 'help';
   const [command, family, ...extra] = positionals;
   if (command !== 'train') fail(`Unknown command "${command}"; the commands are \`train\` and \`runs check\`.`);
-  if (!family) fail(`Name the family to train, e.g. \`genlab train vae\` (families: ${FAMILIES.join(', ')}).`);
-  if (!FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
+  if (module && family) fail(`Train either a family or a model module: \`genlab train ${family}\` or \`genlab train --model <file>\`.`);
+  if (!module && !family) fail(`Name the family to train, e.g. \`genlab train vae\` (families: ${FAMILIES.join(', ')}), or a model module with --model <file>.`);
+  if (!module && !FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
   if (extra.length) fail(`Unexpected argument(s): ${extra.join(' ')}.`);
 
   const v = values as Partial<Record<string, string>>;
   const num = (flag: OptionName) => (v[flag] === undefined ? undefined : numberOption(flag, v[flag]));
-  const fields = FAMILY_SPECS[family as Family].fields;
+  const fields = module ? moduleFields : FAMILY_SPECS[family as Family].fields;
   const model: Record<string, string | number | number[]> = {};
-  for (const [flag, { families }] of MODEL_FLAGS) {
+  for (const flag of module ? moduleFields.map((f) => f.flag) : MODEL_FLAGS.keys()) {
     const text = v[flag];
     if (text === undefined) continue;
     const field = fields.find((f) => f.flag === flag);
-    if (!field) fail(`--${flag} applies to ${families.join(', ')}, not ${family}.`);
+    if (!field) fail(`--${flag} applies to ${MODEL_FLAGS.get(flag)!.families.join(', ')}, not ${family}.`);
     model[field.key] = field.choices ? text : field.list ? text.split(',').map((t) => numberOption(flag, t)) : numberOption(flag, text);
   }
-  const input: ConfigInput = {
-    family: family as Family,
+  const input = {
+    ...(module ? { family: MODULE, module } : { family: family as Family }),
     dataset: v.dataset as ConfigInput['dataset'],
     epochs: num('epochs'),
     steps: num('steps'),
@@ -168,7 +205,7 @@ export function parseCommandLine(argv: string[]): { config: TrainConfig; json: b
     maxParameters: num('max-parameters'),
     ...dataSource(v),
     model,
-  };
+  } as ConfigInput<ModelKind>;
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
   let config: TrainConfig;
   try {
@@ -264,7 +301,7 @@ function printSummary(s: RunSummary, unit: string | undefined, line: (t: string)
 
 async function train(config: TrainConfig, json: boolean): Promise<number> {
   const progress = new Progress(process.stdout);
-  const { lossKey } = FAMILY_SPECS[config.family];
+  const { lossKey } = specOf(config);
   let summary: RunSummary | undefined;
   let lastError: Extract<TrainerMessage, { type: 'error' }> | undefined;
   const client = TrainerClient.start(config, {
@@ -313,7 +350,7 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
 
   const exit = await client.exited;
   if (summary) {
-    const explicit = FAMILY_SPECS[config.family].density.kind.startsWith('explicit');
+    const explicit = specOf(config).density.kind.startsWith('explicit');
     if (!json) printSummary(summary, explicit ? `nats per ${dataKindOf(config.dataset) === 'images' ? 'image' : 'point'}` : undefined, (t) => progress.line(t));
     return 0;
   }
@@ -323,6 +360,15 @@ async function train(config: TrainConfig, json: boolean): Promise<number> {
   return 1;
 }
 
+/** The module's declaration from the trainer; its problems are printed as file:line:column, as editors and terminals link them. */
+async function describedModule(file: string): Promise<ModuleRef> {
+  if (!fs.existsSync(file)) fail(`--model ${file}: no such file.`);
+  const described = await describeModule(file, path.join(__dirname, 'trainer.js'), (line) => process.stderr.write(`${line}\n`));
+  if (described.ok) return described.module;
+  const located = described.problems.map((p) => `${displayPath(p.file)}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+  throw new UserError(located.length ? `${located.join('\n')}\n${described.message.split('\n')[0]}` : described.message, described.hint);
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'runs') {
     process.exitCode = runsCommand(process.argv.slice(3), process.stdout, process.stderr);
@@ -330,15 +376,17 @@ async function main(): Promise<void> {
   }
   let parsed;
   try {
-    parsed = parseCommandLine(process.argv.slice(2));
+    const argv = process.argv.slice(2);
+    const file = modelModuleArgument(argv);
+    parsed = parseCommandLine(argv, file === undefined ? undefined : await describedModule(file));
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
     process.stderr.write(`genlab: ${err.message}\n`);
     process.exitCode = 2;
     return;
   }
-  if (parsed === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (parsed === 'help' || 'help' in parsed) {
+    process.stdout.write(`${parsed === 'help' ? USAGE : parsed.help}\n`);
     return;
   }
   process.exitCode = await train(parsed.config, parsed.json);

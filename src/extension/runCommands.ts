@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { completeConfig, FAMILY_SPECS, type TrainConfig } from '../protocol/config';
+import { completeConfig, FAMILY_SPECS, specOf, type TrainConfig } from '../protocol/config';
 import { dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
@@ -334,7 +334,7 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 
 function exportReadme(entry: RunEntry, step: number): string {
   const record = readRunRecord(entry.dir);
-  const spec = FAMILY_SPECS[record.config.family];
+  const spec = specOf(record.config);
   return [
     `# ${entry.title}`,
     '',
@@ -459,7 +459,7 @@ async function sampleFromRun(deps: RunCommandDeps, target?: RunEntry | string, o
   const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Sample from Run'));
   if (!entry) return undefined;
   const { config } = readRunRecord(entry.dir);
-  const spec = FAMILY_SPECS[config.family];
+  const spec = specOf(config);
   const title = vscode.l10n.t('GenLab: Sample from {0}', entry.title);
   const images = dataKindOf(config.dataset) === 'images';
   const count = options.count ?? (await askNumber(title, images ? vscode.l10n.t('How many images (a square grid)?') : vscode.l10n.t('How many points (written as CSV)?'), images ? 64 : 2000, wholeIn(1, 4096)));
@@ -480,7 +480,7 @@ async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | stri
   if (request) return generateAndShow(deps, entry, request);
   const title = vscode.l10n.t('GenLab: Explore the latent space of {0}', entry.title);
   const { config } = readRunRecord(entry.dir);
-  const scatter = FAMILY_SPECS[config.family].latentScatter && 'latentDim' in config.model && config.model.latentDim === 2;
+  const scatter = specOf(config).latentScatter && 'latentDim' in config.model && config.model.latentDim === 2;
   const tool = await vscode.window.showQuickPick(
     [
       { label: vscode.l10n.t('$(arrow-both) Interpolation'), detail: vscode.l10n.t('Strips decoded along the way from one prior draw to another'), type: 'interpolation' as const },

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_FILE, RUN_FILE, runRecord } from '../protocol/runFormat';
+import { scoreMetric } from '../protocol/families';
 import type { RunState } from '../protocol/webview';
 import { type FileProblem, readJsonFileAsync } from '../shared/decodedFiles';
 import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, type ListedRun, listGenerated, listSampleFiles, MAIN_SAMPLES, readRunForViewing, withInterrupted } from '../shared/runFolder';
@@ -26,6 +27,10 @@ export interface RunEntry {
   error?: { message: string; hint: string };
   /** The experiment file the run was trained from, if any. */
   experiment?: string;
+  /** A run of a person's model module: the module's file. */
+  modulePath?: string;
+  /** The eval metric that scores the run (lower is better), if its model has one. */
+  scoreMetric?: string;
   /** What is wrong with the run folder (a damaged or missing run.json); it is still shown. */
   warnings?: string[];
 }
@@ -39,6 +44,8 @@ export function runEntry(r: ListedRun, running?: RunHistory): RunEntry {
     family: r.config.family,
     dataset: r.config.dataset,
     ...(r.config.experiment ? { experiment: r.config.experiment } : {}),
+    ...(r.config.module ? { modulePath: r.config.module.path } : {}),
+    ...optional('scoreMetric', scoreMetric(r.config)),
     state: running?.state ?? (r.interrupted ? 'interrupted' : r.status === 'running' ? 'training' : r.status),
     createdAt: r.createdAt,
     step: running?.step ?? r.progress.step,
@@ -47,6 +54,10 @@ export function runEntry(r: ListedRun, running?: RunHistory): RunEntry {
     ...(r.error ? { error: r.error } : {}),
     ...(r.warnings.length ? { warnings: r.warnings } : {}),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** A run's images for the gallery: its main sample grids, oldest first, then what was generated from it. */

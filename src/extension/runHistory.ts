@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
 import { DATASET_LABELS } from '../protocol/datasets';
-import { FAMILY_SPECS, scoreMetric } from '../protocol/families';
+import { scoreMetric, specOf } from '../protocol/families';
 import type { DensityGrid, TrainerMessage } from '../protocol/messages';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { METRICS_FILE } from '../protocol/runFormat';
@@ -15,7 +15,7 @@ import { listDensityFiles, listSampleFiles, readDensityFile, readMetricsLines, r
 
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
 export function runTitle(config: TrainConfig): string {
-  return `${config.runName ?? FAMILY_SPECS[config.family].title} · ${DATASET_LABELS[config.dataset].title}`;
+  return `${config.runName ?? specOf(config).title} · ${DATASET_LABELS[config.dataset].title}`;
 }
 
 export class RunHistory {
@@ -152,13 +152,13 @@ export class RunHistory {
 
   /** What the family can say about density, scored by its metric for this kind of data. */
   private densityStory(): RunView['density'] {
-    const { kind, summary } = FAMILY_SPECS[this.config.family].density;
-    const metric = scoreMetric(this.config.family, this.config.dataset);
+    const { kind, summary } = specOf(this.config).density;
+    const metric = scoreMetric(this.config);
     return { kind, summary, ...(metric ? { metric } : {}) };
   }
 
   toView(asUri: (file: string) => string): RunView {
-    const info = FAMILY_SPECS[this.config.family];
+    const info = specOf(this.config);
     const image = (s: SampleFile): SampleImage => ({ step: s.step, kind: s.kind, uri: asUri(s.path) });
     return {
       runId: this.runId,

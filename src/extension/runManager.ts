@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { TrainConfig } from '../protocol/config';
-import { FAMILY_SPECS } from '../protocol/families';
+import { specOf } from '../protocol/families';
 import type { GenerateRequest, TrainerMessage } from '../protocol/messages';
 import { TrainerClient, type TrainerHandlers } from '../shared/trainerClient';
 import { patchRunRecord } from '../shared/runFolder';
@@ -245,7 +245,7 @@ export class RunManager implements vscode.Disposable {
 
   private showProgress(run: LiveRun): Thenable<void> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GenLab: training {0} on {1}', FAMILY_SPECS[run.config.family].shortTitle, run.config.dataset), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GenLab: training {0} on {1}', specOf(run.config).shortTitle, run.config.dataset), cancellable: true },
       (progress, token) => {
         token.onCancellationRequested(() => {
           this.log.info('Stop requested from the progress notification');

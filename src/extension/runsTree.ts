@@ -1,7 +1,5 @@
 /** The "Runs" tree in the GenLab sidebar: every run, newest first, with its state and result. */
 import * as vscode from 'vscode';
-import type { DatasetName } from '../protocol/datasets';
-import { FAMILIES, type Family, scoreMetric } from '../protocol/families';
 import { metricLabel } from '../protocol/metricLabels';
 import type { RunState } from '../protocol/webview';
 import type { RunCatalog, RunEntry } from './runCatalog';
@@ -21,7 +19,7 @@ const STATE_ICONS: Record<RunState, vscode.ThemeIcon> = {
 const LIVE_STATES: RunState[] = ['loading-data', 'training', 'evaluating', 'stopping'];
 
 function mainMetric(run: RunEntry): string | undefined {
-  const key = (FAMILIES as readonly string[]).includes(run.family) ? scoreMetric(run.family as Family, run.dataset as DatasetName) : undefined;
+  const key = run.scoreMetric;
   const value = key === undefined ? undefined : run.finalMetrics[key];
   return value === undefined ? undefined : `${metricLabel(key!)} ${value.toFixed(2)}`;
 }

@@ -1,6 +1,6 @@
 /** A status bar item for the newest live run: family, step, loss and speed; a click opens its dashboard. */
 import * as vscode from 'vscode';
-import { FAMILY_SPECS } from '../protocol/families';
+import { specOf } from '../protocol/families';
 import { metricLabel } from '../protocol/metricLabels';
 import type { RunManager } from './runManager';
 import { stateLabel } from './stateLabel';
@@ -23,7 +23,7 @@ export class TrainingStatusBar implements vscode.Disposable {
     const now = Date.now();
     if (!force && now - this.lastDraw < 250) return;
     this.lastDraw = now;
-    const info = FAMILY_SPECS[run.config.family];
+    const info = specOf(run.config);
     const loss = run.series[info.lossKey]?.at(-1);
     const lossText = typeof loss === 'number' ? ` · ${metricLabel(info.lossKey)} ${loss.toFixed(1)}` : '';
     this.item.text = vscode.l10n.t('$(sync~spin) {0} {1}/{2}{3} · {4} steps/s', info.shortTitle, run.step, run.totalSteps, lossText, run.stepsPerSecond.toFixed(1));

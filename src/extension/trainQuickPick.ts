@@ -131,7 +131,7 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
       } else if (choice?.name) {
         // Another kind of data brings that kind's defaults: epochs of images or steps of points, a conv net or an MLP.
         const { data: _data, runName: _runName, ...builtIn } = draft;
-        const sameKind = !draft.data && dataKindOf(choice.name) === dataKindOf(draft.dataset);
+        const sameKind: boolean = !draft.data && dataKindOf(choice.name) === dataKindOf(draft.dataset);
         draft = sameKind ? completeConfig(withValue(builtIn as TrainConfig, 'dataset', choice.name)) : completeConfig({ family, ...base, seed: draft.seed, dataset: choice.name });
       }
       continue;

@@ -6,10 +6,12 @@
  */
 import { type DatasetName, DATASETS, dataKindOf, PLANE_DATASETS, SOURCE_DATASETS } from './datasets';
 import { arrayOf, DecodeError, type Decoder, type Infer, num, object, oneOf, plainObject, refine, str, tagged } from './decode';
-import { FAMILIES, FAMILY_SPECS, type Family } from './families';
+import { FAMILIES, FAMILY_SPECS, type Family, MODULE, type ModelKind, type ModelRef, specOf } from './families';
+import type { ModuleOptions } from './families/module';
 import type { DataShape, KindDefaults } from './families/spec';
+import { type ModuleRef, moduleRef } from './modelModule';
 
-export { FAMILIES, FAMILY_SPECS, type Family };
+export { FAMILIES, FAMILY_SPECS, type Family, MODULE, type ModelKind, type ModelRef, specOf };
 
 /** `auto` tries tfjs-node, then wasm, then cpu; the others force one backend. */
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -34,7 +36,7 @@ export const DEFAULT_MAX_PARAMETERS = 50_000_000;
 const TRAINING_BYTES_PER_PARAMETER = 16;
 
 const common = {
-  family: oneOf(FAMILIES),
+  family: oneOf([...FAMILIES, MODULE]),
   dataset: oneOf(DATASETS),
   seed: num({ int: true, min: 0, max: 2 ** 32 - 1 }),
   batchSize: num({ int: true, min: 1, max: 4096, maxBecause: 'every layer\'s activations and gradients grow with the batch, and no dataset here needs more' }),
@@ -68,10 +70,15 @@ const budget = {
   steps: num({ int: true, min: 1, max: MAX_STEPS, maxBecause: 'days of training on a CPU even at 50 steps a second' }),
 };
 
-type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { runName?: string; data?: DataSource; experiment?: string; keepCheckpoints?: number; maxParameters?: number; patience?: number };
+type Common = { [K in keyof typeof common]: Infer<(typeof common)[K]> } & { module?: ModuleRef; runName?: string; data?: DataSource; experiment?: string; keepCheckpoints?: number; maxParameters?: number; patience?: number };
 type Budget = { epochs: number; steps?: undefined } | { steps: number; epochs?: undefined };
-/** Distributes over families, so that checking `config.family` narrows `config.model`. */
-export type TrainConfig<F extends Family = Family> = F extends Family ? Common & Budget & { family: F; model: FamilyOptions[F] } : never;
+/**
+ * Distributes over families, so that checking `config.family` narrows `config.model`. A person's
+ * model module is `family: 'module'`, with the module it trains and options of its own declaring.
+ */
+export type TrainConfig<F extends ModelKind = ModelKind> = F extends Family
+  ? Common & Budget & { family: F; module?: undefined; model: FamilyOptions[F] }
+  : Common & Budget & { family: 'module'; module: ModuleRef; model: ModuleOptions };
 
 /** Checkpoints kept per run (the newest; KEEP_CHECKPOINTS when unset, as in runs older than the setting). */
 export const KEEP_CHECKPOINTS = 2;
@@ -80,34 +87,37 @@ export const KEEP_CHECKPOINTS = 2;
  * `patience`: early stopping; the run ends after this many evaluations in a row that do not improve its
  * best score (the spec's `density.metric`). Unset, runs train to their budget.
  */
-const commonShape = refine(object(common, { ...budget, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }), maxParameters: num({ int: true, min: 1 }), patience: num({ int: true, min: 1, max: 10000 }) }), (c) => {
+const commonShape = refine(object(common, { ...budget, module: moduleRef, runName: str({ nonEmpty: true }), data: dataSource, experiment: str({ nonEmpty: true }), keepCheckpoints: num({ int: true, min: 1, max: 100 }), maxParameters: num({ int: true, min: 1 }), patience: num({ int: true, min: 1, max: 10000 }) }), (c) => {
   if ((c.epochs === undefined) === (c.steps === undefined)) {
     return { field: c.epochs === undefined ? 'steps' : 'epochs', problem: 'give exactly one of epochs or steps' };
   }
-  const accepted = FAMILY_SPECS[c.family].datasets;
-  if ((SOURCE_DATASETS as readonly string[]).includes(c.dataset)) return sourceProblem(c.family, c.dataset, c.data);
+  if ((c.family === MODULE) !== (c.module !== undefined)) {
+    return c.module ? { field: 'module', problem: `applies to family "${MODULE}" only; remove it` } : { field: 'module', problem: 'is required for a model module: { "path": ..., "declaration": ... }' };
+  }
+  const spec = specOf(c as ModelRef);
+  const accepted = spec.datasets;
+  if ((SOURCE_DATASETS as readonly string[]).includes(c.dataset)) return sourceProblem(spec, c.dataset, c.data);
   if (c.data) return { field: 'data', problem: `applies to the datasets ${SOURCE_DATASETS.join(' and ')}, not ${c.dataset}; remove it` };
-  return accepted.includes(c.dataset) ? undefined : { field: 'dataset', problem: `${c.family} cannot model ${c.dataset}; choose one of ${accepted.join(', ')}` };
+  return accepted.includes(c.dataset) ? undefined : { field: 'dataset', problem: `${spec.title} cannot model ${c.dataset}; choose one of ${accepted.join(', ')}` };
 });
 
 /** Whether the family can model the person's data: images if it has image defaults; one CSV column if it fits 1-D data, two if 2-D. */
-function sourceProblem(family: Family, dataset: DatasetName, data: DataSource | undefined): { field: string; problem: string } | undefined {
+function sourceProblem(spec: ReturnType<typeof specOf>, dataset: DatasetName, data: DataSource | undefined): { field: string; problem: string } | undefined {
   if (!data || data.type !== dataset) return { field: 'data', problem: `is required for the dataset ${dataset}: { "type": "${dataset}", ... }` };
-  const spec = FAMILY_SPECS[family];
   if (data.type === 'image-folder') {
-    return spec.defaults.images ? undefined : { field: 'dataset', problem: `${family} does not train on images; choose a family for images` };
+    return spec.defaults.images ? undefined : { field: 'dataset', problem: `${spec.title} does not train on images; choose a model for images` };
   }
   const { length } = data.columns;
   if (length > 2) return { field: 'data.columns', problem: `pick one or two columns, not ${length}` };
   const fits = length === 1 ? spec.datasets.includes('bimodal') : spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
-  return fits ? undefined : { field: 'data.columns', problem: `${family} cannot model ${length}-D data` };
+  return fits ? undefined : { field: 'data.columns', problem: `${spec.title} cannot model ${length}-D data` };
 }
 
 /** Decodes a complete config: common fields, budget, and the family's own options under `model`. */
 export const trainConfig: Decoder<TrainConfig> = (input, path) => {
   const { model: rawModel, ...rest } = plainObject(input, path);
   const base = commonShape(rest, path);
-  const spec = FAMILY_SPECS[base.family] as Specs[Family];
+  const spec = specOf(base as ModelRef);
   const model = (spec.options as Decoder<object>)(rawModel, `${path}.model`) as Record<string, unknown>;
   const kind = dataKindOf(base.dataset);
   for (const field of spec.fields) {
@@ -156,12 +166,20 @@ export const CONFIG_DEFAULTS = {
   runsDir: 'runs',
 } as const satisfies Partial<Common>;
 
-export type ConfigInput<F extends Family = Family> = Partial<Omit<Common, 'family'>> & { family: F; epochs?: number; steps?: number; model?: Partial<FamilyOptions[F]> };
+/** What a config is made from: a family (or a module) and whatever the person chose; completeConfig fills the rest. */
+export type ConfigInput<F extends ModelKind = Family> = [F] extends [Family] ? BuiltInInput<F> : [F] extends ['module'] ? ModuleInput : BuiltInInput<Family> | ModuleInput;
+type BuiltInInput<F extends Family> = Partial<Omit<Common, 'family' | 'module'>> & { family: F; module?: undefined; epochs?: number; steps?: number; model?: Partial<FamilyOptions[F]> };
+type ModuleInput = Partial<Omit<Common, 'family' | 'module'>> & { family: 'module'; module: ModuleRef; epochs?: number; steps?: number; model?: Partial<ModuleOptions> };
 
-/** The family's defaults for this kind of data (its default dataset's kind when none is given). */
+/** The model's defaults for this kind of data (its default dataset's kind when none is given). */
 export function familyDefaults<F extends Family>(family: F, dataset?: DatasetName): KindDefaults<FamilyOptions[F]> {
-  const spec = FAMILY_SPECS[family];
-  const defaults = spec.defaults as Partial<Record<string, KindDefaults<FamilyOptions[F]>>>;
+  return modelDefaults({ family } as ModelRef, dataset) as KindDefaults<FamilyOptions[F]>;
+}
+
+/** familyDefaults for a built-in family or a module. */
+export function modelDefaults(model: ModelRef, dataset?: DatasetName): KindDefaults<object> {
+  const spec = specOf(model);
+  const defaults = spec.defaults as Partial<Record<string, KindDefaults<object>>>;
   return defaults[dataKindOf(dataset ?? spec.defaultDataset)] ?? defaults[dataKindOf(spec.defaultDataset)]!;
 }
 
@@ -173,18 +191,21 @@ const MNIST_TRAIN_IMAGES = 60000;
  * family's defaults take on MNIST (what they were tuned for). Epochs would not do: ten passes over
  * a folder of fifty images are a few steps.
  */
-function ownImagesBudget(family: Family): { steps: number } {
-  const { budget, batchSize = CONFIG_DEFAULTS.batchSize } = familyDefaults(family, 'mnist');
+function ownImagesBudget(model: ModelRef): { steps: number } {
+  const { budget, batchSize = CONFIG_DEFAULTS.batchSize } = modelDefaults(model, 'mnist');
   return 'steps' in budget ? budget : { steps: Math.round(budget.epochs * Math.ceil(MNIST_TRAIN_IMAGES / batchSize)) };
 }
 
 /** Fills the family's defaults (for the kind of data chosen) where the input is silent, and validates the result. */
-export function completeConfig<F extends Family>(input: ConfigInput<F>): TrainConfig<F> {
-  // The family picks the defaults, so it is checked before they are looked up.
-  oneOf(FAMILIES)(input.family, 'config.family');
-  const dataset = input.dataset ?? FAMILY_SPECS[input.family].defaultDataset;
-  const { model, budget: kindBudget, ...defaults } = familyDefaults(input.family, dataset);
-  const budget = dataset === 'image-folder' && FAMILY_SPECS[input.family].defaults.images ? ownImagesBudget(input.family) : kindBudget;
+export function completeConfig<F extends ModelKind>(input: ConfigInput<F>): TrainConfig<F> {
+  // The family (or the module's declaration) picks the defaults, so it is checked before they are looked up.
+  oneOf([...FAMILIES, MODULE])(input.family, 'config.family');
+  if (input.family === MODULE) moduleRef(input.module, 'config.module');
+  const ref = input as ModelRef;
+  const spec = specOf(ref);
+  const dataset = input.dataset ?? spec.defaultDataset;
+  const { model, budget: kindBudget, ...defaults } = modelDefaults(ref, dataset);
+  const budget = dataset === 'image-folder' && spec.defaults.images ? ownImagesBudget(ref) : kindBudget;
   const budgetGiven = input.epochs !== undefined || input.steps !== undefined;
   const filled = {
     ...CONFIG_DEFAULTS,

@@ -6,6 +6,7 @@
 import { trainConfig } from './config';
 import { arrayOf, bool, type Infer, num, object, oneOf, recordOf, str, tagged } from './decode';
 import { DENSITY_KINDS } from './families/spec';
+import { moduleRef, sourceProblem } from './modelModule';
 
 const step = num({ int: true, min: 0 });
 const seed = num({ int: true, min: 0, max: 2 ** 32 - 1 });
@@ -33,6 +34,8 @@ export const hostMessage = tagged({
   sampleNow: object({}),
   /** Load the run's last checkpoint, draw what `request` asks into the run folder, and exit. */
   generate: object({ runDir: str({ nonEmpty: true }), request: generateRequest }),
+  /** Type-check and load the model module at `module` (absolute), answer `described` (or an error with its problems), and exit. */
+  describe: object({ module: str({ nonEmpty: true }) }),
 });
 export type HostMessage = Infer<typeof hostMessage>;
 
@@ -148,7 +151,10 @@ export const trainerMessage = tagged({
   eval: object({ step, values: recordOf(num()) }),
   /** The density view of a model on 1-D or 2-D data, also saved as density/step-NNNNNN.json. */
   density: object({ step, path: str(), grid: densityGrid }),
-  error: object({ message: str(), hint: str(), fatal: bool() }),
+  /** `problems`: where in a person's model module the error is (type errors, or the line that threw). */
+  error: object({ message: str(), hint: str(), fatal: bool() }, { problems: arrayOf(sourceProblem) }),
+  /** The answer to `describe`: what the module declares, and the files it is made of (absolute, itself first) with their digest. */
+  described: object({ module: moduleRef, files: arrayOf(str({ nonEmpty: true })), sha256: str({ nonEmpty: true }) }),
   done: object({ summary }),
   /** The answer to `generate`: a PNG grid (image models) or a CSV of points (1-D and 2-D models), and what it shows. */
   generated: object({ path: str(), caption: str() }),

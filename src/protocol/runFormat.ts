@@ -10,16 +10,21 @@
  *   checkpoints/step-NNNNNN/      the model (TensorFlow.js layers format) and trainingState
  *                                 (training-state.json, its tensors in training-state.bin)
  *   checkpoints/best/             the same, at the evaluation run.json's `best` names
+ *   source/                       a model module's run: the files it trained (run.json's `source`)
  * The version rule: a change of shape bumps RUN_FORMAT_VERSION; a reader reads every version up
  * to its own and says that a folder with a higher one is from a newer GenLab.
  */
-import { trainConfig, FAMILIES, type TrainConfig } from './config';
+import { trainConfig, FAMILIES, MODULE, type TrainConfig } from './config';
 import { DATASETS } from './datasets';
 import { arrayOf, type Decoder, DecodeError, documented, type Infer, type JsonSchema, num, object, oneOf, plainObject, recordOf, schemaOf, str, withSchema } from './decode';
 import { bestEvaluation, densityGrid } from './messages';
+import { moduleRef, moduleSource } from './modelModule';
 
-/** 2 added `best`: the best evaluation, whose model is checkpoints/best/. */
-export const RUN_FORMAT_VERSION = 2;
+/**
+ * 2 added `best`: the best evaluation, whose model is checkpoints/best/. 3 added runs of a
+ * person's model module (config.family "module", `source`) and `parameters`.
+ */
+export const RUN_FORMAT_VERSION = 3;
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -63,7 +68,9 @@ const config = withSchema<Decoder<TrainConfig>>((input, path) => trainConfig(inp
  */
 const configAsRecorded: Decoder<TrainConfig> = (input, path) => {
   const recorded = plainObject(input, path);
-  oneOf(FAMILIES)(recorded.family, `${path}.family`);
+  const family = oneOf([...FAMILIES, MODULE])(recorded.family, `${path}.family`);
+  // A module's run is laid out by what its module declared.
+  if (family === MODULE) moduleRef(recorded.module, `${path}.module`);
   return recorded as TrainConfig;
 };
 
@@ -90,6 +97,8 @@ function runRecordOf(settings: Decoder<TrainConfig>) {
       resumedAt: documented(arrayOf(object({ step, at: time })), 'Each time the run was continued, and from which step.'),
       notes: documented(arrayOf(str()), 'What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data).'),
       best: documented(bestEvaluation, "The evaluation that scored best on the family's metric (lower is better); its model is checkpoints/best/."),
+      parameters: documented(num({ int: true, min: 0 }), 'How many numbers the model learns: the size of every variable it made.'),
+      source: documented(moduleSource, "A model module's run: the files it trained, copied into source/, and their digest."),
     },
   );
 }

@@ -45,7 +45,9 @@ export function stepName(step: number): string {
 
 function newRunId(config: TrainConfig, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${config.family}-${config.dataset}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+  // A module's runs are named after its file (my-vae.ts: my-vae-mnist-...), in letters a folder name can hold anywhere.
+  const model = config.family === 'module' ? path.basename(config.module.path).replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'module' : config.family;
+  return `${model}-${config.dataset}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
 /**

@@ -56,6 +56,11 @@ export class TrainerClient {
     return TrainerClient.fork(handlers, trainerPath, { type: 'generate', runDir, request });
   }
 
+  /** Forks a trainer that type-checks and loads the model module at `module`, answers `described` (or an error) and exits. */
+  static describe(module: string, handlers: TrainerHandlers, trainerPath = path.join(__dirname, 'trainer.js')): TrainerClient {
+    return TrainerClient.fork(handlers, trainerPath, { type: 'describe', module });
+  }
+
   private static fork(handlers: TrainerHandlers, trainerPath: string, first: HostMessage): TrainerClient {
     // Checked here too: the trainer would only answer an invalid first message with an error and
     // wait; a bug in the host is better caught where it is made.

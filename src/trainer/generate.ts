@@ -5,13 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainConfig } from '../protocol/config';
+import { specOf, type TrainConfig } from '../protocol/config';
 import type { GenerateRequest } from '../protocol/messages';
 import type { GeneratedRecord } from '../protocol/runFormat';
 import { type Dataset, loadDataset } from './data/dataset';
 import { UserError } from '../shared/userError';
 import type { SampleGrid, TrainableModel } from './families/family';
-import { familyOf } from './families/registry';
+import { resolveFamily } from './modules/modelFamily';
 import { restoreCheckpoint } from './families/trainingState';
 import { gridToPng } from './image/png';
 import { latentScatterPng } from './image/scatter';
@@ -26,13 +26,13 @@ export async function loadTrainedModel(runDir: string): Promise<{ config: TrainC
   const checkpoint = latestResumableCheckpoint(runDir);
   if (!checkpoint) throw new UserError('This run has no checkpoint with a training state yet.', 'Checkpoints are written every evalEvery steps and at the end; wait for one, or train a new run.');
   const data = await loadDataset(config.dataset, config.data);
-  const model = familyOf(config.family).create(config, data, new Rng(config.seed).fork(1));
+  const model = resolveFamily(config, runDir).family.create(config, data, new Rng(config.seed).fork(1));
   await restoreCheckpoint(model, checkpoint.dir);
   return { config, model, step: checkpoint.step, data };
 }
 
 function cannot(config: TrainConfig, what: string): never {
-  throw new UserError(`${config.family} models cannot draw ${what}.`, what === 'samples' ? 'Only the families that generate data can.' : 'Latent tools work with the VAE and the GAN on images.');
+  throw new UserError(`${specOf(config).title} models cannot draw ${what}.`, what === 'samples' ? 'Only the families that generate data can.' : 'Latent tools work with the VAE and the GAN on images.');
 }
 
 function render(model: TrainableModel, config: TrainConfig, request: GenerateRequest, data: Dataset): { grid?: SampleGrid; png?: Buffer; points?: { values: Float32Array; dim: number }; caption: string } {

@@ -11,6 +11,12 @@ import * as path from 'node:path';
 import { generateFromRun } from './generate';
 import { GENERATED_DIR } from '../shared/runFolder';
 import { TrainingSession } from './session';
+import { loadModule } from './modules/load';
+import { ModuleError } from './modules/moduleError';
+
+// Model modules run as compiled JavaScript with inline source maps: with this, their stack
+// traces (and so the lines GenLab reports) name the person's TypeScript.
+process.setSourceMapsEnabled(true);
 
 /** Settles when the last message sent has been handed to the IPC channel. */
 let lastSent: Promise<void> = Promise.resolve();
@@ -48,12 +54,17 @@ async function generate(message: Extract<HostMessage, { type: 'generate' }>): Pr
   send({ type: 'generated', path: path.join(message.runDir, GENERATED_DIR, file), caption });
 }
 
+function describe(message: Extract<HostMessage, { type: 'describe' }>): void {
+  const { ref, files, sha256 } = loadModule(message.module);
+  send({ type: 'described', module: ref, files, sha256 });
+}
+
 function fail(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   const hint = err instanceof UserError ? err.hint : 'See the GenLab log for the stack trace; the run folder keeps everything written so far.';
   // A UserError is the person's to fix and says how: a stack trace would only bury that.
   if (!(err instanceof UserError)) console.error(err instanceof Error ? (err.stack ?? message) : message);
-  send({ type: 'error', message, hint, fatal: true });
+  send({ type: 'error', message, hint, fatal: true, ...(err instanceof ModuleError && err.problems.length ? { problems: err.problems } : {}) });
   process.exitCode = 1;
 }
 
@@ -83,6 +94,13 @@ function onMessage(raw: unknown): void {
       return;
     case 'generate':
       generate(message)
+        .catch(fail)
+        .finally(exitAfterSending);
+      return;
+    case 'describe':
+      // No backend: reading a module's declaration runs only its top-level code.
+      Promise.resolve()
+        .then(() => describe(message))
         .catch(fail)
         .finally(exitAfterSending);
       return;

@@ -6,8 +6,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import * as fs from 'node:fs';
-import { FAMILY_SPECS, type TrainConfig } from '../protocol/config';
-import { scoreMetric } from '../protocol/families';
+import { DEFAULT_MAX_PARAMETERS, MODULE, type TrainConfig } from '../protocol/config';
+import { scoreMetric, specOf } from '../protocol/families';
 import type { RunSummary, TrainerMessage, TrainerState } from '../protocol/messages';
 import { metricLabel } from '../protocol/metricLabels';
 import type { BackendInfo } from './backend/select';
@@ -16,13 +16,33 @@ import { UserError } from '../shared/userError';
 import { BestTracker } from './bestEvaluation';
 import { type Diagnosis, divergenceHint, DivergenceWatch } from './divergence';
 import type { TrainableModel } from './families/family';
-import { familyOf } from './families/registry';
+import type { ModelFamily } from './families/family';
+import type { Dataset } from './data/dataset';
+import { copySources, resolveFamily } from './modules/modelFamily';
 import { gridToPng } from './image/png';
 import { Rng } from './rng';
 import { encodeState, restoreCheckpoint } from './families/trainingState';
 import { latestResumableCheckpoint, readRunRecord, RunFolder, runStatusOf, writeTrainingState } from '../shared/runFolder';
 
 export type Emit = (message: TrainerMessage) => void;
+
+/**
+ * Builds the model and counts what it learns: the size of every variable its construction made.
+ * A module's size is known only now (a family's spec computes it beforehand), so the limit on
+ * parameters is applied to it here.
+ */
+function createCounted(family: ModelFamily, config: TrainConfig, data: Dataset, rng: Rng): { model: TrainableModel; parameters: number } {
+  const before = new Set(Object.keys(tf.engine().registeredVariables));
+  const model = family.create(config, data, rng);
+  // Scalars are optimisers' counters (Adam's powers of beta), not weights.
+  const parameters = Object.entries(tf.engine().registeredVariables).reduce((sum, [name, v]) => (before.has(name) || v.rank === 0 ? sum : sum + v.size), 0);
+  const limit = config.maxParameters ?? DEFAULT_MAX_PARAMETERS;
+  if (config.family === MODULE && parameters > limit) {
+    model.dispose();
+    throw new UserError(`The model module's networks have ${parameters.toLocaleString('en-US')} parameters, above the limit of ${limit.toLocaleString('en-US')}.`, 'Make the model smaller, or raise the limit (setting genlab.maxParameters, CLI flag --max-parameters).');
+  }
+  return { model, parameters };
+}
 
 export class TrainingSession {
   private stopRequested = false;
@@ -68,9 +88,9 @@ export class TrainingSession {
   }
 
   private async train(): Promise<RunSummary> {
-    const family = familyOf(this.config.family);
     this.setState('loading-data', this.config.dataset);
-    const data = await loadDataset(this.config.dataset, this.config.data);
+    const { family, config: requested, module } = resolveFamily(this.config, this.resumeFrom);
+    const data = await loadDataset(requested.dataset, requested.data);
     const notes: string[] = [];
     const warn = (message: string, hint: string) => {
       notes.push(message);
@@ -81,9 +101,9 @@ export class TrainingSession {
     }
     // A person's small folder or file may hold fewer examples than a batch of the family's defaults.
     const available = trainCount(data);
-    const config = this.config.batchSize > available ? { ...this.config, batchSize: available } : this.config;
-    if (config !== this.config) {
-      warn(`The batch size ${this.config.batchSize} is larger than the ${available} training examples; each step uses all ${available}.`, 'Set a smaller batch size for more steps per epoch, or add data.');
+    const config = requested.batchSize > available ? { ...requested, batchSize: available } : requested;
+    if (config !== requested) {
+      warn(`The batch size ${requested.batchSize} is larger than the ${available} training examples; each step uses all ${available}.`, 'Set a smaller batch size for more steps per epoch, or add data.');
     }
     const rng = new Rng(config.seed);
     const checkpoint = this.resumeFrom === undefined ? undefined : latestResumableCheckpoint(this.resumeFrom);
@@ -98,14 +118,16 @@ export class TrainingSession {
     const batches = whole ? undefined : new Batcher(data, config.batchSize, batchRng, family.grayscale);
     const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
-    const model = family.create(config, data, rng.fork(1));
+    const { model, parameters } = createCounted(family, config, data, rng.fork(1));
     if (checkpoint) await restoreCheckpoint(model, checkpoint.dir);
     const run = (this.run =
       checkpoint && this.resumeFrom
         ? RunFolder.reopen(this.resumeFrom, config, checkpoint.step, totalSteps)
         : RunFolder.create(config, this.backend.label, this.backend.versions, totalSteps));
+    // A module's run keeps the files it trained, so it can be resumed and sampled after they change.
+    if (module && !checkpoint) run.update({ source: copySources(module, run.dir) });
     // Kept with the run, so that its dashboard says so whenever it is opened.
-    if (notes.length) run.update({ notes });
+    run.update({ parameters, ...(notes.length ? { notes } : {}) });
     this.emit({
       type: 'started',
       runId: run.id,
@@ -119,10 +141,10 @@ export class TrainingSession {
     const startedAt = performance.now();
     const elapsed = () => run.elapsedBefore + performance.now() - startedAt;
     const finalEval: Record<string, number> = {};
-    const spec = FAMILY_SPECS[config.family];
+    const spec = specOf(config);
     const watch = new DivergenceWatch(model.divergenceSigns, { fullBatch: family.fullBatch });
     const diverged = (found: Diagnosis) => new UserError(found.message, divergenceHint(found, spec.without?.includes('learningRate') ? undefined : config.learningRate));
-    const best = new BestTracker(scoreMetric(config.family, config.dataset), config.patience, this.resumeFrom === undefined ? undefined : readRunRecord(this.resumeFrom).best);
+    const best = new BestTracker(scoreMetric(config), config.patience, this.resumeFrom === undefined ? undefined : readRunRecord(this.resumeFrom).best);
     let stoppedEarly: string | undefined;
     let lastSamplePath: string | undefined;
     let checkpointDir: string | undefined;

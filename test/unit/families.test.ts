@@ -137,11 +137,11 @@ test('your own data: a CSV needs its `data`, one column fits 1-D families, two f
 
 test("a run's score is a metric its family reports on that kind of data, and the best checkpoint goes by it", async () => {
   const { scoreMetric } = await import('../../src/protocol/families');
-  assert.equal(scoreMetric('ddpm', '8gaussians'), 'js');
-  assert.equal(scoreMetric('ddpm', 'mnist'), 'testMse', 'a DDPM of images reports no histogram JS');
-  assert.equal(scoreMetric('vae', 'mnist'), 'testNegElbo');
+  assert.equal(scoreMetric({ family: 'ddpm', dataset: '8gaussians' }), 'js');
+  assert.equal(scoreMetric({ family: 'ddpm', dataset: 'mnist' }), 'testMse', 'a DDPM of images reports no histogram JS');
+  assert.equal(scoreMetric({ family: 'vae', dataset: 'mnist' }), 'testNegElbo');
   const { BestTracker } = await import('../../src/trainer/bestEvaluation');
-  const best = new BestTracker(scoreMetric('ddpm', 'mnist'), undefined, undefined);
+  const best = new BestTracker(scoreMetric({ family: 'ddpm', dataset: 'mnist' }), undefined, undefined);
   best.observe(100, { testMse: 0.2 });
   best.observe(200, { testMse: 0.1 });
   best.observe(300, { testMse: 0.15 });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConfigInput, completeConfig, DEFAULT_MAX_PARAMETERS, dataShapeOf, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from '../../src/protocol/config';
+import { type ConfigInput, completeConfig, DEFAULT_MAX_PARAMETERS, dataShapeOf, FAMILIES, FAMILY_SPECS, type Family, specOf, type TrainConfig } from '../../src/protocol/config';
 import { DecodeError } from '../../src/protocol/decode';
 import { initBackend } from '../../src/trainer/backend/select';
 import { loadDataset } from '../../src/trainer/data/dataset';
@@ -15,7 +15,7 @@ const FIXTURE_IMAGES = path.resolve(__dirname, '..', 'fixtures', 'images');
 /** A folder of the person's own images in colour, 12x12: a shape unlike MNIST's. */
 const rgbFolder = { dataset: 'image-folder', data: { type: 'image-folder', path: FIXTURE_IMAGES, size: 12, color: 'rgb' } } as const;
 
-const estimate = (config: TrainConfig) => (FAMILY_SPECS[config.family].parameters as (model: object, data: ReturnType<typeof dataShapeOf>) => number)(config.model, dataShapeOf(config));
+const estimate = (config: TrainConfig) => (specOf(config).parameters as (model: object, data: ReturnType<typeof dataShapeOf>) => number)(config.model, dataShapeOf(config));
 
 before(async () => {
   await initBackend('cpu');
@@ -25,7 +25,7 @@ before(async () => {
  * The weights the trainer's model holds: the variables its construction registered. Optimisers'
  * step counters are scalars and are left out; no weight is a scalar.
  */
-async function builtParameters(config: TrainConfig): Promise<number> {
+async function builtParameters(config: TrainConfig<Family>): Promise<number> {
   const data = await loadDataset(config.dataset, config.data);
   const before = new Set(Object.keys(tf.engine().registeredVariables));
   const model = familyOf(config.family).create(config as never, data, new Rng(1));

@@ -4,6 +4,9 @@
  * experiment schema are generated from the spec (see src/trainer/families/family.ts).
  */
 import { type DatasetName, dataKindOf } from '../datasets';
+import type { ModuleRef } from '../modelModule';
+import { moduleSpec } from './module';
+import type { FamilySpec } from './spec';
 import { ddpmSpec } from './ddpm';
 import { ganSpec } from './gan';
 import { gaussianSpec } from './gaussian';
@@ -24,8 +27,26 @@ export const FAMILY_SPECS = {
 export type Family = keyof typeof FAMILY_SPECS;
 export const FAMILIES = Object.keys(FAMILY_SPECS) as Family[];
 
-/** The eval metric that scores a run of this family on this dataset (lower is better), if it has one: best checkpoints, early stopping and the views all go by it. */
-export function scoreMetric(family: Family, dataset: DatasetName): string | undefined {
-  const { density } = FAMILY_SPECS[family];
-  return (density as { metricOn?: Partial<Record<string, string>> }).metricOn?.[dataKindOf(dataset)] ?? density.metric;
+/** What a config or run names for a person's model module instead of a family. */
+export const MODULE = 'module';
+export type ModelKind = Family | typeof MODULE;
+
+/** A built-in family, or a model module with its declaration: whatever a spec can be made of. */
+export type ModelRef = { family: Family; module?: undefined } | { family: typeof MODULE; module: ModuleRef };
+
+const moduleSpecs = new WeakMap<ModuleRef['declaration'], FamilySpec<object>>();
+
+/** The spec of a config's or a run's model: its family's, or the one its module declares. */
+export function specOf(model: ModelRef): FamilySpec<object> {
+  if (model.family !== MODULE) return FAMILY_SPECS[model.family] as FamilySpec<object>;
+  const { declaration } = model.module;
+  let spec = moduleSpecs.get(declaration);
+  if (!spec) moduleSpecs.set(declaration, (spec = moduleSpec(declaration) as FamilySpec<object>));
+  return spec;
+}
+
+/** The eval metric that scores a run of this model on this dataset (lower is better), if it has one: best checkpoints, early stopping and the views all go by it. */
+export function scoreMetric(model: ModelRef & { dataset: DatasetName }): string | undefined {
+  const { density } = specOf(model);
+  return density.metricOn?.[dataKindOf(model.dataset)] ?? density.metric;
 }

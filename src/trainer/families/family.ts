@@ -8,7 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Model, SampleGrid } from '../../api/genlab';
-import type { Family, TrainConfig } from '../../protocol/config';
+import type { ModelKind, TrainConfig } from '../../protocol/config';
 import type { DensityGrid } from '../../protocol/messages';
 import type { Dataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
@@ -71,7 +71,7 @@ export interface TrainableModel extends Model {
   dispose(): void;
 }
 
-export interface ModelFamily<F extends Family = Family> {
+export interface ModelFamily<F extends ModelKind = ModelKind> {
   family: F;
   /** Each step sees the whole training set (EM, closed-form fits) instead of a minibatch. */
   fullBatch?: boolean;
