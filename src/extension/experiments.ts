@@ -11,7 +11,7 @@ import { findNodeAtLocation, getLocation, type Node, parseTree } from 'jsonc-par
 import * as vscode from 'vscode';
 import { type ConfigInput, completeConfig, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from '../protocol/config';
 import { DecodeError } from '../protocol/decode';
-import { experimentConfig, experimentFile, experimentInput, familyHover } from '../protocol/experiment';
+import { experimentConfig, experimentFile, experimentInput, familyHover, isModuleExperiment, type ModuleExperimentInput } from '../protocol/experiment';
 import { DENSITY_KIND_LABELS } from '../protocol/families/spec';
 import { insideRoot, realPathOf } from '../shared/safePaths';
 import { runCommand, showError } from './errorActions';
@@ -29,8 +29,15 @@ const workspaceRoots = () => (vscode.workspace.workspaceFolders ?? []).map((f) =
  * compares the data path as written; here it is compared again after resolving symlinks, since a
  * link inside the workspace can lead anywhere.
  */
-function parse(document: vscode.TextDocument, runsDir: string): TrainConfig | DecodeError {
+function parse(document: vscode.TextDocument, runsDir: string): TrainConfig | ModuleExperimentInput | DecodeError {
   try {
+    const input = experimentInput(document.getText(), document.uri.fsPath, workspaceRoots());
+    // A model module's options are checked when it is trained: reading what it declares runs its code.
+    if (isModuleExperiment(input)) {
+      if (!fs.existsSync(input.modulePath)) return new DecodeError('model.module', vscode.l10n.t('{0} does not exist', input.modulePath));
+      if (!workspaceRoots().some((root) => insideRoot(root, input.modulePath))) return new DecodeError('model.module', vscode.l10n.t('{0} is a link to {1}, outside the workspace; keep model modules inside the workspace folder', input.modulePath, realPathOf(input.modulePath)));
+      return input;
+    }
     const config = experimentConfig(document.getText(), document.uri.fsPath, workspaceRoots(), runsDir);
     const data = config.data?.path;
     if (data && !workspaceRoots().some((root) => insideRoot(root, data))) {
@@ -67,7 +74,7 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     const problems: vscode.Diagnostic[] = [];
     if (result instanceof DecodeError) {
       problems.push(new vscode.Diagnostic(rangeOf(document, result.path), result.path ? `${result.path}: ${result.problem}` : vscode.l10n.t('The file {0}', result.problem), vscode.DiagnosticSeverity.Error));
-    } else if (result.data && !fs.existsSync(result.data.path)) {
+    } else if (!isModuleExperiment(result) && result.data && !fs.existsSync(result.data.path)) {
       problems.push(new vscode.Diagnostic(rangeOf(document, 'data.path'), vscode.l10n.t('data.path: {0} does not exist', result.data.path), vscode.DiagnosticSeverity.Error));
     }
     for (const d of problems) d.source = 'GenLab';
@@ -115,7 +122,12 @@ export function registerExperiments(catalog: RunCatalog, train: Train): vscode.D
     }
     // The file's own settings only: where it is silent, the person's settings (backend, evaluation
     // interval, checkpoints kept) come before the family's defaults, as for any other run.
-    const { family, ...overrides } = experimentInput(document.getText(), uri.fsPath, workspaceRoots());
+    const input = experimentInput(document.getText(), uri.fsPath, workspaceRoots());
+    if (isModuleExperiment(input)) {
+      const { modulePath, family: _family, ...overrides } = input;
+      return vscode.commands.executeCommand<string | undefined>('genlab.trainModelModule', vscode.Uri.file(modulePath), overrides);
+    }
+    const { family, ...overrides } = input;
     return train(family, overrides);
   };
 

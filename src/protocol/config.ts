@@ -95,22 +95,24 @@ const commonShape = refine(object(common, { ...budget, module: moduleRef, runNam
     return c.module ? { field: 'module', problem: `applies to family "${MODULE}" only; remove it` } : { field: 'module', problem: 'is required for a model module: { "path": ..., "declaration": ... }' };
   }
   const spec = specOf(c as ModelRef);
+  // A family by its key, as configs name it; a module by its title.
+  const name = c.family === MODULE ? spec.title : c.family;
   const accepted = spec.datasets;
-  if ((SOURCE_DATASETS as readonly string[]).includes(c.dataset)) return sourceProblem(spec, c.dataset, c.data);
+  if ((SOURCE_DATASETS as readonly string[]).includes(c.dataset)) return sourceProblem(spec, name, c.dataset, c.data);
   if (c.data) return { field: 'data', problem: `applies to the datasets ${SOURCE_DATASETS.join(' and ')}, not ${c.dataset}; remove it` };
-  return accepted.includes(c.dataset) ? undefined : { field: 'dataset', problem: `${spec.title} cannot model ${c.dataset}; choose one of ${accepted.join(', ')}` };
+  return accepted.includes(c.dataset) ? undefined : { field: 'dataset', problem: `${name} cannot model ${c.dataset}; choose one of ${accepted.join(', ')}` };
 });
 
 /** Whether the family can model the person's data: images if it has image defaults; one CSV column if it fits 1-D data, two if 2-D. */
-function sourceProblem(spec: ReturnType<typeof specOf>, dataset: DatasetName, data: DataSource | undefined): { field: string; problem: string } | undefined {
+function sourceProblem(spec: ReturnType<typeof specOf>, name: string, dataset: DatasetName, data: DataSource | undefined): { field: string; problem: string } | undefined {
   if (!data || data.type !== dataset) return { field: 'data', problem: `is required for the dataset ${dataset}: { "type": "${dataset}", ... }` };
   if (data.type === 'image-folder') {
-    return spec.defaults.images ? undefined : { field: 'dataset', problem: `${spec.title} does not train on images; choose a model for images` };
+    return spec.defaults.images ? undefined : { field: 'dataset', problem: `${name} does not train on images; choose a family for images` };
   }
   const { length } = data.columns;
   if (length > 2) return { field: 'data.columns', problem: `pick one or two columns, not ${length}` };
   const fits = length === 1 ? spec.datasets.includes('bimodal') : spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
-  return fits ? undefined : { field: 'data.columns', problem: `${spec.title} cannot model ${length}-D data` };
+  return fits ? undefined : { field: 'data.columns', problem: `${name} cannot model ${length}-D data` };
 }
 
 /** Decodes a complete config: common fields, budget, and the family's own options under `model`. */

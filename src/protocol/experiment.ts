@@ -6,7 +6,8 @@
  * the family specs and the same list of fields the decoder accepts, so it cannot drift from them.
  */
 import * as path from 'node:path';
-import { BACKEND_CHOICES, type ConfigInput, MAX_STEPS, completeConfig, familyDefaults, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
+import type { ModuleRef } from './modelModule';
+import { BACKEND_CHOICES, type ConfigInput, type ModelKind, MAX_STEPS, completeConfig, familyDefaults, FAMILIES, FAMILY_SPECS, type Family, type TrainConfig } from './config';
 import { DATASET_LABELS, DATASETS, type DataKind, dataKindOf, SOURCE_DATASETS } from './datasets';
 import { DecodeError, excerpt, plainObject } from './decode';
 import { DENSITY_KIND_LABELS, type OptionField } from './families/spec';
@@ -61,8 +62,15 @@ const FILE_FIELDS = {
   evalEvery: { type: 'integer', minimum: 1, maximum: MAX_STEPS, description: 'Steps between test evaluations, sample grids and checkpoints. Default: the setting genlab.evalEvery if set, else the family\'s.' },
   patience: { type: 'integer', minimum: 1, maximum: 10000, description: 'Early stopping: end after this many test evaluations in a row that do not beat the best score. Default: the setting genlab.earlyStopping.patience, else off (train to the end).' },
   backend: { enum: [...BACKEND_CHOICES], description: 'TensorFlow.js backend. Default: the setting genlab.backend.' },
-  model: { type: 'object', description: "The family's own options; unset ones take the family's defaults." },
+  model: {
+    type: 'object',
+    description: "The family's own options; unset ones take the family's defaults. Or your own model: `module`, the file of a defineModel({ ... }) (relative to this file), and its options.",
+    properties: { module: { type: 'string', minLength: 1, description: "A model module of yours: a .ts or .js file whose default export is defineModel({ ... }), relative to this file's folder, inside the workspace. The model's other fields are its options." } },
+  },
 } satisfies Record<string, Schema>;
+
+/** An experiment of a person's model module: the file (absolute), its options under `model`; the module's declaration comes from the trainer. */
+export type ModuleExperimentInput = Omit<ConfigInput<'module'>, 'module'> & { modulePath: string };
 
 /** Where a relative data path points, or why it may not be used (compared as paths, symlinks not followed). */
 export function resolveDataPath(experimentFile: string, dataPath: string, workspaceFolders: string[]): { path: string } | { problem: string } {
@@ -80,7 +88,7 @@ export function resolveDataPath(experimentFile: string, dataPath: string, worksp
  * the person's settings and then the family's defaults to fill. Throws a DecodeError whose path
  * names the file's field (e.g. `data.path`); values are checked by `experimentConfig`.
  */
-export function experimentInput(text: string, file: string, workspaceFolders: string[]): ConfigInput {
+export function experimentInput(text: string, file: string, workspaceFolders: string[]): ConfigInput | ModuleExperimentInput {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -97,15 +105,36 @@ export function experimentInput(text: string, file: string, workspaceFolders: st
     if ('problem' in resolved) throw new DecodeError('data.path', resolved.problem);
     source = { ...data, path: resolved.path };
   }
-  return { ...rest, ...(name === undefined ? {} : { runName: name }), ...(source === undefined ? {} : { data: source }), experiment: file } as ConfigInput;
+  const common = { ...rest, ...(name === undefined ? {} : { runName: name }), ...(source === undefined ? {} : { data: source }), experiment: file };
+  const model = rest.model && typeof rest.model === 'object' ? (rest.model as Record<string, unknown>) : undefined;
+  if (model?.module === undefined) return common as ConfigInput;
+  if (typeof model.module !== 'string' || !model.module) throw new DecodeError('model.module', 'expected the path of a model module, e.g. "models/my-vae.ts"');
+  if (rest.family !== undefined) throw new DecodeError('family', 'trains a built-in family; a model module is its own model: remove family, or model.module');
+  const resolved = resolveDataPath(file, model.module, workspaceFolders);
+  if ('problem' in resolved) throw new DecodeError('model.module', resolved.problem.replace('keep experiment data inside', 'keep model modules inside'));
+  const { module: _module, ...options } = model;
+  return { ...common, family: 'module', modulePath: resolved.path, model: options } as ModuleExperimentInput;
+}
+
+export function isModuleExperiment(input: object): input is ModuleExperimentInput {
+  return 'modulePath' in input;
 }
 
 /**
  * The complete config an experiment file describes (defaults where it is silent), to check it.
  * Throws a DecodeError whose path names the file's field (e.g. `model.latentDim`).
  */
-export function experimentConfig(text: string, file: string, workspaceFolders: string[], runsDir: string): TrainConfig {
-  const input = experimentInput(text, file, workspaceFolders);
+export function experimentConfig(text: string, file: string, workspaceFolders: string[], runsDir: string, module?: ModuleRef): TrainConfig {
+  const found = experimentInput(text, file, workspaceFolders);
+  let input: ConfigInput<ModelKind>;
+  if (isModuleExperiment(found)) {
+    // Its options are checked against what the module declares, which only the trainer can read.
+    if (!module) throw new DecodeError('model.module', 'is checked when the module is described (train it, or pass the described module)');
+    const { modulePath: _path, ...rest } = found;
+    input = { ...rest, module };
+  } else {
+    input = found;
+  }
   try {
     return completeConfig({ ...input, runsDir });
   } catch (err) {
@@ -155,7 +184,8 @@ export function experimentSchema(): Schema {
     title: 'GenLab experiment',
     description: "A GenLab training run as a file: train it from the CodeLens above it. Unset fields take the family's defaults.",
     type: 'object',
-    required: ['family'],
+    // A built-in family, or a model module of the person's.
+    anyOf: [{ required: ['family'] }, { required: ['model'], properties: { model: { required: ['module'] } } }],
     additionalProperties: false,
     properties: FILE_FIELDS,
     not: { required: ['steps', 'epochs'] },

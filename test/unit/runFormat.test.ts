@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import Ajv from 'ajv';
 import { completeConfig } from '../../src/protocol/config';
-import { decodeProblem, metricsRecord, runFormatSchemas, runRecord } from '../../src/protocol/runFormat';
+import { decodeProblem, metricsRecord, RUN_FORMAT_VERSION, runFormatSchemas, runRecord } from '../../src/protocol/runFormat';
 import { problemText } from '../../src/shared/decodedFiles';
 import { checkRunFolder } from '../../src/shared/runCheck';
 import { createRunDir, latestResumableCheckpoint, listGenerated, readRunRecord, readTrainingState, RunFolder, writeTrainingState } from '../../src/shared/runFolder';
@@ -120,9 +120,10 @@ test('the check lists every damaged file with its path and line; the readers tha
   assert.equal(listGenerated(folder.dir).length, 0);
   assert.throws(() => readRunRecord(folder.dir), (err: unknown) => err instanceof UserError && /run\.json: status: expected one of/.test(err.message) && /genlab runs check/.test(err.hint));
   assert.throws(() => readTrainingState(file('checkpoints', 'step-000004')), (err: unknown) => err instanceof UserError && /training-state\.bin: holds 8 bytes/.test(err.message) && /Delete this checkpoint folder/.test(err.hint));
-  fs.writeFileSync(file('run.json'), JSON.stringify({ ...record, formatVersion: 3, newField: true }));
-  assert.throws(() => readRunRecord(folder.dir), (err: unknown) => err instanceof UserError && /is from a newer GenLab \(run format 3; this version reads formats up to 2\)/.test(err.message) && /Update GenLab/.test(err.hint));
-  assert.match(problemText(checkRunFolder(folder.dir).problems[0]), /run\.json: is from a newer GenLab \(run format 3; .*\); check it with that GenLab$/);
+  fs.writeFileSync(file('run.json'), JSON.stringify({ ...record, formatVersion: RUN_FORMAT_VERSION + 1, newField: true }));
+  const newer = new RegExp(`is from a newer GenLab \\(run format ${RUN_FORMAT_VERSION + 1}; this version reads formats up to ${RUN_FORMAT_VERSION}\\)`);
+  assert.throws(() => readRunRecord(folder.dir), (err: unknown) => err instanceof UserError && newer.test(err.message) && /Update GenLab/.test(err.hint));
+  assert.match(problemText(checkRunFolder(folder.dir).problems[0]), new RegExp(`run\\.json: is from a newer GenLab \\(run format ${RUN_FORMAT_VERSION + 1}; .*\\); check it with that GenLab$`));
   assert.deepEqual(checkRunFolder(file('no-such-run')).problems.map((p) => p.problem), ['is not a folder']);
 });
 
