@@ -80,7 +80,7 @@ export class CompareView implements vscode.WebviewPanelSerializer {
       // One run's history at a time, the host free in between: twenty long runs read in one go block it for a third of a second.
       await new Promise((resolve) => setImmediate(resolve));
       const history = this.catalog.history(id);
-      if (history) runs.push({ view: history.toView(asUri), config: history.config as unknown as Record<string, unknown> });
+      if (history) runs.push({ view: history.toView(asUri), config: history.comparedSettings() });
     }
     // A later send started meanwhile (other runs, a reload): it has the fresher picture.
     if (sending !== this.sends || panel !== this.panel) return;

@@ -8,6 +8,7 @@ import type { TrainConfig } from '../protocol/config';
 import { DATASET_LABELS } from '../protocol/datasets';
 import { scoreMetric, specOf } from '../protocol/families';
 import type { DensityGrid, TrainerMessage } from '../protocol/messages';
+import type { ModuleSource } from '../protocol/modelModule';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { METRICS_FILE } from '../protocol/runFormat';
 import { type FileProblem, problemText } from '../shared/decodedFiles';
@@ -37,6 +38,8 @@ export class RunHistory {
   readonly warnings: string[] = [];
   /** What training left out or adjusted (rows or files skipped, the batch cut to the data). */
   readonly notes: string[] = [];
+  /** A model module's run: the sources it trained (run.json's `source`), once the trainer has copied them. */
+  source?: ModuleSource;
 
   constructor(
     readonly runId: string,
@@ -69,6 +72,7 @@ export class RunHistory {
     run.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
     run.error = record.error;
     run.notes.push(...(record.notes ?? []));
+    run.source = record.source;
     run.readMetrics();
     run.samples.push(...listSampleFiles(dir));
     run.readDensity();
@@ -181,6 +185,18 @@ export class RunHistory {
       ...(this.warnings.length ? { warnings: this.warnings } : {}),
       ...(this.notes.length ? { notes: this.notes } : {}),
       ...(info.grids ? { grids: info.grids } : {}),
+      ...(this.config.module ? { module: { title: info.title, file: path.basename(this.config.module.path), version: this.version() } } : {}),
     };
+  }
+
+  /** Which version of a module's sources the run trained: the start of their digest, as git abbreviates a commit. */
+  private version(): string {
+    return this.source?.sha256.slice(0, 12) ?? '';
+  }
+
+  /** The run's settings as Compare lists them: a module by its file and version, not its whole declaration. */
+  comparedSettings(): Record<string, unknown> {
+    const { module, ...config } = this.config;
+    return module ? { module: { file: path.basename(module.path), version: this.version() }, ...config } : config;
   }
 }

@@ -51,6 +51,8 @@ const runView = object(
     warnings: arrayOf(str()),
     /** What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data). */
     notes: arrayOf(str()),
+    /** A run of a person's model module: the title it declares, and the file and version (its sources' digest) it trained. */
+    module: object({ title: str(), file: str(), version: str() }),
   },
 );
 export type RunView = Infer<typeof runView>;

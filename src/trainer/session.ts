@@ -119,6 +119,7 @@ export class TrainingSession {
     const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
     const { model, parameters } = createCounted(family, config, data, rng.fork(1));
+    notes.push(...(model.notes ?? []));
     if (checkpoint) await restoreCheckpoint(model, checkpoint.dir);
     const run = (this.run =
       checkpoint && this.resumeFrom

@@ -74,7 +74,7 @@ function sampleBody(view: RunView): HTMLElement[] {
 }
 
 function card(view: RunView, index: number): HTMLElement {
-  const familyTitle = FAMILY_SPECS[view.family as Family]?.title ?? view.family;
+  const familyTitle = view.module?.title ?? FAMILY_SPECS[view.family as Family]?.title ?? view.family;
   const images = dataKindOf(view.dataset as DatasetName) === 'images';
   const { score, note } = scoreText(view.density.kind, finalEval(view.evals), images ? FAMILY_SPECS[view.family as Family]?.imageLikelihood : undefined);
   const headingId = `compare-title-${index}`;

@@ -61,6 +61,8 @@ export interface TrainableModel extends Model {
   getState?(): Promise<NamedTensor[]>;
   /** Restores what getState returned, into a model just created from the same config. */
   setState?(state: NamedTensor[]): Promise<void>;
+  /** What the views will leave out and why (a model module without logProb or draw), said on the dashboard. */
+  readonly notes?: readonly string[];
   /** Signs of a diverged run that only this model knows of (a loss beyond what its likelihood allows); the generic ones apply to every model. */
   divergenceSigns?: readonly DivergenceSign[];
   /**

@@ -58,9 +58,19 @@ function checkedValues(values: unknown, where: string): Record<string, number> {
   return values as Record<string, number>;
 }
 
+/** The views a module's model cannot have, each in a line for the dashboard. */
+function omissions(user: Model, title: string, kind: Data['kind']): string[] {
+  const lines: string[] = [];
+  if (!user.logProb && !user.evaluate) lines.push(`${title} has no logProb or evaluate: no test score is computed, so no best checkpoint is kept and runs are compared by their samples.`);
+  else if (!user.logProb) lines.push(`${title} has no logProb: ${kind === 'points' ? 'the density view shows its samples without a heatmap, and ' : ''}its score is what its evaluate reports.`);
+  if (!user.draw && !(kind === 'images' && user.sample)) lines.push(`${title} has no draw(count, rng): no samples are shown, and Sample from Run cannot draw from it.`);
+  return lines;
+}
+
 class ModuleModel implements TrainableModel {
   readonly networks?: Model['networks'];
   readonly optimizers?: Model['optimizers'];
+  readonly notes: string[];
   private readonly state;
   private readonly sampleSeed: number;
 
@@ -76,6 +86,7 @@ class ModuleModel implements TrainableModel {
     this.networks = user.networks;
     this.optimizers = user.optimizers;
     this.sampleSeed = seed;
+    this.notes = omissions(user, loaded.ref.declaration.title, data.kind);
     this.state = trainingState([variablesPart('module', variables), ...(user.optimizers ?? []).map((o, i) => optimizerPart(`optimizer${i}`, o))]);
   }
 
