@@ -110,7 +110,7 @@ test('an invalid message gets an error reply and the trainer keeps going', async
       ['error', false],
     ],
   );
-  assert.match(String(replies[0].message), /message\.type: expected one of start, stop, sampleNow, generate, got "launch"/);
+  assert.match(String(replies[0].message), /message\.type: expected one of start, stop, sampleNow, generate, describe, got "launch"/);
   assert.match(String(replies[1].message), /message\.config\./);
   assert.equal(child.exitCode, null, 'still running');
   child.send({ type: 'stop' });

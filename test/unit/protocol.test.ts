@@ -27,7 +27,7 @@ test('valid host messages decode to themselves', () => {
 test('invalid host messages are rejected with the path of the problem', () => {
   const cases: [unknown, RegExp][] = [
     [null, /expected an object/],
-    [{ type: 'launch' }, /message\.type: expected one of start, stop, sampleNow, generate, got "launch"/],
+    [{ type: 'launch' }, /message\.type: expected one of start, stop, sampleNow, generate, describe, got "launch"/],
     [{ type: 'start' }, /message\.config: is required/],
     [{ type: 'start', config: { ...config, batchSize: -5 } }, /message\.config\.batchSize: must be at least 1, got -5/],
     [{ type: 'start', config: { ...config, batchSize: 1.5 } }, /batchSize: expected a whole number/],
