@@ -11,8 +11,12 @@ import * as zlib from 'node:zlib';
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** What the .vsix may weigh: megabytes as vsce counts them (2^20 bytes), and zip entries. */
-export const VSIX_CEILING = { megabytes: 15, files: 100 };
+/**
+ * What the .vsix may weigh: megabytes as vsce counts them (2^20 bytes), and zip entries. About
+ * 13 MB are TensorFlow.js, MNIST and the bundles; TypeScript's compiler (for model modules)
+ * and the declarations they are checked against add about 3.
+ */
+export const VSIX_CEILING = { megabytes: 18, files: 100 };
 
 export interface PackagedVsix {
   file: string;

@@ -97,3 +97,37 @@ test('the CLI inside the unpacked .vsix trains a VAE on MNIST with the wasm back
   assert.ok(Number.isFinite(run.finalMetrics.testNegElbo) && run.finalMetrics.testNegElbo < 543, `test -ELBO ${run.finalMetrics.testNegElbo} nats is no better than uniform pixels (784 ln 2)`);
   assert.ok(isPng(path.join(out, runId, 'samples', 'step-000020.png')));
 });
+
+// TypeScript's compiler and the declarations ship for model modules: a person's file, with a type
+// the checker must resolve through the shipped @tensorflow/tfjs declarations, trains from the package.
+test('the CLI inside the unpacked .vsix type-checks and trains a model module', () => {
+  const file = path.join(unpacked, 'models', 'shift.ts');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `import * as tf from '@tensorflow/tfjs';
+import { defineModel } from 'genlab';
+export default defineModel({
+  title: 'Unit Gaussian, shifted',
+  densityKind: 'explicit-tractable',
+  data: 'points',
+  options: {},
+  create({ data, learningRate }) {
+    const mean: tf.Variable = tf.variable(tf.zeros([data.dim]));
+    const optimizer = tf.train.adam(learningRate);
+    const logProb = (x: tf.Tensor2D) => tf.tidy(() => x.sub(mean).square().sum(1).mul(-0.5).sub(data.dim * 0.5 * Math.log(2 * Math.PI))) as tf.Tensor1D;
+    return {
+      trainStep: (batch) => ({ loss: optimizer.minimize(() => logProb(batch).mean().neg() as tf.Scalar, true)!.dataSync()[0] }),
+      logProb,
+    };
+  },
+});
+`);
+  const out = path.join(unpacked, 'module-runs');
+  const env = { ...process.env };
+  delete env.NODE_PATH;
+  const r = spawnSync(process.execPath, [path.join(unpacked, 'extension', 'bin', 'genlab.js'), 'train', '--model', file, '--dataset', 'moons', '--steps', '30', '--eval-every', '30', '--out', out], { cwd: unpacked, env, encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const [runId] = fs.readdirSync(out);
+  const run = JSON.parse(fs.readFileSync(path.join(out, runId, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'finished');
+  assert.ok(Number.isFinite(run.finalMetrics.testNll), JSON.stringify(run.finalMetrics));
+});
