@@ -61,6 +61,6 @@ test('a trained run draws new samples from its checkpoint: seeded, temperature-s
   assert.notEqual(latent.code, 0);
   const error = latent.messages.find((m) => m.type === 'error');
   assert.ok(error?.type === 'error');
-  assert.match(error.message, /gaussian models cannot draw interpolations/);
+  assert.match(error.message, /Gaussian \(maximum likelihood\) models cannot draw interpolations/);
   assert.match(error.hint, /VAE and the GAN/);
 });
