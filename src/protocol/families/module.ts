@@ -56,6 +56,7 @@ export function moduleSpec(declaration: ModuleDeclaration): FamilySpec<ModuleOpt
       ...(Array.isArray(o.default) ? { list: true } : {}),
       ...(o.choices ? { choices: o.choices } : {}),
     })),
+    ...(declaration.grayscale ? { grayscaleOnly: true } : {}),
     ...(data === 'images' ? { grids: [{ kind: 'samples', title: 'Samples', note: "Drawn by the model's draw(), from the same noise at every evaluation." }] } : {}),
   });
 }
