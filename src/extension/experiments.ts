@@ -165,7 +165,7 @@ async function newExperiment(): Promise<vscode.Uri | undefined> {
 export async function saveExperiment(config: TrainConfig): Promise<vscode.Uri | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const to = await vscode.window.showSaveDialog({
-    defaultUri: folder && vscode.Uri.joinPath(folder, `${config.family}-${config.dataset}.genlab.json`),
+    defaultUri: folder && vscode.Uri.joinPath(config.module ? vscode.Uri.file(path.dirname(config.module.path)) : folder, `${config.module ? path.basename(config.module.path).replace(/\.[cm]?[jt]s$/, '') : config.family}-${config.dataset}.genlab.json`),
     filters: { [vscode.l10n.t('GenLab experiment')]: ['genlab.json'] },
     saveLabel: vscode.l10n.t('Save Experiment'),
   });

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BackendChoice, type ConfigInput, completeConfig, FAMILIES, type Family, type TrainConfig } from '../protocol/config';
+import { type BackendChoice, type ConfigInput, completeConfig, FAMILIES, type Family, type ModelKind, type ModelRef, type TrainConfig } from '../protocol/config';
 import { DASHBOARD_VIEW_TYPE, Dashboards } from './dashboards';
 import { GALLERY_VIEW_ID, GalleryView } from './galleryView';
 import { RunCatalog, type RunEntry } from './runCatalog';
@@ -22,6 +22,7 @@ import { FAMILY_SPECS } from '../protocol/families';
 import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { openSettings, showError } from './errorActions';
+import { registerModelModules } from './modelModules';
 
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
@@ -56,8 +57,8 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const compare = new CompareView(context.extensionUri, catalog, (id) => dashboards.show(id), log);
   // Several runs can be selected, to compare them.
   const runsView = vscode.window.createTreeView('genlab.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: false });
-  /** Asks for settings (unless given), starts the run and opens its dashboard; resolves with the run id. */
-  const train = async (family: Family, overrides?: Partial<ConfigInput>): Promise<string | undefined> => {
+  /** Asks for settings (unless given), starts a run of the family or module and opens its dashboard; resolves with the run id. */
+  const trainModel = async (ref: ModelRef, overrides?: Partial<ConfigInput<ModelKind>>): Promise<string | undefined> => {
     if (!(await requireTrust())) return undefined;
     const settings = vscode.workspace.getConfiguration('genlab');
     // A setting the person left alone yields to the family's own default (a GAN evaluates more often than a PixelCNN).
@@ -79,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     };
     let config: TrainConfig | undefined;
     try {
-      config = overrides ? completeConfig({ ...base, ...overrides, family }) : await pickTrainConfig(family, base, saveExperiment);
+      config = overrides ? completeConfig({ ...base, ...overrides, ...ref } as ConfigInput<ModelKind>) : await pickTrainConfig(ref, base, saveExperiment);
     } catch (err) {
       void showError(vscode.l10n.t('GenLab: invalid training settings: {0}', err instanceof Error ? err.message : String(err)), [openSettings('genlab')]);
       return undefined;
@@ -90,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     if (run) dashboards.show(run.runId);
     return run?.runId;
   };
+  const train = (family: Family, overrides?: Partial<ConfigInput>) => trainModel({ family }, overrides);
   const refreshViews = () => {
     tree.refresh();
     gallery.refresh();
@@ -166,6 +168,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: unknown) =>
       trainOnImageFolder((f, o) => train(f, o), uriArgument(target), choices && typeof choices === 'object' && !Array.isArray(choices) ? (choices as ImageFolderChoices) : {}),
     ),
+    ...registerModelModules({ catalog, runs, dashboards, log, trainerPath: context.asAbsolutePath(path.join('dist', 'trainer.js')), trainModel, extensionUri: context.extensionUri, inspect: (id) => dashboards.show(id) }),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) =>
       compareRuns(catalog, compare, first, selected, runsView.selection.map((r) => r.runId)),

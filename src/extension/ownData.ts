@@ -9,16 +9,22 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type ConfigInput, type DataSource, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_SPECS, type Family } from '../protocol/config';
-import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
+import { PLANE_DATASETS } from '../protocol/datasets';
+import { DENSITY_KIND_LABELS, DENSITY_KINDS, type FamilySpec } from '../protocol/families/spec';
 import { sniffCsv } from '../shared/csv';
 import { UserError } from '../shared/userError';
 import { openFile, runCommand, showError } from './errorActions';
 
 type Train = (family: Family, overrides: Partial<ConfigInput>) => Promise<string | undefined>;
 
-/** Families that model data of this dimension: those offered a 1-D or a 2-D built-in dataset. */
+/** Whether a model (a family's spec or a module's) fits data of this dimension: whether it is offered a 1-D or a 2-D built-in dataset. */
+export function fitsDimension(spec: FamilySpec, dim: number): boolean {
+  return dim === 1 ? spec.datasets.includes('bimodal') : dim === 2 && spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
+}
+
+/** Families that model data of this dimension. */
 export function familiesFor(dim: 1 | 2): Family[] {
-  return FAMILIES.filter((f) => FAMILY_SPECS[f].datasets.includes(dim === 1 ? 'bimodal' : '8gaussians'));
+  return FAMILIES.filter((f) => fitsDimension(FAMILY_SPECS[f], dim));
 }
 
 export async function pickColumns(file: string): Promise<string[] | undefined> {
@@ -75,7 +81,7 @@ export async function fitDensityToCsv(train: Train, target?: vscode.Uri, columns
     const picked = family ?? (await pickFamily(familiesFor(dim), vscode.l10n.t('GenLab: Fit Density to {0}', path.basename(uri.fsPath)), vscode.l10n.t('Which model of this {0}-D data?', dim)));
     if (!picked) return undefined;
     const data: DataSource = { type: 'csv', path: uri.fsPath, columns: chosen };
-    return train(picked, { dataset: 'csv', data, runName: ownDataRunName(picked, data) });
+    return train(picked, { dataset: 'csv', data, runName: ownDataRunName(FAMILY_SPECS[picked], data) });
   }, uri);
 }
 
@@ -92,7 +98,7 @@ export interface ImageFolderChoices {
 export type ImageSource = Extract<DataSource, { type: 'image-folder' }>;
 
 /** The size and (where the family models colour) the colour of the folder's images; `choices` skip their prompts. */
-export async function pickImageSource(folder: string, family: Family, title: string, choices: ImageFolderChoices = {}): Promise<ImageSource | undefined> {
+export async function pickImageSource(folder: string, spec: FamilySpec, title: string, choices: ImageFolderChoices = {}): Promise<ImageSource | undefined> {
   const size =
     choices.size ??
     (
@@ -102,7 +108,7 @@ export async function pickImageSource(folder: string, family: Family, title: str
       )
     )?.size;
   if (!size) return undefined;
-  const color = FAMILY_SPECS[family].grayscaleOnly
+  const color = spec.grayscaleOnly
     ? 'grayscale'
     : (choices.color ??
       (
@@ -118,10 +124,10 @@ export async function pickImageSource(folder: string, family: Family, title: str
 }
 
 /** A name for a run on the person's own data, e.g. "VAE on faces (32px, RGB)" or "Gaussian on heights.csv: height". */
-export function ownDataRunName(family: Family, data: DataSource): string {
+export function ownDataRunName(spec: FamilySpec, data: DataSource): string {
   const name = path.basename(data.path);
   const what = data.type === 'csv' ? `${name}: ${data.columns.join(', ')}` : vscode.l10n.t('{0} ({1}px{2})', name, data.size, data.color === 'rgb' ? ', RGB' : '');
-  return vscode.l10n.t('{0} on {1}', FAMILY_SPECS[family].shortTitle, what);
+  return vscode.l10n.t('{0} on {1}', spec.shortTitle, what);
 }
 
 /** Resolves with the run id; `choices` skip their prompts (tests). */
@@ -133,8 +139,8 @@ export async function trainOnImageFolder(train: Train, target?: vscode.Uri, choi
     const given = choices.family && IMAGE_FAMILIES.includes(choices.family) ? choices.family : undefined;
     const family = given ?? (await pickFamily(IMAGE_FAMILIES, title, vscode.l10n.t('Which model of these images? (PNG and JPEG files, subfolders included)')));
     if (!family) return undefined;
-    const data = await pickImageSource(uri.fsPath, family, title, choices);
-    return data && train(family, { dataset: 'image-folder', data, runName: ownDataRunName(family, data) });
+    const data = await pickImageSource(uri.fsPath, FAMILY_SPECS[family], title, choices);
+    return data && train(family, { dataset: 'image-folder', data, runName: ownDataRunName(FAMILY_SPECS[family], data) });
   }, uri);
 }
 

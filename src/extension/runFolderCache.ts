@@ -27,8 +27,11 @@ export interface RunEntry {
   error?: { message: string; hint: string };
   /** The experiment file the run was trained from, if any. */
   experiment?: string;
-  /** A run of a person's model module: the module's file. */
+  /** A run of a person's model module: the module's file, and the digest of the sources it trained. */
   modulePath?: string;
+  sourceDigest?: string;
+  /** How many numbers the model learns, once the trainer has built it. */
+  parameters?: number;
   /** The eval metric that scores the run (lower is better), if its model has one. */
   scoreMetric?: string;
   /** What is wrong with the run folder (a damaged or missing run.json); it is still shown. */
@@ -45,6 +48,8 @@ export function runEntry(r: ListedRun, running?: RunHistory): RunEntry {
     dataset: r.config.dataset,
     ...(r.config.experiment ? { experiment: r.config.experiment } : {}),
     ...(r.config.module ? { modulePath: r.config.module.path } : {}),
+    ...optional('sourceDigest', r.source?.sha256),
+    ...optional('parameters', r.parameters),
     ...optional('scoreMetric', scoreMetric(r.config)),
     state: running?.state ?? (r.interrupted ? 'interrupted' : r.status === 'running' ? 'training' : r.status),
     createdAt: r.createdAt,

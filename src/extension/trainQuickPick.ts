@@ -6,14 +6,15 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type ConfigInput, completeConfig, type DataSource, type Family, type TrainConfig } from '../protocol/config';
-import { DATASET_LABELS, dataKindOf } from '../protocol/datasets';
+import { type ConfigInput, completeConfig, type DataSource, type ModelKind, type ModelRef, specOf, type TrainConfig } from '../protocol/config';
+import { DATASET_LABELS, dataKindOf, SOURCE_DATASETS } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
-import { FAMILY_SPECS } from '../protocol/families';
+import type { FamilySpec } from '../protocol/families/spec';
 import { UserError } from '../shared/userError';
-import { familiesFor, IMAGE_FAMILIES, ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
+import { fitsDimension, ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
 
 export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir' | 'keepCheckpoints'>;
+type Input = ConfigInput<ModelKind>;
 
 interface FieldSpec {
   label: string;
@@ -30,9 +31,8 @@ const COMMON_FIELDS: (FieldSpec & { path: 'learningRate' | 'batchSize' | 'seed' 
   { label: vscode.l10n.t('Seed'), prompt: vscode.l10n.t('Random seed (initialisation, data order, noise)'), path: 'seed' },
 ];
 
-/** The fields offered for a family on this data: its budget, its model options, and the optimiser's where it has one. */
-function fieldsOf(family: Family, draft: TrainConfig): FieldSpec[] {
-  const spec = FAMILY_SPECS[family];
+/** The fields offered for a model on this data: its budget, its model options, and the optimiser's where it has one. */
+function fieldsOf(spec: FamilySpec, draft: TrainConfig): FieldSpec[] {
   const budget: FieldSpec =
     draft.epochs !== undefined
       ? { label: vscode.l10n.t('Epochs'), prompt: vscode.l10n.t('Passes over the training set (fractions allowed, e.g. 0.5)'), path: 'epochs' }
@@ -50,24 +50,24 @@ function datasetLabel(name: TrainConfig['dataset'], data?: DataSource): string {
 
 type OwnData = DataSource['type'];
 
-/** Where the family can train on the person's own data: a folder of images, a CSV file of one or two columns. */
-function ownDataChoices(family: Family): { label: string; description: string; source: OwnData }[] {
+/** Where the model can train on the person's own data: a folder of images, a CSV file of one or two columns. */
+function ownDataChoices(spec: FamilySpec): { label: string; description: string; source: OwnData }[] {
   return [
-    ...(IMAGE_FAMILIES.includes(family) ? [{ label: vscode.l10n.t('$(folder) Your images…'), description: vscode.l10n.t('a folder of PNG and JPEG files'), source: 'image-folder' as const }] : []),
-    ...([1, 2] as const).some((dim) => familiesFor(dim).includes(family)) ? [{ label: vscode.l10n.t('$(file) Your CSV file…'), description: vscode.l10n.t('numeric columns'), source: 'csv' as const }] : [],
+    ...(spec.defaults.images ? [{ label: vscode.l10n.t('$(folder) Your images…'), description: vscode.l10n.t('a folder of PNG and JPEG files'), source: 'image-folder' as const }] : []),
+    ...([1, 2].some((dim) => fitsDimension(spec, dim)) ? [{ label: vscode.l10n.t('$(file) Your CSV file…'), description: vscode.l10n.t('numeric columns'), source: 'csv' as const }] : []),
   ];
 }
 
-async function pickOwnData(source: OwnData, family: Family, title: string): Promise<DataSource | undefined> {
+async function pickOwnData(source: OwnData, spec: FamilySpec, title: string): Promise<DataSource | undefined> {
   if (source === 'image-folder') {
     const folder = await pickImageFolder();
-    return folder && pickImageSource(folder.fsPath, family, title);
+    return folder && pickImageSource(folder.fsPath, spec, title);
   }
   const file = await pickCsvFile();
   const columns = file && (await pickColumns(file.fsPath));
   if (!file || !columns) return undefined;
-  if (!familiesFor(columns.length as 1 | 2).includes(family)) {
-    throw new UserError(vscode.l10n.t('{0} does not model {1}-D data.', FAMILY_SPECS[family].title, columns.length), columns.length === 1 ? vscode.l10n.t('Pick two columns, or another family.') : vscode.l10n.t('Pick one column, or another family.'));
+  if (!fitsDimension(spec, columns.length)) {
+    throw new UserError(vscode.l10n.t('{0} does not model {1}-D data.', spec.title, columns.length), columns.length === 1 ? vscode.l10n.t('Pick two columns, or another family.') : vscode.l10n.t('Pick one column, or another family.'));
   }
   return { type: 'csv', path: file.fsPath, columns };
 }
@@ -76,9 +76,9 @@ function read(config: TrainConfig, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], config);
 }
 
-function withValue(config: TrainConfig, path: string, value: unknown): ConfigInput {
+function withValue(config: TrainConfig, path: string, value: unknown): Input {
   const [head, key] = path.split('.');
-  return (key ? { ...config, model: { ...config.model, [key]: value } } : { ...config, [head]: value }) as ConfigInput;
+  return (key ? { ...config, model: { ...config.model, [key]: value } } : { ...config, [head]: value }) as Input;
 }
 
 function show(value: unknown): string {
@@ -97,15 +97,18 @@ type Item = vscode.QuickPickItem & { action: 'start' | 'save' | 'dataset' | Fiel
  * Shows the picker; resolves with a complete, validated config, or undefined if dismissed or if
  * the person chose to save the settings as an experiment file instead (`save`).
  */
-export async function pickTrainConfig(family: Family, base: BaseSettings, save?: (draft: TrainConfig) => Promise<unknown>): Promise<TrainConfig | undefined> {
-  const title = vscode.l10n.t('GenLab: {0}', FAMILY_SPECS[family].title);
-  let draft: TrainConfig = completeConfig({ family, ...base });
+export async function pickTrainConfig(ref: ModelRef, base: BaseSettings, save?: (draft: TrainConfig) => Promise<unknown>): Promise<TrainConfig | undefined> {
+  const spec = specOf(ref);
+  const title = vscode.l10n.t('GenLab: {0}', spec.title);
+  // The model (a family, or a module with its declaration) and the person's settings, and then the choices made here.
+  const fresh = (input: Partial<Input>): TrainConfig => completeConfig({ ...ref, ...base, ...input } as Input);
+  let draft: TrainConfig = fresh({});
   for (;;) {
     const items: Item[] = [
       { action: 'start', label: vscode.l10n.t('$(play) Start training'), description: summary(draft), alwaysShow: true },
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
       { action: 'dataset', label: vscode.l10n.t('$(database) Dataset'), description: datasetLabel(draft.dataset, draft.data) },
-      ...fieldsOf(family, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
+      ...fieldsOf(spec, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),
       ...(save ? [{ action: 'save' as const, label: vscode.l10n.t('$(save) Save as experiment file…'), description: vscode.l10n.t('a *.genlab.json to train from the editor') }] : []),
     ];
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('Enter starts training with these settings; pick a setting to change it') });
@@ -118,21 +121,21 @@ export async function pickTrainConfig(family: Family, base: BaseSettings, save?:
     if (picked.action === 'dataset') {
       const choice = await vscode.window.showQuickPick<vscode.QuickPickItem & { name?: TrainConfig['dataset']; source?: OwnData }>(
         [
-          ...FAMILY_SPECS[family].datasets.map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),
+          ...spec.datasets.filter((name) => !(SOURCE_DATASETS as readonly string[]).includes(name)).map((name) => ({ label: datasetLabel(name), name, picked: name === draft.dataset })),
           { label: vscode.l10n.t('Your data'), kind: vscode.QuickPickItemKind.Separator },
-          ...ownDataChoices(family),
+          ...ownDataChoices(spec),
         ],
         { title: vscode.l10n.t('{0}: dataset', title) },
       );
       if (choice?.source) {
         // The person's data brings the defaults for its kind, and names the run after it.
-        const data = await reportingUserErrors(() => pickOwnData(choice.source!, family, title));
-        if (data) draft = completeConfig({ family, ...base, seed: draft.seed, dataset: data.type, data, runName: ownDataRunName(family, data) });
+        const data = await reportingUserErrors(() => pickOwnData(choice.source!, spec, title));
+        if (data) draft = fresh({ seed: draft.seed, dataset: data.type, data, runName: ownDataRunName(spec, data) });
       } else if (choice?.name) {
         // Another kind of data brings that kind's defaults: epochs of images or steps of points, a conv net or an MLP.
         const { data: _data, runName: _runName, ...builtIn } = draft;
         const sameKind: boolean = !draft.data && dataKindOf(choice.name) === dataKindOf(draft.dataset);
-        draft = sameKind ? completeConfig(withValue(builtIn as TrainConfig, 'dataset', choice.name)) : completeConfig({ family, ...base, seed: draft.seed, dataset: choice.name });
+        draft = sameKind ? completeConfig(withValue(builtIn as TrainConfig, 'dataset', choice.name)) : fresh({ seed: draft.seed, dataset: choice.name });
       }
       continue;
     }

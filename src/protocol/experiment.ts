@@ -149,11 +149,13 @@ export function experimentConfig(text: string, file: string, workspaceFolders: s
  */
 export function experimentFile(config: TrainConfig, folder: string): Record<string, unknown> {
   // The workspace's own settings (where runs go, the backend, how many checkpoints, the size limit) stay out of the file.
-  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, keepCheckpoints: _keep, maxParameters: _limit, runName, data, ...settings } = config;
+  const { runsDir: _runsDir, backend: _backend, experiment: _experiment, keepCheckpoints: _keep, maxParameters: _limit, runName, data, module, family, model, ...settings } = config;
+  const relative = (to: string) => (path.relative(folder, to) || '.').split(path.sep).join('/');
   return {
     ...(runName ? { name: runName } : {}),
-    ...settings,
-    ...(data ? { data: { ...data, path: (path.relative(folder, data.path) || '.').split(path.sep).join('/') } } : {}),
+    // A module is named by its file, relative like a data path ("./" so that it reads as one), with its options beside it.
+    ...(module ? { ...settings, model: { module: relative(module.path).replace(/^(?!\.\.?\/)/, './'), ...model } } : { family, ...settings, model }),
+    ...(data ? { data: { ...data, path: relative(data.path) } } : {}),
   };
 }
 

@@ -106,6 +106,18 @@ test('every family and dataset saves to a file the schema accepts and that gives
   assert.deepEqual(experimentFile(csv, `${workspace}/experiments`).data, { type: 'csv', path: '../data/heights.csv', columns: ['height_cm'] });
 });
 
+test("a module's settings save as its file, relative and inside the workspace, with its options beside it, and read back the same", () => {
+  const module = { path: `${workspace}/models/my-flow.ts`, declaration: { title: 'My flow', densityKind: 'explicit-tractable' as const, data: 'points' as const, options: { couplings: { default: 4, integer: true, min: 1 } } } };
+  const original = completeConfig({ family: 'module', module, dataset: 'moons', runsDir, model: { couplings: 6 }, runName: 'six couplings' });
+  const saved = experimentFile(original, `${workspace}/experiments`);
+  assert.deepEqual(saved.model, { module: '../models/my-flow.ts', couplings: 6 });
+  assert.equal('family' in saved, false);
+  assert.deepEqual(experimentFile(original, `${workspace}/models`).model, { module: './my-flow.ts', couplings: 6 });
+  assert.deepEqual(schemaErrors(saved), []);
+  const again = experimentConfig(JSON.stringify(saved), file, [workspace], runsDir, module);
+  assert.deepEqual({ ...again, experiment: undefined }, { ...original, experiment: undefined });
+});
+
 test("the schema's model options per family are the family's fields", () => {
   const allOf = experimentSchema().allOf as { if: { properties: { family: { const: string } } }; then: { properties: { model: { properties: object } } } }[];
   assert.deepEqual(

@@ -15,6 +15,7 @@ export const ganSpec = familySpec({
     metric: 'js',
     summary: 'Implicit density: the generator only draws samples and there is no log p(x). The discriminator learns to tell real from generated data; its output is not a density.',
   },
+  template: { file: 'gan.ts', dataset: '8gaussians' },
   datasets: [...PLANE_DATASETS, ...IMAGE_DATASETS],
   defaultDataset: '8gaussians',
   defaults: {

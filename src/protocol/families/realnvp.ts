@@ -15,6 +15,7 @@ export const realnvpSpec = familySpec({
     summary: 'Explicit, tractable density: an invertible map to a Gaussian gives log p(x) exactly by the change of variables (log-determinant of the Jacobian).',
   },
   // A coupling layer splits the dimensions, so a flow needs at least two.
+  template: { file: 'realnvp.ts', dataset: 'moons' },
   datasets: [...PLANE_DATASETS, ...IMAGE_DATASETS],
   defaultDataset: '8gaussians',
   // The learning rate is the peak of a cosine decay over the run. On MNIST, MLP couplings of

@@ -101,6 +101,8 @@ export interface FamilySpec<O extends object = object> {
   latentScatter?: boolean;
   /** One value per pixel (the masks order pixels, not colours): a folder of images is read in grayscale, with no colour prompt. */
   grayscaleOnly?: boolean;
+  /** New Model from Family: a commented model module of this family in media/templates/, and the dataset its experiment file trains it on. */
+  template?: { file: string; dataset: DatasetName };
   /** The walkthrough's example this family fits: a CSV file in media/examples/ and its columns. */
   example?: { file: string; columns: string[] };
   /** What "temperature" means when sampling after training, if the family has one. */

@@ -14,6 +14,7 @@ export const vaeSpec = familySpec({
     metric: 'testNegElbo',
     summary: 'Explicit, approximate density: the ELBO is a lower bound on log p(x), so the test -ELBO bounds the NLL from above.',
   },
+  template: { file: 'vae.ts', dataset: 'mnist' },
   datasets: [...IMAGE_DATASETS, ...PLANE_DATASETS],
   defaultDataset: 'mnist',
   defaults: {

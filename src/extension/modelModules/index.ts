@@ -1,0 +1,40 @@
+/**
+ * Model modules in the editor: the commands that train, inspect and create them, the CodeLens and
+ * hover beside `defineModel`, and the types that make them type-check in the workspace.
+ */
+import * as vscode from 'vscode';
+import type { ConfigInput, ModelKind } from '../../protocol/config';
+import type { RunCatalog } from '../runCatalog';
+import { registerModuleLens } from './moduleLens';
+import { newModelFromFamily } from './newModel';
+import { type ModuleTrainerDeps, ModuleTrainer } from './trainModule';
+import { WorkspaceTypes } from './workspaceTypes';
+
+export interface ModelModuleDeps extends Omit<ModuleTrainerDeps, 'types'> {
+  catalog: RunCatalog;
+  extensionUri: vscode.Uri;
+  /** Opens a run's dashboard on its Model tab. */
+  inspect: (runId: string) => void;
+}
+
+const isOverrides = (value: unknown): value is Partial<ConfigInput<ModelKind>> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const uriArgument = (value: unknown): vscode.Uri | undefined => (value instanceof vscode.Uri ? value : undefined);
+
+export function registerModelModules(deps: ModelModuleDeps): vscode.Disposable[] {
+  const types = new WorkspaceTypes(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'model-types.json').fsPath, deps.log);
+  const trainer = new ModuleTrainer({ ...deps, types });
+  return [
+    trainer,
+    ...registerModuleLens(deps.catalog, types),
+    // The CodeLens and the Explorer pass the file; experiment files and tests pass settings too, which skip the quick pick.
+    vscode.commands.registerCommand('genlab.trainModelModule', (target?: unknown, overrides?: unknown) => trainer.train(uriArgument(target), isOverrides(overrides) ? overrides : undefined)),
+    vscode.commands.registerCommand('genlab.inspectModelModule', async (target?: unknown, overrides?: unknown) => {
+      const runId = await trainer.train(uriArgument(target), isOverrides(overrides) ? overrides : undefined);
+      if (runId) deps.inspect(runId);
+      return runId;
+    }),
+    vscode.commands.registerCommand('genlab.newModelFromFamily', (choice?: unknown) =>
+      newModelFromFamily(vscode.Uri.joinPath(deps.extensionUri, 'media', 'templates').fsPath, types, isOverrides(choice) ? (choice as { family?: string; name?: string }) : undefined),
+    ),
+  ];
+}
