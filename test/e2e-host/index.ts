@@ -15,6 +15,7 @@ const suites: Array<() => Promise<unknown>> = [
   () => import('./training.test'),
   () => import('./runsDirectory.test'),
   () => import('./filesAndMenus.test'),
+  () => import('./modelModules.test'),
   // Add new suite files here.
   // Last: it disposes the extension, as closing the window does.
   () => import('./shutdown.test'),
