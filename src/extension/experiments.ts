@@ -163,9 +163,11 @@ async function newExperiment(): Promise<vscode.Uri | undefined> {
  * the file for everyone else.
  */
 export async function saveExperiment(config: TrainConfig): Promise<vscode.Uri | undefined> {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  // A module's experiment goes beside it, named after it; a family's in the workspace folder.
+  const folder = config.module ? vscode.Uri.file(path.dirname(config.module.path)) : vscode.workspace.workspaceFolders?.[0]?.uri;
+  const model = config.module ? path.parse(config.module.path).name : config.family;
   const to = await vscode.window.showSaveDialog({
-    defaultUri: folder && vscode.Uri.joinPath(config.module ? vscode.Uri.file(path.dirname(config.module.path)) : folder, `${config.module ? path.basename(config.module.path).replace(/\.[cm]?[jt]s$/, '') : config.family}-${config.dataset}.genlab.json`),
+    defaultUri: folder && vscode.Uri.joinPath(folder, `${model}-${config.dataset}.genlab.json`),
     filters: { [vscode.l10n.t('GenLab experiment')]: ['genlab.json'] },
     saveLabel: vscode.l10n.t('Save Experiment'),
   });

@@ -23,6 +23,7 @@ import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { openSettings, showError } from './errorActions';
 import { registerModelModules } from './modelModules';
+import { isPlainObject, uriArgument } from './commandArguments';
 
 export interface GenLabApi {
   /** How long activate() took, for the benchmark report. */
@@ -166,7 +167,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       fitDensityToCsv((f, o) => train(f, o), uriArgument(target), isStringArray(columns) ? columns : undefined, isFamily(family) ? family : undefined),
     ),
     vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: unknown) =>
-      trainOnImageFolder((f, o) => train(f, o), uriArgument(target), choices && typeof choices === 'object' && !Array.isArray(choices) ? (choices as ImageFolderChoices) : {}),
+      trainOnImageFolder((f, o) => train(f, o), uriArgument(target), isPlainObject(choices) ? (choices as ImageFolderChoices) : {}),
     ),
     ...registerModelModules({ catalog, runs, dashboards, log, trainerPath: context.asAbsolutePath(path.join('dist', 'trainer.js')), trainModel, extensionUri: context.extensionUri, inspect: (id) => dashboards.show(id) }),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
@@ -224,6 +225,5 @@ export async function deactivate(): Promise<void> {
 /** What VS Code disposes when it deactivates the extension; the shutdown test does the same. */
 export const subscriptions = (): readonly vscode.Disposable[] => activeSubscriptions;
 
-const uriArgument = (value: unknown): vscode.Uri | undefined => (value instanceof vscode.Uri ? value : undefined);
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 const isFamily = (value: unknown): value is Family => FAMILIES.includes(value as Family);

@@ -8,19 +8,13 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type ConfigInput, type DataSource, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_SPECS, type Family } from '../protocol/config';
-import { PLANE_DATASETS } from '../protocol/datasets';
+import { type ConfigInput, type DataSource, DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_SPECS, type Family, fitsDimension } from '../protocol/config';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS, type FamilySpec } from '../protocol/families/spec';
 import { sniffCsv } from '../shared/csv';
 import { UserError } from '../shared/userError';
 import { openFile, runCommand, showError } from './errorActions';
 
 type Train = (family: Family, overrides: Partial<ConfigInput>) => Promise<string | undefined>;
-
-/** Whether a model (a family's spec or a module's) fits data of this dimension: whether it is offered a 1-D or a 2-D built-in dataset. */
-export function fitsDimension(spec: FamilySpec, dim: number): boolean {
-  return dim === 1 ? spec.datasets.includes('bimodal') : dim === 2 && spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
-}
 
 /** Families that model data of this dimension. */
 export function familiesFor(dim: 1 | 2): Family[] {

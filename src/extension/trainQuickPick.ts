@@ -6,12 +6,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type ConfigInput, completeConfig, type DataSource, type ModelKind, type ModelRef, specOf, type TrainConfig } from '../protocol/config';
+import { type ConfigInput, completeConfig, type DataSource, fitsDimension, type ModelKind, type ModelRef, specOf, type TrainConfig } from '../protocol/config';
 import { DATASET_LABELS, dataKindOf, SOURCE_DATASETS } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { FamilySpec } from '../protocol/families/spec';
 import { UserError } from '../shared/userError';
-import { fitsDimension, ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
+import { ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
 
 export type BaseSettings = Pick<ConfigInput, 'backend' | 'evalEvery' | 'runsDir' | 'keepCheckpoints'>;
 type Input = ConfigInput<ModelKind>;

@@ -8,7 +8,7 @@ import { type DatasetName, DATASETS, dataKindOf, PLANE_DATASETS, SOURCE_DATASETS
 import { arrayOf, DecodeError, type Decoder, type Infer, num, object, oneOf, plainObject, refine, str, tagged } from './decode';
 import { FAMILIES, FAMILY_SPECS, type Family, MODULE, type ModelKind, type ModelRef, specOf } from './families';
 import type { ModuleOptions } from './families/module';
-import type { DataShape, KindDefaults } from './families/spec';
+import type { DataShape, FamilySpec, KindDefaults } from './families/spec';
 import { type ModuleRef, moduleRef } from './modelModule';
 
 export { FAMILIES, FAMILY_SPECS, type Family, MODULE, type ModelKind, type ModelRef, specOf };
@@ -103,6 +103,11 @@ const commonShape = refine(object(common, { ...budget, module: moduleRef, runNam
   return accepted.includes(c.dataset) ? undefined : { field: 'dataset', problem: `${name} cannot model ${c.dataset}; choose one of ${accepted.join(', ')}` };
 });
 
+/** Whether a model (a family's spec or a module's) fits points of this dimension: whether it is offered a 1-D or a 2-D built-in dataset. */
+export function fitsDimension(spec: FamilySpec, dim: number): boolean {
+  return dim === 1 ? spec.datasets.includes('bimodal') : dim === 2 && spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
+}
+
 /** Whether the family can model the person's data: images if it has image defaults; one CSV column if it fits 1-D data, two if 2-D. */
 function sourceProblem(spec: ReturnType<typeof specOf>, name: string, dataset: DatasetName, data: DataSource | undefined): { field: string; problem: string } | undefined {
   if (!data || data.type !== dataset) return { field: 'data', problem: `is required for the dataset ${dataset}: { "type": "${dataset}", ... }` };
@@ -111,8 +116,7 @@ function sourceProblem(spec: ReturnType<typeof specOf>, name: string, dataset: D
   }
   const { length } = data.columns;
   if (length > 2) return { field: 'data.columns', problem: `pick one or two columns, not ${length}` };
-  const fits = length === 1 ? spec.datasets.includes('bimodal') : spec.datasets.some((d) => (PLANE_DATASETS as readonly string[]).includes(d));
-  return fits ? undefined : { field: 'data.columns', problem: `${name} cannot model ${length}-D data` };
+  return fitsDimension(spec, length) ? undefined : { field: 'data.columns', problem: `${name} cannot model ${length}-D data` };
 }
 
 /** Decodes a complete config: common fields, budget, and the family's own options under `model`. */

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ConfigInput, ModelKind } from '../../protocol/config';
+import { isPlainObject, uriArgument } from '../commandArguments';
 import type { RunCatalog } from '../runCatalog';
 import { registerModuleLens } from './moduleLens';
 import { newModelFromFamily } from './newModel';
@@ -17,8 +18,7 @@ export interface ModelModuleDeps extends Omit<ModuleTrainerDeps, 'types'> {
   inspect: (runId: string) => void;
 }
 
-const isOverrides = (value: unknown): value is Partial<ConfigInput<ModelKind>> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const uriArgument = (value: unknown): vscode.Uri | undefined => (value instanceof vscode.Uri ? value : undefined);
+const overridesArgument = (value: unknown) => (isPlainObject(value) ? (value as Partial<ConfigInput<ModelKind>>) : undefined);
 
 export function registerModelModules(deps: ModelModuleDeps): vscode.Disposable[] {
   const types = new WorkspaceTypes(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'model-types.json').fsPath, deps.log);
@@ -27,14 +27,14 @@ export function registerModelModules(deps: ModelModuleDeps): vscode.Disposable[]
     trainer,
     ...registerModuleLens(deps.catalog, types),
     // The CodeLens and the Explorer pass the file; experiment files and tests pass settings too, which skip the quick pick.
-    vscode.commands.registerCommand('genlab.trainModelModule', (target?: unknown, overrides?: unknown) => trainer.train(uriArgument(target), isOverrides(overrides) ? overrides : undefined)),
+    vscode.commands.registerCommand('genlab.trainModelModule', (target?: unknown, overrides?: unknown) => trainer.train(uriArgument(target), overridesArgument(overrides))),
     vscode.commands.registerCommand('genlab.inspectModelModule', async (target?: unknown, overrides?: unknown) => {
-      const runId = await trainer.train(uriArgument(target), isOverrides(overrides) ? overrides : undefined);
+      const runId = await trainer.train(uriArgument(target), overridesArgument(overrides));
       if (runId) deps.inspect(runId);
       return runId;
     }),
     vscode.commands.registerCommand('genlab.newModelFromFamily', (choice?: unknown) =>
-      newModelFromFamily(vscode.Uri.joinPath(deps.extensionUri, 'media', 'templates').fsPath, types, isOverrides(choice) ? (choice as { family?: string; name?: string }) : undefined),
+      newModelFromFamily(vscode.Uri.joinPath(deps.extensionUri, 'media', 'templates').fsPath, types, isPlainObject(choice) ? (choice as { family?: string; name?: string }) : undefined),
     ),
   ];
 }
