@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { decode } from '../protocol/decode';
 import type { TrainerMessage } from '../protocol/messages';
-import { fromDashboard, type ToDashboard } from '../protocol/webview';
+import { type DashboardTab, fromDashboard, type ToDashboard } from '../protocol/webview';
 import { LatencyStats } from './latencyStats';
 import { Throttle } from './throttle';
 import type { RunHistory } from './runHistory';
@@ -30,6 +30,8 @@ export interface DashboardHost {
 
 class Dashboard {
   private ready = false;
+  /** The tab to bring to the front once the page has its run (Inspect asks for the Model tab). */
+  private pendingTab?: DashboardTab;
   readonly latency = new LatencyStats();
   private readonly sampleNow = new Throttle(SAMPLE_NOW_INTERVAL_MS);
 
@@ -63,6 +65,7 @@ class Dashboard {
       case 'ready':
         this.ready = true;
         this.sendInit();
+        this.showPendingTab();
         return;
       case 'stop':
         this.host.stop(this.runId);
@@ -86,6 +89,17 @@ class Dashboard {
     }
     for (const w of run.warnings) this.host.log.warn(`${run.runId}: ${w}`);
     this.post({ type: 'init', run: run.toView((file) => this.asUri(file)) });
+  }
+
+  showTab(tab: DashboardTab): void {
+    this.pendingTab = tab;
+    this.showPendingTab();
+  }
+
+  private showPendingTab(): void {
+    if (!this.pendingTab || !this.ready || !this.panel.visible) return;
+    void this.panel.webview.postMessage({ type: 'showTab', tab: this.pendingTab } satisfies ToDashboard);
+    this.pendingTab = undefined;
   }
 
   private asUri(file: string): string {
@@ -115,6 +129,15 @@ class Dashboard {
       case 'density':
         this.post({ type: 'density', step: message.step, grid: message.grid });
         return;
+      case 'architecture':
+        this.post({ type: 'architecture', architecture: message.architecture });
+        return;
+      case 'norms':
+        this.post({ type: 'norms', record: message.record });
+        return;
+      case 'activations':
+        this.post({ type: 'activations', record: message.record });
+        return;
       case 'status':
       case 'done':
         this.post({ type: 'status', state: run.state, ...(run.error ? { error: run.error } : {}) });
@@ -131,15 +154,12 @@ export class Dashboards implements vscode.Disposable, vscode.WebviewPanelSeriali
     private readonly host: DashboardHost,
   ) {}
 
-  /** Opens (or reveals) the run's dashboard beside the active editor, leaving focus in the editor. */
-  show(runId: string): void {
-    const existing = this.open.get(runId);
-    if (existing) {
-      existing.panel.reveal(undefined, true);
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'GenLab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
-    this.adopt(runId, panel);
+  /** Opens (or reveals) the run's dashboard beside the active editor, leaving focus in the editor; `tab` brings that tab to the front. */
+  show(runId: string, tab?: DashboardTab): void {
+    let dashboard = this.open.get(runId);
+    if (dashboard) dashboard.panel.reveal(undefined, true);
+    else dashboard = this.adopt(runId, vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'GenLab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {}));
+    if (tab) dashboard.showTab(tab);
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
@@ -151,13 +171,14 @@ export class Dashboards implements vscode.Disposable, vscode.WebviewPanelSeriali
     this.adopt(runId, panel);
   }
 
-  private adopt(runId: string, panel: vscode.WebviewPanel): void {
+  private adopt(runId: string, panel: vscode.WebviewPanel): Dashboard {
     const dashboard = new Dashboard(runId, panel, this.host, this.extensionUri);
     this.open.set(runId, dashboard);
     panel.onDidDispose(() => {
       if (dashboard.latency.count) this.host.log.info(`Dashboard latency for ${runId}: ${dashboard.latency.describe()}`);
       this.open.delete(runId);
     });
+    return dashboard;
   }
 
   onRunEvent({ run, message }: RunEvent): void {

@@ -169,7 +169,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: unknown) =>
       trainOnImageFolder((f, o) => train(f, o), uriArgument(target), isPlainObject(choices) ? (choices as ImageFolderChoices) : {}),
     ),
-    ...registerModelModules({ catalog, runs, dashboards, log, trainerPath: context.asAbsolutePath(path.join('dist', 'trainer.js')), trainModel, extensionUri: context.extensionUri, inspect: (id) => dashboards.show(id) }),
+    ...registerModelModules({ catalog, runs, dashboards, log, trainerPath: context.asAbsolutePath(path.join('dist', 'trainer.js')), trainModel, extensionUri: context.extensionUri, inspect: (id) => dashboards.show(id, 'model') }),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) =>
       compareRuns(catalog, compare, first, selected, runsView.selection.map((r) => r.runId)),

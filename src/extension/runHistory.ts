@@ -7,12 +7,13 @@ import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
 import { DATASET_LABELS } from '../protocol/datasets';
 import { scoreMetric, specOf } from '../protocol/families';
+import { type ActivationsRecord, addNormsRecord, type Architecture, type InspectorView, type NormsColumns } from '../protocol/inspector';
 import type { DensityGrid, TrainerMessage } from '../protocol/messages';
 import type { ModuleSource } from '../protocol/modelModule';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { METRICS_FILE } from '../protocol/runFormat';
 import { type FileProblem, problemText } from '../shared/decodedFiles';
-import { listDensityFiles, listSampleFiles, readDensityFile, readMetricsLines, readRunForViewing, type SampleFile } from '../shared/runFolder';
+import { listDensityFiles, listSampleFiles, readDensityFile, readInspector, readMetricsLines, readRunForViewing, type SampleFile } from '../shared/runFolder';
 
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
 export function runTitle(config: TrainConfig): string {
@@ -40,6 +41,10 @@ export class RunHistory {
   readonly notes: string[] = [];
   /** A model module's run: the sources it trained (run.json's `source`), once the trainer has copied them. */
   source?: ModuleSource;
+  /** The Model tab's records (inspector/ in the run folder). */
+  architecture?: Architecture;
+  readonly norms: NormsColumns = { steps: [], layers: [] };
+  readonly activations: ActivationsRecord[] = [];
 
   constructor(
     readonly runId: string,
@@ -76,6 +81,7 @@ export class RunHistory {
     run.readMetrics();
     run.samples.push(...listSampleFiles(dir));
     run.readDensity();
+    run.readInspector();
     run.epoch = record.progress.epoch;
     run.step = Math.max(run.step, record.progress.step);
     return run;
@@ -96,6 +102,15 @@ export class RunHistory {
     const read = readDensityFile(newest.path);
     if (read.ok) this.densityGrid = { step: newest.step, grid: read.value };
     else this.warnings.push(`${problemText(read.problem, this.runDir)}; skipped`);
+  }
+
+  private readInspector(): void {
+    const problems: FileProblem[] = [];
+    const read = readInspector(this.runDir, problems);
+    this.architecture = read.architecture;
+    for (const record of read.norms) addNormsRecord(this.norms, record);
+    this.activations.push(...read.activations);
+    this.warnings.push(...problems.map((p) => problemText(p, this.runDir)));
   }
 
   private addPoint(step: number, epoch: number, values: Record<string, number>, elapsedMs: number): void {
@@ -139,6 +154,15 @@ export class RunHistory {
       case 'error':
         if (message.fatal) this.error = { message: message.message, hint: message.hint };
         else this.notes.push(message.message);
+        return;
+      case 'architecture':
+        this.architecture = message.architecture;
+        return;
+      case 'norms':
+        addNormsRecord(this.norms, message.record);
+        return;
+      case 'activations':
+        this.activations.push(message.record);
         return;
       case 'done':
         this.state = message.summary.state;
@@ -185,8 +209,13 @@ export class RunHistory {
       ...(this.warnings.length ? { warnings: this.warnings } : {}),
       ...(this.notes.length ? { notes: this.notes } : {}),
       ...(info.grids ? { grids: info.grids } : {}),
+      ...(this.architecture || this.norms.steps.length ? { inspector: this.inspectorView() } : {}),
       ...(this.config.module ? { module: { title: info.title, file: path.basename(this.config.module.path), version: this.version() } } : {}),
     };
+  }
+
+  private inspectorView(): InspectorView {
+    return { norms: this.norms, activations: this.activations, ...(this.architecture ? { architecture: this.architecture } : {}) };
   }
 
   /** Which version of a module's sources the run trained: the start of their digest, as git abbreviates a commit. */

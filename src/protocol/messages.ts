@@ -6,6 +6,7 @@
 import { trainConfig } from './config';
 import { arrayOf, bool, type Infer, num, object, oneOf, recordOf, str, tagged } from './decode';
 import { DENSITY_KINDS } from './families/spec';
+import { activationsRecord, architecture, normsRecord } from './inspector';
 import { moduleRef, sourceProblem } from './modelModule';
 
 const step = num({ int: true, min: 0 });
@@ -155,6 +156,10 @@ export const trainerMessage = tagged({
   error: object({ message: str(), hint: str(), fatal: bool() }, { problems: arrayOf(sourceProblem) }),
   /** The answer to `describe`: what the module declares, and the files it is made of (absolute, itself first) with their digest. */
   described: object({ module: moduleRef, files: arrayOf(str({ nonEmpty: true })), sha256: str({ nonEmpty: true }) }),
+  /** The Model tab (src/protocol/inspector.ts): the architecture once at the start, norms every few steps, activations at each evaluation. */
+  architecture: object({ architecture }),
+  norms: object({ record: normsRecord }),
+  activations: object({ record: activationsRecord }),
   done: object({ summary }),
   /** The answer to `generate`: a PNG grid (image models) or a CSV of points (1-D and 2-D models), and what it shows. */
   generated: object({ path: str(), caption: str() }),

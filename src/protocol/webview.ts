@@ -5,6 +5,7 @@
  * Webview → host messages are decoded by the host before use (a webview is untrusted input).
  */
 import { arrayOf, type Decoder, type Infer, nullable, num, object, oneOf, plainObject, recordOf, str, tagged } from './decode';
+import { activationsRecord, architecture, inspectorView, normsRecord } from './inspector';
 import { densityGrid, densityStory, TRAINER_STATES } from './messages';
 
 const step = num({ int: true, min: 0 });
@@ -53,9 +54,14 @@ const runView = object(
     notes: arrayOf(str()),
     /** A run of a person's model module: the title it declares, and the file and version (its sources' digest) it trained. */
     module: object({ title: str(), file: str(), version: str() }),
+    /** The Model tab: missing for a run from before GenLab recorded it. */
+    inspector: inspectorView,
   },
 );
 export type RunView = Infer<typeof runView>;
+
+export const DASHBOARD_TABS = ['training', 'model'] as const;
+export type DashboardTab = (typeof DASHBOARD_TABS)[number];
 
 /** Host → dashboard. */
 export const toDashboard = tagged({
@@ -68,6 +74,11 @@ export const toDashboard = tagged({
   samples: object({ image: sampleImage }),
   density: object({ step, grid: densityGrid }),
   status: object({ state: runState }, { error: object({ message: str(), hint: str() }) }),
+  architecture: object({ architecture }),
+  norms: object({ record: normsRecord }),
+  activations: object({ record: activationsRecord }),
+  /** Brings a tab to the front (Inspect opens the Model tab). */
+  showTab: object({ tab: oneOf(DASHBOARD_TABS) }),
 });
 export type ToDashboard = Infer<typeof toDashboard>;
 

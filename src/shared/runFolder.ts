@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, type TrainConfig } from '../protocol/config';
 import { DATASETS } from '../protocol/datasets';
+import type { Decoder } from '../protocol/decode';
+import { ACTIVATIONS_FILE, type ActivationsRecord, activationsRecord, ARCHITECTURE_FILE, type Architecture, architecture, INSPECTOR_DIR, NORMS_FILE, type NormsRecord, normsRecord } from '../protocol/inspector';
 import type { DensityGrid, TrainerState } from '../protocol/messages';
 import {
   decodeProblem,
@@ -105,9 +107,10 @@ export class RunFolder {
   static reopen(dir: string, config: TrainConfig, step: number, totalSteps: number): RunFolder {
     const record = readRunRecord(dir);
     const metricsFile = path.join(dir, 'metrics.jsonl');
-    const kept = readMetricsLines(metricsFile).filter((line) => line.step <= step);
+    const kept = keepLinesUpTo(metricsFile, metricsRecord, step);
     const elapsedMs = kept.at(-1)?.elapsedMs ?? 0;
-    writeFileAtomic(metricsFile, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    keepLinesUpTo(path.join(dir, INSPECTOR_DIR, NORMS_FILE), normsRecord, step);
+    keepLinesUpTo(path.join(dir, INSPECTOR_DIR, ACTIVATIONS_FILE), activationsRecord, step);
     const { interrupted: _interrupted, error: _error, finishedAt: _finishedAt, ...rest } = record;
     return new RunFolder(dir, {
       ...rest,
@@ -158,6 +161,24 @@ export class RunFolder {
     const file = path.join(this.samplesDir, kind === MAIN_SAMPLES ? `${stepName(step)}.png` : `${stepName(step)}-${kind}.png`);
     writeFileAtomic(file, png);
     return file;
+  }
+
+  writeArchitecture(architecture: Architecture): void {
+    writeJsonAtomic(path.join(this.inspectorDir, ARCHITECTURE_FILE), architecture);
+  }
+
+  appendNorms(record: NormsRecord): void {
+    fs.appendFileSync(path.join(this.inspectorDir, NORMS_FILE), `${JSON.stringify(record)}\n`);
+  }
+
+  appendActivations(record: ActivationsRecord): void {
+    fs.appendFileSync(path.join(this.inspectorDir, ACTIVATIONS_FILE), `${JSON.stringify(record)}\n`);
+  }
+
+  private get inspectorDir(): string {
+    const dir = path.join(this.dir, INSPECTOR_DIR);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   writeDensity(step: number, grid: DensityGrid): string {
@@ -241,6 +262,34 @@ export function listSampleFiles(runDir: string): SampleFile[] {
       return m ? [{ step: Number(m[1]), kind: m[2] ?? MAIN_SAMPLES, path: path.join(dir, entry.name) }] : [];
     })
     .sort((a, b) => a.step - b.step || rank(a.kind).localeCompare(rank(b.kind)));
+}
+
+/** Rewrites a JSON-lines file of a run being resumed from `step` with the records up to it (those after belong to steps that will run again). */
+function keepLinesUpTo<T extends { step: number }>(file: string, decoder: Decoder<T>, step: number): T[] {
+  if (!fs.existsSync(file)) return [];
+  const kept = readJsonLines(file, decoder).records.filter((r) => r.step <= step);
+  writeFileAtomic(file, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return kept;
+}
+
+/** What the Model tab shows of a run, as far as its inspector/ files can be read (a run from before them has none). */
+export interface InspectorRecords {
+  architecture?: Architecture;
+  norms: NormsRecord[];
+  activations: ActivationsRecord[];
+}
+
+export function readInspector(runDir: string, problems: FileProblem[]): InspectorRecords {
+  const dir = path.join(runDir, INSPECTOR_DIR);
+  if (!fs.existsSync(dir)) return { norms: [], activations: [] };
+  const read = readJsonFile(path.join(dir, ARCHITECTURE_FILE), architecture);
+  if (!read.ok) problems.push(read.problem);
+  const lines = <T>(file: string, decoder: Decoder<T>): T[] => {
+    const found = readJsonLines(path.join(dir, file), decoder);
+    problems.push(...found.problems);
+    return found.records;
+  };
+  return { ...(read.ok ? { architecture: read.value } : {}), norms: lines(NORMS_FILE, normsRecord), activations: lines(ACTIVATIONS_FILE, activationsRecord) };
 }
 
 /** The records of metrics.jsonl that decode; each line that does not is skipped, and added to `problems` when given. */

@@ -20,6 +20,7 @@ import type { ModelFamily } from './families/family';
 import type { Dataset } from './data/dataset';
 import { copySources, resolveFamily } from './modules/modelFamily';
 import { gridToPng } from './image/png';
+import { ModelInspector } from './inspector/inspector';
 import { Rng } from './rng';
 import { encodeState, restoreCheckpoint } from './families/trainingState';
 import { latestResumableCheckpoint, readRunRecord, RunFolder, runStatusOf, writeTrainingState } from '../shared/runFolder';
@@ -31,17 +32,18 @@ export type Emit = (message: TrainerMessage) => void;
  * A module's size is known only now (a family's spec computes it beforehand), so the limit on
  * parameters is applied to it here.
  */
-function createCounted(family: ModelFamily, config: TrainConfig, data: Dataset, rng: Rng): { model: TrainableModel; parameters: number } {
+function createCounted(family: ModelFamily, config: TrainConfig, data: Dataset, rng: Rng): { model: TrainableModel; parameters: number; created: tf.Variable[] } {
   const before = new Set(Object.keys(tf.engine().registeredVariables));
   const model = family.create(config, data, rng);
+  const created = Object.entries(tf.engine().registeredVariables).flatMap(([name, v]) => (before.has(name) ? [] : [v]));
   // Scalars are optimisers' counters (Adam's powers of beta), not weights.
-  const parameters = Object.entries(tf.engine().registeredVariables).reduce((sum, [name, v]) => (before.has(name) || v.rank === 0 ? sum : sum + v.size), 0);
+  const parameters = created.reduce((sum, v) => (v.rank === 0 ? sum : sum + v.size), 0);
   const limit = config.maxParameters ?? DEFAULT_MAX_PARAMETERS;
   if (config.family === MODULE && parameters > limit) {
     model.dispose();
     throw new UserError(`The model module's networks have ${parameters.toLocaleString('en-US')} parameters, above the limit of ${limit.toLocaleString('en-US')}.`, 'Make the model smaller, or raise the limit (setting genlab.maxParameters, CLI flag --max-parameters).');
   }
-  return { model, parameters };
+  return { model, parameters, created };
 }
 
 export class TrainingSession {
@@ -118,9 +120,10 @@ export class TrainingSession {
     const batches = whole ? undefined : new Batcher(data, config.batchSize, batchRng, family.grayscale);
     const stepsPerEpoch = batches?.stepsPerEpoch ?? 1;
     const totalSteps = config.steps ?? Math.max(1, Math.round(config.epochs * stepsPerEpoch));
-    const { model, parameters } = createCounted(family, config, data, rng.fork(1));
+    const { model, parameters, created } = createCounted(family, config, data, rng.fork(1));
     notes.push(...(model.notes ?? []));
     if (checkpoint) await restoreCheckpoint(model, checkpoint.dir);
+    const inspector = new ModelInspector(model, created, data, { grayscale: family.grayscale ?? false, evalEvery: config.evalEvery, seed: config.seed });
     const run = (this.run =
       checkpoint && this.resumeFrom
         ? RunFolder.reopen(this.resumeFrom, config, checkpoint.step, totalSteps)
@@ -129,6 +132,7 @@ export class TrainingSession {
     if (module && !checkpoint) run.update({ source: copySources(module, run.dir) });
     // Kept with the run, so that its dashboard says so whenever it is opened.
     run.update({ parameters, ...(notes.length ? { notes } : {}) });
+    run.writeArchitecture(inspector.architecture);
     this.emit({
       type: 'started',
       runId: run.id,
@@ -138,6 +142,7 @@ export class TrainingSession {
       stepsPerEpoch,
       ...(resumedFromStep !== undefined ? { resumedFromStep } : {}),
     });
+    this.emit({ type: 'architecture', architecture: inspector.architecture });
 
     const startedAt = performance.now();
     const elapsed = () => run.elapsedBefore + performance.now() - startedAt;
@@ -162,6 +167,11 @@ export class TrainingSession {
       const found = watch.evaluation(step, values);
       if (found) throw diverged(found);
       for (const w of model.warnings?.() ?? []) if (!notes.includes(w.message)) warn(w.message, w.hint);
+      const activations = inspector.activations(step);
+      if (activations) {
+        run.appendActivations(activations);
+        this.emit({ type: 'activations', record: activations });
+      }
       const { improved, exhausted } = best.observe(step, values);
       lastSamplePath = this.writeSamples(model, run, step) ?? lastSamplePath;
       checkpointDir = await run.writeCheckpoint(step, async (dir) => {
@@ -180,9 +190,16 @@ export class TrainingSession {
       this.setState('training');
       while (step < totalSteps && !this.stopRequested && !stoppedEarly) {
         const x = whole ?? batches!.next();
+        const recording = inspector.recordsNorms(step + 1);
+        if (recording) inspector.beforeStep();
         const values = model.trainStep(x);
         if (x !== whole) x.dispose();
         step++;
+        const norms = recording ? inspector.afterStep(step) : undefined;
+        if (norms) {
+          run.appendNorms(norms);
+          this.emit({ type: 'norms', record: norms });
+        }
         const found = watch.train(step, values);
         if (found) throw diverged(found);
         const epoch = step / stepsPerEpoch;
@@ -199,6 +216,7 @@ export class TrainingSession {
       }
       if (lastEvalStep !== step) await evaluateAndSave();
     } finally {
+      inspector.dispose();
       model.dispose();
       whole?.dispose();
     }

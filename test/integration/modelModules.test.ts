@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { listDensityFiles, readDensityFile, readRunRecord } from '../../src/shared/runFolder';
+import { listDensityFiles, readDensityFile, readInspector, readRunRecord } from '../../src/shared/runFolder';
 import { CLI, isPng, ROOT, tempDir } from './helpers';
 
 const EXAMPLES = path.join(ROOT, 'examples', 'models');
@@ -36,6 +36,11 @@ test('the 2-D mixture example trains to an exact test NLL and a log-density heat
   assert.equal(record.parameters, 8 * 2 + 8 * 2 + 8, 'means, log-stds and logits of 8 components');
   // A single N(0, I)-like blob over the eight modes would score above 4 nats; the fit is below.
   assert.ok(record.finalMetrics.testNll < 4, `test NLL ${record.finalMetrics.testNll}`);
+  // No layers networks: the Model tab lists its variables, with norms from its optimiser and no activations.
+  const inspector = readInspector(dir, []);
+  assert.deepEqual(inspector.architecture?.networks.map((n) => [n.name, n.parameters]), [['variables', record.parameters]]);
+  assert.ok(inspector.norms.length > 0 && inspector.norms.every((r) => r.layers.every((l) => l.gradientNorm! > 0)));
+  assert.deepEqual(inspector.activations, []);
   const views = listDensityFiles(dir).map((d) => readDensityFile(d.path));
   assert.equal(views.length, 2);
   for (const view of views) {
@@ -53,6 +58,10 @@ test('the tiny VAE example trains on MNIST to a bound (test -ELBO), with sample 
   assert.ok(isPng(path.join(dir, 'samples', 'step-000040.png')));
   for (const net of ['encoder', 'decoder']) assert.ok(fs.existsSync(path.join(dir, 'checkpoints', 'step-000040', net, 'model.json')), net);
   assert.deepEqual(record.source?.files, ['tiny-vae.ts']);
+  const inspector = readInspector(dir, []);
+  assert.deepEqual(inspector.architecture?.networks.map((n) => n.name), ['encoder', 'decoder']);
+  assert.equal(inspector.architecture?.parameters, record.parameters);
+  assert.deepEqual(inspector.activations.map((r) => r.step), [20, 40]);
 });
 
 test('each template New Model from Family writes trains from a copy, as the person gets it', () => {

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { completeConfig, type TrainConfig } from '../../src/protocol/config';
 import type { TrainerMessage } from '../../src/protocol/messages';
 import { TrainerClient } from '../../src/shared/trainerClient';
-import { readRunRecord } from '../../src/shared/runFolder';
+import type { FileProblem } from '../../src/shared/decodedFiles';
+import { readInspector, readRunRecord } from '../../src/shared/runFolder';
 import { isPng, processAlive, readJsonLines, tempDir, TRAINER, until } from './helpers';
 
 function smallConfig(runsDir: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
@@ -85,7 +86,26 @@ test('a run trains to its step budget, then reports finished with eval, samples 
       [60, 'reconstruction'],
     ],
   );
-  assert.equal(readRunRecord(summary.runDir).status, 'finished');
+  const record = readRunRecord(summary.runDir);
+  assert.equal(record.status, 'finished');
+
+  // The Model tab's records, live and on disk alike.
+  const [{ architecture }] = t.of('architecture');
+  assert.deepEqual(architecture.networks.map((n) => [n.name, n.layers.length]), [['encoder', 2], ['decoder', 2]]);
+  assert.equal(architecture.parameters, record.parameters, "the architecture's total is the run's parameter count");
+  const norms = t.of('norms').map((m) => m.record);
+  assert.deepEqual(norms.map((r) => r.step), [1, ...Array.from({ length: 20 }, (_, i) => 3 * (i + 1))], 'step 1, then every evalEvery/10 = 3 steps');
+  for (const r of norms) {
+    assert.equal(r.layers.length, 4);
+    for (const l of r.layers) assert.ok(l.weightNorm > 0 && l.gradientNorm! > 0 && l.updateRatio! > 0 && l.updateRatio! < 1, JSON.stringify(l));
+  }
+  const activations = t.of('activations').map((m) => m.record);
+  assert.deepEqual(activations.map((r) => r.step), [30, 60], 'at each evaluation');
+  const units = new Map(architecture.networks.flatMap((n) => n.layers.map((l) => [l.name, (JSON.parse(l.outputShape) as number[])[1]])));
+  for (const l of activations[0].layers) assert.equal(l.counts.reduce((a, b) => a + b, 0), 64 * units.get(l.layer)!, `every output of ${l.layer} on the 64 fixed rows is counted`);
+  const problems: FileProblem[] = [];
+  assert.deepEqual(readInspector(summary.runDir, problems), { architecture, norms, activations });
+  assert.deepEqual(problems, []);
   // A later process can load the checkpoint in TensorFlow.js layers format and decode with it.
   const { loadLayersModel } = await import('../../src/trainer/runs/layersFormat');
   const { initBackend } = await import('../../src/trainer/backend/select');
@@ -150,6 +170,7 @@ test('resume continues a run from its last checkpoint: one continuous history, t
   const { runDir } = first.of('done')[0].summary;
   // A kill between checkpoints leaves lines past the last one (step 300); resuming must drop them.
   fs.appendFileSync(path.join(runDir, 'metrics.jsonl'), `${JSON.stringify({ kind: 'train', step: 301, epoch: 0, elapsedMs: 1, values: { nll: 99 } })}\n{"kind":"tr`);
+  fs.appendFileSync(path.join(runDir, 'inspector', 'norms.jsonl'), `${JSON.stringify({ step: 315, layers: [] })}\n`);
 
   const again = startTrainer(flow(450), runDir);
   assert.equal((await again.client.exited).code, 0);
@@ -172,6 +193,9 @@ test('resume continues a run from its last checkpoint: one continuous history, t
   assert.equal(record.status, 'finished');
   assert.equal(record.progress.step, 450);
   assert.deepEqual(record.resumedAt?.map((r) => r.step), [300]);
+  const inspector = readInspector(runDir, []);
+  assert.deepEqual(inspector.norms.map((r) => r.step), [1, ...Array.from({ length: 30 }, (_, i) => 15 * (i + 1))], 'norms once per step recorded, across the resume');
+  assert.deepEqual(inspector.activations.map((r) => r.step), [150, 300, 450]);
   const evals = lines.filter((l) => l.kind === 'eval');
   const lowest = Math.min(...evals.map((l) => l.values.testNll));
   assert.deepEqual(record.best, { step: evals.find((l) => l.values.testNll === lowest)!.step, metric: 'testNll', value: lowest }, 'the best across both parts of the run');

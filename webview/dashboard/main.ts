@@ -9,10 +9,12 @@ import '../shared/base.css';
 import './dashboard.css';
 import { dataKindOf } from '../../src/protocol/datasets';
 import { decode } from '../../src/protocol/decode';
-import { type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
+import { DASHBOARD_TABS, type DashboardTab, type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
+import { canStop } from '../shared/runState';
 import { byId } from '../shared/dom';
 import { throttle, vscodeApi } from '../shared/vscodeApi';
 import { LossChart } from './lossChart';
+import { emptyInspector } from './modelTab';
 import { MetricStore } from './series';
 import { clampSmoothing, SMOOTHING_DEFAULT } from './smoothing';
 import { watchTheme } from './theme';
@@ -24,7 +26,7 @@ interface SavedState {
   runId?: string;
   /** The run with a compacted history (≤ SAVED_POINTS points). */
   run?: RunView;
-  settings: { smoothing: number; log: boolean; hidden: string[] };
+  settings: { smoothing: number; log: boolean; hidden: string[]; tab: DashboardTab };
 }
 
 const SAVED_POINTS = 1200;
@@ -35,7 +37,7 @@ const api = vscodeApi<SavedState>();
 const post = (message: FromDashboard): void => api.postMessage(message);
 
 const saved = readSavedState();
-const settings = saved?.settings ?? { smoothing: SMOOTHING_DEFAULT, log: false, hidden: [] };
+const settings = saved?.settings ?? { smoothing: SMOOTHING_DEFAULT, log: false, hidden: [], tab: 'training' };
 const store = new MetricStore(settings.smoothing);
 let run: RunInfo | undefined;
 
@@ -53,8 +55,13 @@ const view = new DashboardView(byId('app'), {
     save();
   },
   resetZoom: () => chart.resetZoom(),
+  tabChanged: (tab) => {
+    settings.tab = tab;
+    save();
+  },
 });
 view.setControls(settings.smoothing, settings.log);
+view.showTab(settings.tab);
 
 // Latency reporting: the newest streamed point not yet drawn, and the last report's time.
 let newest: { step: number; sentAt: number } | undefined;
@@ -158,6 +165,7 @@ function handle(msg: ToDashboard): void {
       view.renderSamples(info.samples);
       view.renderEvals(info.evals, info.lossKey, info.density.metric);
       view.densityView.render(info);
+      view.modelTab.load((info.inspector ??= emptyInspector()), canStop(info.state));
       // At once, not throttled: the host's panel serializer finds the run by the saved runId.
       writeState();
       return;
@@ -205,9 +213,23 @@ function handle(msg: ToDashboard): void {
       view.renderSamples([msg.image]);
       break;
     }
+    case 'architecture':
+    case 'norms':
+    case 'activations': {
+      if (!run) return;
+      if (msg.type === 'architecture') view.modelTab.setArchitecture(msg.architecture);
+      else if (msg.type === 'norms') view.modelTab.addNorms(msg.record);
+      else view.modelTab.addActivations(msg.record);
+      break;
+    }
+    case 'showTab':
+      settings.tab = msg.tab;
+      view.showTab(msg.tab);
+      break;
     case 'status': {
       if (!run) return;
       run.state = msg.state;
+      view.modelTab.setLive(canStop(msg.state));
       if (msg.error) run.error = msg.error;
       view.renderHeader(run);
       view.renderError(run.error);
@@ -227,6 +249,7 @@ function readSavedState(): SavedState | undefined {
       smoothing: clampSmoothing(Number(s?.smoothing)),
       log: s?.log === true,
       hidden: Array.isArray(s?.hidden) ? s.hidden.filter((k) => typeof k === 'string') : [],
+      tab: DASHBOARD_TABS.includes(s?.tab) ? s.tab : 'training',
     },
   };
   if (state.run) {

@@ -6,12 +6,16 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import { metricLabel } from '../../src/protocol/metricLabels';
-import type { RunView, SampleImage } from '../../src/protocol/webview';
+import { DASHBOARD_TABS, type DashboardTab, type RunView, type SampleImage } from '../../src/protocol/webview';
 import { h, icon, setText, toggleAttr } from '../shared/dom';
 import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '../../src/protocol/format';
 import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../shared/runState';
 import { DensityView } from './densityView';
+import { ModelTab } from './modelTab';
 import { SMOOTHING_MAX } from './smoothing';
 import { l10n } from '../shared/l10n';
 
@@ -24,6 +28,7 @@ export interface ViewActions {
   smoothing(weight: number): void;
   logScale(on: boolean): void;
   resetZoom(): void;
+  tabChanged(tab: DashboardTab): void;
 }
 
 type GridCaption = NonNullable<RunInfo['grids']>[number];
@@ -31,12 +36,16 @@ type GridCaption = NonNullable<RunInfo['grids']>[number];
 type ButtonEl = HTMLElement & { disabled: boolean };
 type CheckboxEl = HTMLElement & { checked: boolean };
 type ProgressEl = HTMLElement & { value: number | undefined; max: number; indeterminate: boolean };
+type TabsEl = HTMLElement & { selectedIndex: number };
 
 export class DashboardView {
   readonly chart: HTMLElement;
   readonly legend: HTMLElement;
   /** The density view (models on 1-D or 2-D data); hidden until the run has a density grid. */
   readonly densityView = new DensityView();
+  /** The Model tab: architecture, norms and activations. */
+  readonly modelTab = new ModelTab();
+  private readonly tabs: TabsEl;
   private readonly header: HTMLElement;
   private readonly title = h('span', { class: 'run-title-text' }, l10n.t('Loading run…'));
   private readonly badge = h('span', { class: 'state-badge', role: 'status' });
@@ -139,7 +148,21 @@ export class DashboardView {
       this.evalEmpty,
     );
 
-    root.replaceChildren(this.header, this.error, this.warning, this.notes, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard));
+    const tab = (id: DashboardTab, label: string, iconName: string) => h('vscode-tab-header', { slot: 'header', id: `tab-${id}` }, icon(iconName), ` ${label}`);
+    this.tabs = h(
+      'vscode-tabs',
+      { id: 'dashboard-tabs', class: 'dashboard-tabs' },
+      tab('training', l10n.t('Training'), 'graph-line'),
+      h('vscode-tab-panel', { id: 'panel-training' }, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard)),
+      tab('model', l10n.t('Model'), 'type-hierarchy'),
+      h('vscode-tab-panel', { id: 'panel-model' }, this.modelTab.element),
+    ) as TabsEl;
+    root.replaceChildren(this.header, this.error, this.warning, this.notes, this.tabs);
+    this.tabs.addEventListener('vsc-tabs-select', () => {
+      const selected = DASHBOARD_TABS[this.tabs.selectedIndex] ?? 'training';
+      this.modelTab.setVisible(selected === 'model');
+      actions.tabChanged(selected);
+    });
 
     this.stopButton.addEventListener('click', () => {
       if (this.stopButton.disabled) return;
@@ -163,6 +186,11 @@ export class DashboardView {
     this.resetButton.addEventListener('click', () => {
       if (!this.resetButton.disabled) actions.resetZoom();
     });
+  }
+
+  showTab(tab: DashboardTab): void {
+    this.tabs.selectedIndex = DASHBOARD_TABS.indexOf(tab);
+    this.modelTab.setVisible(tab === 'model');
   }
 
   setControls(smoothing: number, log: boolean): void {

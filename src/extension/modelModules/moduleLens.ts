@@ -45,7 +45,7 @@ export function registerModuleLens(catalog: RunCatalog, types: WorkspaceTypes): 
       const uri = document.uri;
       return at.flatMap((range) => [
         new vscode.CodeLens(range, { title: vscode.l10n.t('$(play) Train'), command: 'genlab.trainModelModule', arguments: [uri] }),
-        new vscode.CodeLens(range, { title: vscode.l10n.t('$(inspect) Inspect'), tooltip: vscode.l10n.t('Train it and open its dashboard beside the code'), command: 'genlab.inspectModelModule', arguments: [uri] }),
+        new vscode.CodeLens(range, { title: vscode.l10n.t('$(inspect) Inspect'), tooltip: vscode.l10n.t('Train it and open its dashboard on the Model tab: layers, parameter counts, norms and activations as it trains'), command: 'genlab.inspectModelModule', arguments: [uri] }),
         ...(runs.length ? [new vscode.CodeLens(range, { title: vscode.l10n.t('Open last run ({0})', stateLabel(runs[0].state)), command: 'genlab.openDashboard', arguments: [runs[0].runId] })] : []),
         ...(runs.length > 1 ? [new vscode.CodeLens(range, { title: vscode.l10n.t('Compare runs ({0})', runs.length), command: 'genlab.compareRuns', arguments: [runs.map((r) => r.runId)] })] : []),
       ]);

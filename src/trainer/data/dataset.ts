@@ -62,6 +62,16 @@ export function greyLevels(pixels: Uint8Array, row: number, size: number, out: F
   return out;
 }
 
+/** The first `rows` held-out examples (all by default), one per row of `exampleSize` values: points as they are, images binarised unless `grayscale`. */
+export function testRows(data: Dataset, grayscale: boolean, rows = data.test.count): tf.Tensor2D {
+  const size = exampleSize(data);
+  if (data.kind === 'points') return tf.tensor2d(data.test.points.subarray(0, rows * size), [rows, size]);
+  if (!grayscale) return tf.tensor2d(data.testBinary.subarray(0, rows * size), [rows, size]);
+  const values = new Float32Array(rows * size);
+  for (let i = 0; i < rows; i++) greyLevels(data.test.pixels, i, size, values, i * size);
+  return tf.tensor2d(values, [rows, size]);
+}
+
 /**
  * Draws shuffled minibatches, an epoch at a time, into one reused buffer (uploaded per batch:
  * slicing tensors on the wasm backend costs more than copying typed arrays). Images are binarised

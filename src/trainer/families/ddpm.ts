@@ -167,6 +167,14 @@ const DDPM_DIVERGENCE: DivergenceSign[] = [
 class Ddpm implements TrainableModel {
   private readonly net: tfl.LayersModel;
   private readonly optimizer: CosineAdam;
+
+  get networks(): Record<string, tfl.LayersModel> {
+    return { denoiser: this.net };
+  }
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   private readonly steps: number;
   private readonly schedule: Schedule;
   /** Values per example: 2 for points, height × width × channels for images. */

@@ -144,6 +144,14 @@ class Gan implements TrainableModel {
   private readonly discriminator: tfl.Sequential;
   private readonly gOptimizer: CosineAdam;
   private readonly dOptimizer: CosineAdam;
+
+  get networks(): Record<string, tfl.LayersModel> {
+    return { generator: this.generator, discriminator: this.discriminator };
+  }
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.gOptimizer, this.dOptimizer];
+  }
   private readonly latentDim: number;
   private readonly loss: Loss;
   /** Fixed noise for the views, so they show the same draws as training goes on. */

@@ -200,6 +200,10 @@ class GaussianModel implements TrainableModel {
   private readonly lowerMask?: tf.Tensor2D;
   private readonly eye: tf.Tensor2D;
   private readonly optimizer: tf.Optimizer;
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   /** Fixed standard normal draws, so the density view's samples move smoothly as training goes on. */
   private readonly sampleNoise: Float32Array;
   readonly getState: TrainingState['getState'];

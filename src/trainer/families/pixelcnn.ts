@@ -195,6 +195,10 @@ function nllPerImage(x: tf.Tensor4D, logits: tf.Tensor4D): tf.Tensor1D {
 class PixelCnn implements TrainableModel {
   readonly net: PixelCnnNet;
   private readonly optimizer: CosineAdam;
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   private readonly width: number;
   private readonly height: number;
   private readonly sampleRng: Rng;

@@ -462,6 +462,14 @@ export function pointMoments(points: ArrayLike<number>, n: number): { mean: [num
 class RealNvp implements TrainableModel {
   readonly flow: RealNvpFlow;
   private readonly optimizer: CosineAdam;
+
+  get networks(): Record<string, tfl.LayersModel> {
+    return Object.fromEntries(this.flow.couplings.map((c, k) => [couplingName(k), c.net]));
+  }
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   /** Fixed base draws, so the density view's samples move smoothly as training goes on. */
   private readonly baseNoise: Float32Array;
   private readonly grid: Float32Array;

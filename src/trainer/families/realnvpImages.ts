@@ -265,6 +265,14 @@ export class ImageFlow {
 export class RealNvpImages implements TrainableModel {
   readonly flow: ImageFlow;
   private readonly optimizer: CosineAdam;
+
+  get networks(): Record<string, tfl.LayersModel> {
+    return Object.fromEntries(this.flow.couplings.map((net, k) => [couplingName(k), net]));
+  }
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   private readonly noise: Rng;
   /** The sample grid's base noise, the same draws at every evaluation. */
   private readonly gridNoise: Float32Array;

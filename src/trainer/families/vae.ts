@@ -122,6 +122,14 @@ class Vae implements TrainableModel {
   private readonly encoder: tfl.Sequential;
   private readonly decoder: tfl.Sequential;
   private readonly optimizer: tf.Optimizer;
+
+  get networks(): Record<string, tfl.LayersModel> {
+    return { encoder: this.encoder, decoder: this.decoder };
+  }
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   private readonly latentDim: number;
   private readonly dims: number;
   /** Fixed prior draws, so the sample grid shows the same latent points as training goes on. */

@@ -53,6 +53,14 @@ export class PointVae implements TrainableModel {
   private readonly encoder: tfl.Sequential;
   private readonly decoder: tfl.Sequential;
   private readonly optimizer: tf.Optimizer;
+
+  get networks(): Record<string, tfl.LayersModel> {
+    return { encoder: this.encoder, decoder: this.decoder };
+  }
+
+  get optimizers(): tf.Optimizer[] {
+    return [this.optimizer];
+  }
   private readonly latentDim: number;
   private readonly dim: number;
   private readonly viewRng: Rng;

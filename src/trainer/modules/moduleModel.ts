@@ -11,7 +11,7 @@ import type { Context, Data, Model, ModelDefinition, Random } from '../../api/ge
 import type { TrainConfig } from '../../protocol/config';
 import type { DensityField, DensityGrid } from '../../protocol/messages';
 import { UserError } from '../../shared/userError';
-import { type Dataset, greyLevels } from '../data/dataset';
+import { type Dataset, testRows } from '../data/dataset';
 import { densityView, gridPoints } from '../families/densityGrid';
 import { imageGrid, type ModelFamily, type SampleGrid, type TrainableModel } from '../families/family';
 import { optimizerPart, trainingState, variablesPart } from '../families/trainingState';
@@ -37,13 +37,9 @@ function random(rng: Rng): Random {
 
 /** The held-out data as the module sees it: points as they are, images binarised unless the module models grey levels. */
 function moduleData(data: Dataset, grayscale: boolean): Data {
-  if (data.kind === 'points') {
-    return { kind: 'points', dim: data.dim, extent: [...data.extent], trainCount: data.train.count, test: tf.tensor2d(data.test.points, [data.test.count, data.dim]) };
-  }
-  const size = data.width * data.height * data.channels;
-  const values = grayscale ? new Float32Array(data.test.count * size) : data.testBinary;
-  if (grayscale) for (let i = 0; i < data.test.count; i++) greyLevels(data.test.pixels, i, size, values, i * size);
-  return { kind: 'images', width: data.width, height: data.height, channels: data.channels, trainCount: data.train.count, test: tf.tensor2d(values, [data.test.count, size]) };
+  const test = testRows(data, grayscale);
+  if (data.kind === 'points') return { kind: 'points', dim: data.dim, extent: [...data.extent], trainCount: data.train.count, test };
+  return { kind: 'images', width: data.width, height: data.height, channels: data.channels, trainCount: data.train.count, test };
 }
 
 function checkedValues(values: unknown, where: string): Record<string, number> {
