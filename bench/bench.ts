@@ -21,6 +21,7 @@ import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatase
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
 import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
+import { INSPECTOR_CASES, inspectorOverhead } from './inspector';
 import { torchVaeStep } from './torchReference';
 import { vsixFigures } from './vsix';
 import { manyRunsFigures } from './manyRuns';
@@ -180,6 +181,9 @@ async function main(): Promise<void> {
   process.stdout.write('Every family\'s training step, with PyTorch references for the conv families…\n');
   results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
 
+  process.stdout.write('The Model tab: what recording norms and activations costs, at each family\'s default evaluation interval…\n');
+  results.inspectorOverhead = Object.fromEntries(INSPECTOR_CASES.map((c) => [c.name, runWorker(['inspector', JSON.stringify(c.input), quick ? '2' : '7'])]));
+
   if (!quick && !args.has('--no-quality')) {
     process.stdout.write('Quality: density models on toy data, defaults…\n');
     const toy = async (family: 'mixture' | 'realnvp', dataset: '8gaussians' | 'checkerboard', target: number) => {
@@ -253,6 +257,9 @@ function printTable(results: Record<string, unknown>): void {
     const torch = r.pytorchOneThread?.msPerStep;
     rows.push([`step: ${name}`, `${r.msPerStep} ms${torch ? ` (PyTorch ${round(torch)} ms, ${r.overPyTorch}x)` : ''}`]);
   }
+  for (const [name, r] of Object.entries((results.inspectorOverhead ?? {}) as Record<string, { overheadPercent?: number; overheadPercentRange?: number[]; evalEvery?: number; unavailable?: string }>)) {
+    rows.push([`Model tab recording: ${name}`, r.unavailable ? `unavailable: ${r.unavailable.slice(0, 80)}` : `${r.overheadPercent} % of training time (range ${r.overheadPercentRange?.join('–')} %, evalEvery ${r.evalEvery}; budget 5 %)`]);
+  }
   const q = (results.quality ?? {}) as Record<string, Record<string, unknown>>;
   if (q.gan8gaussians) rows.push(['GAN 8gaussians (seeds 0-2)', (q.gan8gaussians.runs as { js: number; modesCovered: number; wallSeconds: number }[]).map((g) => `JS ${g.js}, ${g.modesCovered}/8 modes, ${g.wallSeconds} s`).join('; ')]);
   for (const k of ['ddpm8gaussians', 'ddpmCheckerboard']) if (q[k]) rows.push([`${k}, histogram JS`, `${q[k].js} in ${q[k].wallSeconds} s (target < 0.1)`]);
@@ -268,7 +275,9 @@ if (process.argv[2] === '--worker') {
       ? kernelsWorker()
       : kind === 'profile'
         ? stepKernelProfile(JSON.parse(backend)).then((kernels) => void process.stdout.write(`${JSON.stringify({ kernels })}\n`))
-        : vaeStepWorker(backend as BackendName, Number(steps));
+        : kind === 'inspector'
+          ? inspectorOverhead(JSON.parse(backend), Number(steps)).then((r) => void process.stdout.write(`${JSON.stringify(r)}\n`))
+          : vaeStepWorker(backend as BackendName, Number(steps));
   job.catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

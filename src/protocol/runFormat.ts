@@ -11,6 +11,8 @@
  *                                 (training-state.json, its tensors in training-state.bin)
  *   checkpoints/best/             the same, at the evaluation run.json's `best` names
  *   source/                       a model module's run: the files it trained (run.json's `source`)
+ *   inspector/                    the Model tab: architecture.json, norms.jsonl, activations.jsonl
+ *                                 (declared in inspector.ts; absent in runs from before it)
  * The version rule: a change of shape bumps RUN_FORMAT_VERSION; a reader reads every version up
  * to its own and says that a folder with a higher one is from a newer GenLab.
  */

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_FILE, newerFormat, RUN_FILE, runRecord, STATE_FILE } from '../protocol/runFormat';
 import { type FileProblem, readJsonFile } from './decodedFiles';
-import { BEST_CHECKPOINT, inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readMetricsLines, withInterrupted } from './runFolder';
+import { BEST_CHECKPOINT, inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readInspector, readMetricsLines, withInterrupted } from './runFolder';
 
 export interface RunCheck {
   problems: FileProblem[];
@@ -52,9 +52,16 @@ export function checkRunFolder(dir: string): RunCheck {
     if (!read.ok) problems.push(read.problem);
   }
   const checkpoints = checkCheckpoints(dir, record.ok ? record.value.best?.step : undefined, problems);
+  const inspector = readInspector(dir, problems);
 
   const run = record.ok ? withInterrupted(record.value) : undefined;
   const what = run ? `${run.id}: ${run.config.family} on ${run.config.dataset}, ${run.interrupted ? 'interrupted' : run.status} at step ${run.progress.step} of ${run.progress.totalSteps}` : path.basename(dir);
-  const counts = [plural(metrics.length, 'metrics record'), plural(checkpoints, 'checkpoint'), plural(densities.length, 'density view'), `${generated.length} generated`];
+  const counts = [
+    plural(metrics.length, 'metrics record'),
+    plural(checkpoints, 'checkpoint'),
+    plural(densities.length, 'density view'),
+    `${generated.length} generated`,
+    `inspector: ${inspector.architecture ? `${plural(inspector.architecture.networks.length, 'network')}, ` : ''}${plural(inspector.norms.length, 'norms record')}, ${plural(inspector.activations.length, 'activations record')}`,
+  ];
   return { problems, summary: `${what}; ${counts.join(', ')}` };
 }

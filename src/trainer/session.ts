@@ -32,7 +32,7 @@ export type Emit = (message: TrainerMessage) => void;
  * A module's size is known only now (a family's spec computes it beforehand), so the limit on
  * parameters is applied to it here.
  */
-function createCounted(family: ModelFamily, config: TrainConfig, data: Dataset, rng: Rng): { model: TrainableModel; parameters: number; created: tf.Variable[] } {
+export function createCounted(family: ModelFamily, config: TrainConfig, data: Dataset, rng: Rng): { model: TrainableModel; parameters: number; created: tf.Variable[] } {
   const before = new Set(Object.keys(tf.engine().registeredVariables));
   const model = family.create(config, data, rng);
   const created = Object.entries(tf.engine().registeredVariables).flatMap(([name, v]) => (before.has(name) ? [] : [v]));

@@ -36,7 +36,7 @@ test('a run folder trained by the CLI checks ok, and its files pass the committe
   const run = trainedRun();
   const r = genlab(['runs', 'check', run]);
   assert.equal(r.code, 0, r.out + r.err);
-  assert.match(r.out, new RegExp(`^ok: ${path.basename(run)}: gaussian on 8gaussians, finished at step 20 of 20; 22 metrics records, 2 checkpoints, 2 density views, 0 generated\\n$`));
+  assert.match(r.out, new RegExp(`^ok: ${path.basename(run)}: gaussian on 8gaussians, finished at step 20 of 20; 22 metrics records, 2 checkpoints, 2 density views, 0 generated, inspector: 1 network, 20 norms records, 0 activations records\\n$`));
   const validRun = schema('run.schema.json');
   assert.ok(validRun(JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8'))), JSON.stringify(validRun.errors));
   const validLine = schema('metrics-record.schema.json');
@@ -61,6 +61,7 @@ test('damaged copies of a run folder: each problem printed with its file and lin
     ],
     [(dir) => fs.truncateSync(path.join(dir, 'checkpoints', 'step-000020', 'training-state.bin'), 10), /^.*\/checkpoints\/step-000020\/training-state\.bin: holds 10 bytes, and training-state\.json describes \d+$/m],
     [(dir) => fs.writeFileSync(path.join(dir, 'density', 'step-000010.json'), '{"field": "log-density"}'), /^.*\/density\/step-000010\.json: dim: is required$/m],
+    [(dir) => fs.appendFileSync(path.join(dir, 'inspector', 'norms.jsonl'), '{"step":21,"layers":[{"network":"variables","layer":"x","weightNorm":-1}]}\n'), /^.*\/inspector\/norms\.jsonl:21: layers\[0\]\.weightNorm: .+; skipped$/m],
     [(dir) => fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')), formatVersion: 9 })), /^.*\/run\.json: is from a newer GenLab \(run format 9; this version reads formats up to 3\); check it with that GenLab$/m],
   ];
   for (const [damage, pattern] of cases) {
@@ -88,5 +89,5 @@ test('a run whose trainer was killed mid-write checks ok, as interrupted', async
   await exited;
   const r = genlab(['runs', 'check', run]);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /^ok: vae-mnist-\S+: vae on mnist, interrupted at step \d+ of 100000; \d+ metrics records, [12] checkpoints, 0 density views, 0 generated$/m);
+  assert.match(r.out, /^ok: vae-mnist-\S+: vae on mnist, interrupted at step \d+ of 100000; \d+ metrics records, [12] checkpoints, 0 density views, 0 generated, inspector: 2 networks, \d+ norms records, \d+ activations records$/m);
 });

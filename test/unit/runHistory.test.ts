@@ -162,3 +162,33 @@ test('a run keeps its newest checkpoints, as many as keepCheckpoints says', asyn
   folder.close();
   assert.deepEqual(fs.readdirSync(path.join(folder.dir, 'checkpoints')).sort(), ['step-000006', 'step-000008', 'step-000010']);
 });
+
+test("the Model tab's records: read from inspector/, kept live, in columns with gaps where a layer was not measured; a damaged line is reported", () => {
+  const { folder, config } = makeRun();
+  const architecture = { networks: [{ name: 'encoder', parameters: 9, layers: [{ name: 'd0', className: 'Dense', outputShape: '[null,3]', parameters: 9 }] }], parameters: 9 };
+  folder.writeArchitecture(architecture);
+  folder.appendNorms({ step: 1, layers: [{ network: 'encoder', layer: 'd0', weightNorm: 2, gradientNorm: 0.5, updateRatio: 0.01 }] });
+  folder.appendNorms({ step: 3, layers: [{ network: 'encoder', layer: 'd0', weightNorm: 2.1 }] });
+  folder.appendActivations({ step: 3, layers: [{ network: 'encoder', layer: 'd0', min: 0, max: 1, mean: 0.5, std: 0.1, zeros: 0.25, counts: [1, 2, 3] }] });
+  fs.appendFileSync(path.join(folder.dir, 'inspector', 'activations.jsonl'), '{"step":4,"layers":[{"zeros":2}]}\n');
+  folder.close();
+  const run = RunHistory.fromDisk(folder.dir);
+  assert.deepEqual(run.architecture, architecture);
+  assert.deepEqual(run.norms, { steps: [1, 3], layers: [{ network: 'encoder', layer: 'd0', weightNorm: [2, 2.1], gradientNorm: [0.5, null], updateRatio: [0.01, null] }] });
+  assert.deepEqual(run.activations.map((a) => a.step), [3]);
+  assert.equal(run.warnings.length, 1);
+  assert.match(run.warnings[0], /activations\.jsonl:2: layers\[0\]\.network: is required; skipped/);
+  const view = run.toView(String);
+  assert.ok(decode(toDashboard, { type: 'init', run: view }).ok);
+  assert.deepEqual(view.inspector?.architecture, architecture);
+
+  // Live: a layer that appears later is padded, so every column stays aligned with the steps.
+  const live = new RunHistory('r', folder.dir, config, new Date().toISOString());
+  live.apply({ type: 'architecture', architecture });
+  live.apply({ type: 'norms', record: { step: 5, layers: [{ network: 'encoder', layer: 'd0', weightNorm: 1 }] } });
+  live.apply({ type: 'norms', record: { step: 10, layers: [{ network: 'encoder', layer: 'd0', weightNorm: 1 }, { network: 'encoder', layer: 'd1', weightNorm: 3 }] } });
+  live.apply({ type: 'norms', record: { step: 10, layers: [] } });
+  assert.deepEqual(live.norms.steps, [5, 10], 'a repeated step is dropped');
+  assert.deepEqual(live.norms.layers.map((l) => l.weightNorm), [[1, 1], [null, 3]]);
+  assert.ok(decode(toDashboard, { type: 'init', run: live.toView(String) }).ok);
+});
