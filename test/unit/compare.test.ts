@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAMILY_SPECS } from '../../src/protocol/families';
 import { DENSITY_KIND_LABELS } from '../../src/protocol/families/spec';
-import { alignSeries, differingCells, finalEval, groupByDataset, metricRows, scoreText, settingsRows } from '../../webview/compare/model';
+import { alignSeries, architectureRows, differingCells, finalEval, groupByDataset, metricRows, scoreText, settingsRows } from '../../webview/compare/model';
 import { summaryAfterKind } from '../../webview/shared/runState';
 
 test('each kind of density states its score in its own terms', () => {
@@ -118,4 +118,17 @@ test('loss curves share one x axis: every run\'s steps, gaps where a run has non
     ],
   });
   assert.deepEqual(alignSeries([{ steps: [1, 2, 3], values: [0.5, -0.2, 0] }], true).columns, [[0.5, null, null]], 'a log scale has no place for values ≤ 0');
+});
+
+test('architectures side by side: totals, networks and layers, the changed hidden size marked; a run without one shows dashes', () => {
+  const arch = (hidden: number) => ({
+    parameters: 2 * hidden + hidden + hidden + 1,
+    networks: [{ name: 'net', parameters: 2 * hidden + hidden + hidden + 1, layers: [{ name: 'd0', className: 'Dense', outputShape: `[null,${hidden}]`, parameters: 3 * hidden }, { name: 'd1', className: 'Dense', outputShape: '[null,1]', parameters: hidden + 1 }] }],
+  });
+  const rows = architectureRows([arch(64), arch(128), undefined]);
+  assert.deepEqual(rows.map((r) => r.key), ['parameters', 'net', 'net · d0', 'net · d1']);
+  assert.deepEqual(rows[0].values, ['257', '513', '—']);
+  assert.deepEqual(rows[2].values, ['Dense [null,64], 192', 'Dense [null,128], 384', '—']);
+  assert.deepEqual(rows[2].differs, [true, true, true]);
+  assert.deepEqual(architectureRows([undefined, undefined]), [], 'no section when no run has an architecture');
 });

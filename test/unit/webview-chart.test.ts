@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { keyZoom, MIN_SPAN, type StepRange } from '../../webview/dashboard/chartKeys';
 import { Column, decimate, GrowableF64, lowerBound, MetricStore, upperBound } from '../../webview/dashboard/series';
 import { clampSmoothing, emaNext, emaSeries, emaStart } from '../../webview/dashboard/smoothing';
+import { sparkPath } from '../../webview/dashboard/sparkline';
 import {
   etaSeconds,
   formatAge,
@@ -270,4 +271,12 @@ test('the chart zooms, moves and resets from the keyboard, never beyond the run'
   assert.equal(keyZoom('0', { min: 400, max: 500 }, whole), 'reset');
   assert.equal(keyZoom('Escape', { min: 400, max: 500 }, whole), 'reset');
   for (const key of ['a', 'Enter', ' ', 'ArrowUp', 'Tab']) assert.equal(keyZoom(key, whole, whole), undefined, key);
+});
+
+test("the Model tab's sparklines: scaled to the series' range, broken at gaps, log-scaled without the values it cannot take", () => {
+  assert.equal(sparkPath([1, 3, 2], {}, 100, 12), 'M0.0 11.0L50.0 1.0L100.0 6.0');
+  assert.equal(sparkPath([1, null, 2], {}, 100, 12), 'M0.0 11.0M100.0 1.0', 'a null lifts the pen');
+  assert.equal(sparkPath([1e-4, 0, 1e-2], { log: true }, 100, 12), 'M0.0 11.0M100.0 1.0', '0 has no logarithm: a gap');
+  assert.equal(sparkPath([5, 5], {}, 100, 12), 'M0.0 6.0L100.0 6.0', 'a flat series sits in the middle');
+  assert.equal(sparkPath([null, null]), '');
 });

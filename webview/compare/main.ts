@@ -25,7 +25,7 @@ import { byId, h, icon } from '../shared/dom';
 import { formatCompact, formatCount, formatTick, formatValue } from '../../src/protocol/format';
 import { densityKindLabel, STATE_LOOK, summaryAfterKind } from '../shared/runState';
 import { vscodeApi } from '../shared/vscodeApi';
-import { alignSeries, finalEval, groupByDataset, metricRows, scoreText, settingsRows, type TableRow } from './model';
+import { alignSeries, architectureRows, finalEval, groupByDataset, metricRows, scoreText, settingsRows, type TableRow } from './model';
 import { l10n } from '../shared/l10n';
 
 type CompareRun = Extract<ToCompare, { type: 'init' }>['runs'][number];
@@ -155,6 +155,7 @@ function tableRows(rows: TableRow[]): HTMLElement[] {
 }
 
 function settingsTable(runs: CompareRun[]): HTMLElement {
+  const architecture = architectureRows(runs.map((r) => r.view.inspector?.architecture));
   const section = (title: string) => h('tr', { class: 'compare-table-section' }, h('th', { scope: 'colgroup', colspan: runs.length + 1 }, title));
   return h(
     'div',
@@ -165,6 +166,7 @@ function settingsTable(runs: CompareRun[]): HTMLElement {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, l10n.t('Setting'))), ...runs.map((r) => h('th', { scope: 'col' }, r.view.title)))),
       h('tbody', {}, section(l10n.t('Settings')), ...tableRows(settingsRows(runs.map((r) => ({ config: r.config, without: FAMILY_SPECS[r.view.family as Family]?.without }))))),
       h('tbody', {}, section(l10n.t('Final metrics')), ...tableRows(metricRows(runs.map((r) => finalEval(r.view.evals))))),
+      architecture.length ? h('tbody', { id: 'compare-architecture' }, section(l10n.t('Architecture')), ...tableRows(architecture)) : null,
     ),
   );
 }
@@ -224,7 +226,7 @@ function render(runs: CompareRun[]): void {
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'compare-table-heading' },
-      h('div', { class: 'card-header' }, h('h2', { id: 'compare-table-heading' }, l10n.t('Settings and final metrics'))),
+      h('div', { class: 'card-header' }, h('h2', { id: 'compare-table-heading' }, l10n.t('Settings, final metrics and architecture'))),
       h('p', { class: 'chart-hint' }, l10n.t('Highlighted cells differ from the other runs.')),
       settingsTable(runs),
     ),

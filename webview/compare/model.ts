@@ -5,7 +5,8 @@
  */
 import { metricLabel } from '../../src/protocol/metricLabels';
 import type { DensityKind } from '../../src/protocol/families/spec';
-import { formatValue } from '../../src/protocol/format';
+import { formatCount, formatValue } from '../../src/protocol/format';
+import type { Architecture } from '../../src/protocol/inspector';
 import { l10n } from '../shared/l10n';
 
 const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
@@ -98,6 +99,27 @@ export function settingsRows(runs: { config: object; without?: readonly string[]
 export function metricRows(finals: Record<string, number>[]): TableRow[] {
   const keys = [...new Set(finals.flatMap((f) => Object.keys(f)))];
   return keys.map((key) => row(l10n.t('final {0}', metricLabel(key)), finals.map((f) => formatValue(f[key]))));
+}
+
+/**
+ * The architectures side by side: the total, each network's count, and each layer as its type,
+ * output shape and parameters (keyed "network · layer"); '—' where a run has no such network or
+ * layer, or (a run from before the Model tab) no architecture at all.
+ */
+export function architectureRows(architectures: (Architecture | undefined)[]): TableRow[] {
+  const cells = architectures.map((a) => {
+    const out = new Map<string, string>();
+    if (!a) return out;
+    out.set(l10n.t('parameters'), formatCount(a.parameters));
+    for (const n of a.networks) {
+      out.set(n.name, formatCount(n.parameters));
+      for (const l of n.layers) out.set(`${n.name} · ${l.name}`, `${l.className} ${l.outputShape}, ${formatCount(l.parameters)}`);
+    }
+    return out;
+  });
+  if (cells.every((c) => c.size === 0)) return [];
+  const keys = [...new Set(cells.flatMap((c) => [...c.keys()]))];
+  return keys.map((key) => row(key, cells.map((c) => c.get(key) ?? '—')));
 }
 
 /** The last value of each eval metric. */

@@ -15,10 +15,11 @@ const RATIO_LOW = 1e-5;
 const RATIO_HIGH = 0.1;
 
 type NormColumn = 'weightNorm' | 'gradientNorm' | 'updateRatio';
-const COLUMNS: { key: NormColumn; title: string; log: boolean }[] = [
-  { key: 'weightNorm', title: l10n.t('Weight norm ‖W‖'), log: false },
-  { key: 'gradientNorm', title: l10n.t('Gradient norm ‖∇W‖'), log: true },
-  { key: 'updateRatio', title: l10n.t('Update / weight ‖ΔW‖/‖W‖'), log: true },
+/** `symbol` heads the column (the panel is often narrow); `title` says it in words, as its tooltip and to screen readers. */
+const COLUMNS: { key: NormColumn; symbol: string; title: string; log: boolean }[] = [
+  { key: 'weightNorm', symbol: '‖W‖', title: l10n.t('Weight norm'), log: false },
+  { key: 'gradientNorm', symbol: '‖∇W‖', title: l10n.t('Gradient norm (log scale)'), log: true },
+  { key: 'updateRatio', symbol: '‖ΔW‖/‖W‖', title: l10n.t('Update-to-weight ratio (log scale)'), log: true },
 ];
 
 export class ModelTab {
@@ -172,7 +173,7 @@ export class ModelTab {
       return h(
         'tr',
         { 'data-layer': layer.layer, 'data-flag': flag?.kind },
-        h('th', { scope: 'row' }, h('span', { class: 'layer-network' }, layer.network), h('span', {}, layer.layer), flag ? h('span', { class: 'layer-flag', title: flag.text }, icon('warning'), h('span', { class: 'visually-hidden' }, flag.text)) : null),
+        h('th', { scope: 'row' }, h('span', { class: 'layer-network' }, layer.network), h('span', {}, layer.layer, flag ? h('span', { class: 'layer-flag', title: flag.text }, icon('warning'), h('span', { class: 'visually-hidden' }, flag.text)) : null)),
         ...cells,
       );
     });
@@ -180,7 +181,7 @@ export class ModelTab {
       h(
         'table',
         { class: 'eval-table norms-table' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, l10n.t('Layer')), ...COLUMNS.map((c) => h('th', { scope: 'col' }, c.title)))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, l10n.t('Layer')), ...COLUMNS.map((c) => h('th', { scope: 'col', title: c.title, 'aria-label': c.title }, c.symbol)))),
         h('tbody', {}, ...rows),
       ),
     );

@@ -1,7 +1,7 @@
 /** A small line chart of one series, drawn as SVG (no axes: the latest value is written beside it). */
 const SVG = 'http://www.w3.org/2000/svg';
-export const SPARK_WIDTH = 120;
-export const SPARK_HEIGHT = 26;
+export const SPARK_WIDTH = 96;
+export const SPARK_HEIGHT = 24;
 
 export interface SparkOptions {
   /** Plot log10 of the values (gradient norms and update ratios span orders of magnitude). */

@@ -148,14 +148,15 @@ export class DashboardView {
       this.evalEmpty,
     );
 
-    const tab = (id: DashboardTab, label: string, iconName: string) => h('vscode-tab-header', { slot: 'header', id: `tab-${id}` }, icon(iconName), ` ${label}`);
+    // vscode-tabs gives its headers and panels ids of its own: they are found by data-tab.
+    const tab = (id: DashboardTab, label: string, iconName: string) => h('vscode-tab-header', { slot: 'header', 'data-tab': id }, icon(iconName), ` ${label}`);
     this.tabs = h(
       'vscode-tabs',
       { id: 'dashboard-tabs', class: 'dashboard-tabs' },
       tab('training', l10n.t('Training'), 'graph-line'),
-      h('vscode-tab-panel', { id: 'panel-training' }, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard)),
+      h('vscode-tab-panel', { 'data-tab': 'training' }, h('main', { class: 'panels' }, chartCard, this.densityView.element, samplesCard, evalCard)),
       tab('model', l10n.t('Model'), 'type-hierarchy'),
-      h('vscode-tab-panel', { id: 'panel-model' }, this.modelTab.element),
+      h('vscode-tab-panel', { 'data-tab': 'model' }, this.modelTab.element),
     ) as TabsEl;
     root.replaceChildren(this.header, this.error, this.warning, this.notes, this.tabs);
     this.tabs.addEventListener('vsc-tabs-select', () => {

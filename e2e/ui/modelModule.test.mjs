@@ -1,0 +1,93 @@
+// A person's own model, as the issue's new user tries it: in an empty folder, "GenLab: New Model
+// from Family…" → VAE writes models/my-vae.ts and opens it; the CodeLens above defineModel(...)
+// says Train and Inspect; Inspect starts a run from the quick pick and opens its dashboard on the
+// Model tab: the architecture with its parameter count, per-layer norms that follow the run, and
+// activation histograms once it has evaluated. Then the Training tab shows the loss as usual.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const settings = { 'genlab.backend': 'wasm' };
+
+export const timeout = 240_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, check, ms = 60_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check().catch(() => false);
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
+    await sleep(250);
+  }
+}
+
+export default async function modelModule({ page, workspace, screenshot, runCommand, findInWebviews, log }) {
+  await runCommand('GenLab: Refresh Runs'); // waits until the extension host answers commands
+  await runCommand('GenLab: New Model from Family…');
+  const vae = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Variational autoencoder' });
+  await vae.first().waitFor({ timeout: 15_000 });
+  await screenshot('family-pick');
+  await vae.first().click();
+  // The file name, offered as my-vae.
+  const input = page.locator('.quick-input-widget input');
+  await until('the name box offers my-vae', async () => (await input.inputValue()) === 'my-vae', 15_000);
+  await page.keyboard.press('Enter');
+
+  const moduleFile = join(workspace, 'models', 'my-vae.ts');
+  await until('models/my-vae.ts is written and opened', async () => existsSync(moduleFile) && (await page.locator('.tab', { hasText: 'my-vae.ts' }).count()) > 0, 20_000);
+  assert.ok(existsSync(join(workspace, 'models', 'my-vae.genlab.json')), 'an experiment file beside it');
+
+  // The CodeLens above defineModel(...): Train and Inspect.
+  const lens = (title) => page.locator('.monaco-editor .codelens-decoration a', { hasText: title }).first();
+  await lens('Inspect').waitFor({ timeout: 60_000 });
+  assert.ok(await lens('Train').isVisible(), 'Train beside Inspect');
+  await screenshot('codelens');
+  await lens('Inspect').click();
+
+  const start = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Start training' });
+  await start.first().waitFor({ timeout: 30_000 });
+  const optionRows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+  assert.ok(optionRows.some((t) => /Hidden units/.test(t)), `the module's own options are offered: ${optionRows.join(' | ')}`);
+  await page.keyboard.press('Enter');
+
+  // The dashboard opens beside the code, on the Model tab.
+  const { frame, locator: total } = await findInWebviews('#architecture-total', { timeout: 90_000 });
+  assert.equal(await page.locator('.editor-group-container').count(), 2, 'the dashboard is beside the code');
+  const parameters = await until('the architecture is shown', async () => {
+    const text = (await total.textContent()) ?? '';
+    return /[\d,]+ parameters/.test(text) && text;
+  });
+  log(`architecture: ${parameters}`);
+  // 784·256 + 256 + 256·32 + 32 (encoder) and 16·256 + 256 + 256·784 + 784 (decoder), the template's defaults.
+  const expected = 784 * 256 + 256 + 256 * 32 + 32 + (16 * 256 + 256 + 256 * 784 + 784);
+  assert.equal(parameters.replace(/\D/g, ''), String(expected), `the total is the template's parameter count (${expected})`);
+  assert.equal(await frame.locator('#dashboard-tabs').evaluate((tabs) => tabs.selectedIndex), 1, 'the Model tab is in front');
+  assert.ok(await frame.locator('#architecture-card').isVisible());
+  assert.deepEqual(await frame.locator('.architecture-table').evaluateAll((ts) => ts.map((t) => t.dataset.network)), ['encoder', 'decoder']);
+
+  // Norms follow the run: one row per layer, their sparklines growing.
+  const normsRows = frame.locator('.norms-table tbody tr');
+  await until('norms for each layer', async () => (await normsRows.count()) === 4);
+  const pathLength = async () => ((await frame.locator('.norms-table tbody tr path').first().getAttribute('d')) ?? '').split(/[ML]/).length;
+  const before = await pathLength();
+  await until('the norm charts grow as the run trains', async () => (await pathLength()) > before, 60_000);
+
+  // Activations after the first evaluation (step 250).
+  await until('activation histograms after the first evaluation', async () => (await frame.locator('.activations-table tbody tr').count()) === 4, 120_000);
+  const bars = await frame.locator('.activations-table .histogram rect').count();
+  assert.ok(bars > 4, `histograms have bars (${bars})`);
+  await sleep(1000);
+  await screenshot('model-tab');
+  await frame.locator('#activations-card').scrollIntoViewIfNeeded();
+  await screenshot('activations');
+
+  // The Training tab holds the loss chart, as for any run.
+  await frame.locator('vscode-tab-header[data-tab=training]').click();
+  const chart = frame.locator('#loss-chart');
+  await until('the loss chart shows points', async () => (await chart.isVisible()) && Number(await chart.getAttribute('data-points')) > 0, 15_000);
+  await screenshot('training-tab');
+  await frame.locator('#stop-button').click();
+  await until('the run stops', async () => /Stopped|Finished/.test((await frame.locator('.state-badge').textContent()) ?? ''), 60_000);
+}
