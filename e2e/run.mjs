@@ -181,10 +181,12 @@ function freePort() {
   });
 }
 
-async function startCodeServer() {
-  const port = await freePort();
-  const configFile = join(scratch, 'config.yaml');
-  writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+/**
+ * The user settings of the code-server profile, written before a workbench loads. Workspace trust
+ * is off (every scratch workspace is trusted) unless a UI test asks for a restricted one: `extra`
+ * then turns trust on, without the startup prompt, so its new folder opens in restricted mode.
+ */
+function writeUserSettings(extra = {}) {
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
   writeFileSync(
     join(dirs.userData, 'User', 'settings.json'),
@@ -203,11 +205,19 @@ async function startCodeServer() {
         'window.restoreWindows': 'none',
         // Scratch workspaces live inside this repo (e2e/.work): no "open the parent repository?".
         'git.openRepositoryInParentFolders': 'never',
+        ...extra,
       },
       null,
       2,
     ),
   );
+}
+
+async function startCodeServer() {
+  const port = await freePort();
+  const configFile = join(scratch, 'config.yaml');
+  writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  writeUserSettings();
 
   const env = { ...process.env };
   // Variables of an enclosing VS Code (its terminal, its extension host) would steer this one.
@@ -238,7 +248,7 @@ async function startCodeServer() {
       '--extensions-dir', dirs.extensions,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      // Workspace trust is off through the user settings (writeUserSettings), so one test can turn it on.
       '--disable-getting-started-override',
     ],
     { cwd: scratch, env, detached: true, stdio: ['ignore', out, out] },
@@ -451,6 +461,7 @@ async function runUiTests(cs) {
     const workspace = makeWorkspace(`ui-${name}`);
     const helpers = makeHelpers(page, name);
     let ok = false;
+    let restricted = false;
     try {
       const mod = await import(pathToFileURL(join(uiDir, file)).href);
       if (typeof mod.default !== 'function') throw new Error(`${file} has no default export function`);
@@ -463,6 +474,8 @@ async function runUiTests(cs) {
       }
       // Likewise files the test works on: the Explorer may miss files created after it loads.
       await mod.prepare?.({ workspace, repoRoot });
+      restricted = mod.trust === 'restricted';
+      if (restricted) writeUserSettings({ 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' });
       await page.goto(workbenchUrl(cs, workspace, opts.vsix ? {} : { extensionDevelopmentPath: repoRoot }));
       await waitForWorkbench(page);
       const ctx = { page, workspace, repoRoot, outputDir, baseUrl: cs.base, vsix: opts.vsix, log: (...a) => log(' ', ...a), ...helpers };
@@ -477,6 +490,8 @@ async function runUiTests(cs) {
       await helpers.screenshot('failure').catch(() => {});
       console.error('[e2e] last workbench console lines:\n  ' + consoleLines.slice(-20).join('\n  '));
     }
+    // The next test's workbench opens trusted again.
+    if (restricted) writeUserSettings();
     log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     results.push({ name, ok });
     await context.close().catch(() => {});
