@@ -1,10 +1,10 @@
 // A person's own model, as the issue's new user tries it: in an empty folder, "GenLab: New Model
-// from Family…" → VAE writes models/my-vae.ts and opens it; the CodeLens above defineModel(...)
+// from Family…" → VAE writes models/my-vae.ts and opens it; the hidden size is changed; the CodeLens above defineModel(...)
 // says Train and Inspect; Inspect starts a run from the quick pick and opens its dashboard on the
 // Model tab: the architecture with its parameter count, per-layer norms that follow the run, and
 // activation histograms once it has evaluated. Then the Training tab shows the loss as usual.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const settings = { 'genlab.backend': 'wasm' };
@@ -39,6 +39,13 @@ export default async function modelModule({ page, workspace, screenshot, runComm
   await until('models/my-vae.ts is written and opened', async () => existsSync(moduleFile) && (await page.locator('.tab', { hasText: 'my-vae.ts' }).count()) > 0, 20_000);
   assert.ok(existsSync(join(workspace, 'models', 'my-vae.genlab.json')), 'an experiment file beside it');
 
+  // The person changes the hidden size (here on disk: the editor, unmodified, reloads it).
+  const source = readFileSync(moduleFile, 'utf8');
+  const changed = source.replace(/hiddenSize: \{ default: 256,/, 'hiddenSize: { default: 128,');
+  assert.notEqual(changed, source, 'the template declares hiddenSize with default 256');
+  writeFileSync(moduleFile, changed);
+  await until('the editor shows the new hidden size', async () => (await page.locator('.editor-group-container .monaco-editor .view-lines').first().innerText()).replace(/\s+/g, ' ').includes('default: 128'), 30_000);
+
   // The CodeLens above defineModel(...): Train and Inspect.
   const lens = (title) => page.locator('.monaco-editor .codelens-decoration a', { hasText: title }).first();
   await lens('Inspect').waitFor({ timeout: 60_000 });
@@ -60,9 +67,9 @@ export default async function modelModule({ page, workspace, screenshot, runComm
     return /[\d,]+ parameters/.test(text) && text;
   });
   log(`architecture: ${parameters}`);
-  // 784·256 + 256 + 256·32 + 32 (encoder) and 16·256 + 256 + 256·784 + 784 (decoder), the template's defaults.
-  const expected = 784 * 256 + 256 + 256 * 32 + 32 + (16 * 256 + 256 + 256 * 784 + 784);
-  assert.equal(parameters.replace(/\D/g, ''), String(expected), `the total is the template's parameter count (${expected})`);
+  // 784·128 + 128 + 128·32 + 32 (encoder) and 16·128 + 128 + 128·784 + 784 (decoder): the new hidden size's count.
+  const expected = 784 * 128 + 128 + 128 * 32 + 32 + (16 * 128 + 128 + 128 * 784 + 784);
+  assert.equal(parameters.replace(/\D/g, ''), String(expected), `the total is the changed model's parameter count (${expected})`);
   assert.equal(await frame.locator('#dashboard-tabs').evaluate((tabs) => tabs.selectedIndex), 1, 'the Model tab is in front');
   assert.ok(await frame.locator('#architecture-card').isVisible());
   assert.deepEqual(await frame.locator('.architecture-table').evaluateAll((ts) => ts.map((t) => t.dataset.network)), ['encoder', 'decoder']);

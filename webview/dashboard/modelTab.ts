@@ -207,16 +207,20 @@ export class ModelTab {
         { 'data-layer': l.layer, 'data-dead': l.zeros > 0.99 ? '' : undefined },
         h('th', { scope: 'row' }, h('span', { class: 'layer-network' }, l.network), h('span', {}, l.layer)),
         h('td', { class: 'histogram-cell' }, histogramBars(l.counts, l10n.t('Histogram of {0} from {1} to {2}', l.layer, formatValue(l.min), formatValue(l.max)))),
-        h('td', { class: 'num' }, `${formatValue(l.min)} … ${formatValue(l.max)}`),
-        h('td', { class: 'num' }, `${formatValue(l.mean)} ± ${formatValue(l.std)}`),
-        h('td', { class: 'num' }, `${(l.zeros * 100).toFixed(l.zeros > 0 && l.zeros < 0.01 ? 1 : 0)} %`),
+        h(
+          'td',
+          { class: 'activation-stats' },
+          h('span', {}, `${formatValue(l.min)} … ${formatValue(l.max)}`),
+          h('span', {}, `${formatValue(l.mean)} ± ${formatValue(l.std)}`),
+          h('span', {}, l10n.t('{0} % zeros', (l.zeros * 100).toFixed(l.zeros > 0 && l.zeros < 0.01 ? 1 : 0))),
+        ),
       ),
     );
     this.activationsBody.replaceChildren(
       h(
         'table',
         { class: 'eval-table activations-table', 'data-step': record.step },
-        h('thead', {}, h('tr', {}, ...[l10n.t('Layer'), l10n.t('Histogram'), l10n.t('Range'), l10n.t('Mean ± sd'), l10n.t('Zeros')].map((t, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : undefined }, t)))),
+        h('thead', {}, h('tr', {}, ...[l10n.t('Layer'), l10n.t('Histogram'), l10n.t('Range, mean ± sd, zeros')].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...rows),
       ),
     );
