@@ -61,7 +61,10 @@ export function checkRunFolder(dir: string): RunCheck {
     plural(checkpoints, 'checkpoint'),
     plural(densities.length, 'density view'),
     `${generated.length} generated`,
-    `inspector: ${inspector.architecture ? `${plural(inspector.architecture.networks.length, 'network')}, ` : ''}${plural(inspector.norms.length, 'norms record')}, ${plural(inspector.activations.length, 'activations record')}`,
   ];
+  // A run from before the Model tab has no inspector/ at all.
+  if (inspector.architecture || inspector.norms.length || inspector.activations.length) {
+    counts.push(`inspector: ${inspector.architecture ? `${plural(inspector.architecture.networks.length, 'network')}, ` : ''}${plural(inspector.norms.length, 'norms record')}, ${plural(inspector.activations.length, 'activations record')}`);
+  }
   return { problems, summary: `${what}; ${counts.join(', ')}` };
 }
