@@ -4,12 +4,18 @@
 // Model tab: the architecture with its parameter count, per-layer norms that follow the run, and
 // activation histograms once it has evaluated. Then the Training tab shows the loss as usual.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const settings = { 'genlab.backend': 'wasm' };
 
-export const timeout = 240_000;
+export const timeout = 300_000;
+
+/** The 2-D example, there before the workbench loads (the Explorer may miss files created after). */
+export function prepare({ workspace, repoRoot }) {
+  mkdirSync(join(workspace, 'models'), { recursive: true });
+  copyFileSync(join(repoRoot, 'examples', 'models', 'mixture-2d.ts'), join(workspace, 'models', 'mixture-2d.ts'));
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,7 +29,7 @@ async function until(what, check, ms = 60_000) {
   }
 }
 
-export default async function modelModule({ page, workspace, screenshot, runCommand, findInWebviews, log }) {
+export default async function modelModule({ page, workspace, screenshot, runCommand, findInWebviews, focusWorkbench, log }) {
   await runCommand('GenLab: Refresh Runs'); // waits until the extension host answers commands
   await runCommand('GenLab: New Model from Family…');
   const vae = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Variational autoencoder' });
@@ -94,7 +100,29 @@ export default async function modelModule({ page, workspace, screenshot, runComm
   await frame.locator('vscode-tab-header[data-tab=training]').click();
   const chart = frame.locator('#loss-chart');
   await until('the loss chart shows points', async () => (await chart.isVisible()) && Number(await chart.getAttribute('data-points')) > 0, 15_000);
+  // A bound on images: the ELBO's sample grids, no density heatmap.
+  await until('a sample grid from the module\'s draw()', async () => frame.locator('img#sample-samples').evaluate((img) => img.complete && img.naturalWidth > 0), 30_000);
+  assert.equal(await frame.locator('#density-view').isVisible(), false, 'no density view for an image model');
   await screenshot('training-tab');
   await frame.locator('#stop-button').click();
   await until('the run stops', async () => /Stopped|Finished/.test((await frame.locator('.state-badge').textContent()) ?? ''), 60_000);
+
+  // The 2-D example: its exact logProb is drawn as the log-density heatmap, from its Train lens.
+  // Into the code's editor group first: Go to File opens the file in the active group.
+  const codeGroup = page.locator('.editor-group-container').first();
+  await codeGroup.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('Control+P');
+  await page.keyboard.type('mixture-2d.ts');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'mixture-2d.ts' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await until('the mixture module is the code group\'s editor', async () => (await codeGroup.locator('.tab.active', { hasText: 'mixture-2d.ts' }).count()) > 0, 15_000);
+  const trainLens = codeGroup.locator('.monaco-editor .codelens-decoration a', { hasText: 'Train' }).first();
+  await trainLens.waitFor({ timeout: 60_000 });
+  await trainLens.click();
+  await start.first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  const heatmap = await findInWebviews('#density-view[data-field="log-density"]', { timeout: 90_000 });
+  await until('the heatmap is drawn at an evaluation', async () => Number(await heatmap.locator.getAttribute('data-step')) > 0, 60_000);
+  await screenshot('mixture-density');
+  log('mixture-2d: log-density heatmap');
 }
