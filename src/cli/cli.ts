@@ -17,6 +17,7 @@ import { formatValue } from '../protocol/format';
 import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from '../shared/trainerClient';
 import { UserError } from '../shared/userError';
+import { EXPORT_USAGE, exportCommand } from './exportCommand';
 import { RUNS_USAGE, runsCommand } from './runsCheck';
 
 /** Each option: its flag, the config field it sets (for error messages), and its help line. */
@@ -68,6 +69,7 @@ function modelFlagLine([flag, { field, families }]: [string, { field: OptionFiel
 const USAGE = `Usage: genlab train <family> [options]
        genlab train --model <file> [options]   your own model module (add --help for its options)
        ${RUNS_USAGE}   validate a run folder: each problem with its file and line, or "ok"
+       ${EXPORT_USAGE}   the run's newest model, with a README on loading it
 
 Trains a generative model headless and writes a run folder: run.json, metrics.jsonl,
 samples/step-NNNNNN.png and checkpoints/ (TensorFlow.js layers format).
@@ -172,7 +174,7 @@ export function parseCommandLine(argv: string[], module?: ModuleRef): { config: 
   if (module && values.help) return { help: moduleUsage(module) };
   if (values.help || positionals.length === 0) return 'help';
   const [command, family, ...extra] = positionals;
-  if (command !== 'train') fail(`Unknown command "${command}"; the commands are \`train\` and \`runs check\`.`);
+  if (command !== 'train') fail(`Unknown command "${command}"; the commands are \`train\`, \`runs check\` and \`export\`.`);
   if (module && family) fail(`Train either a family or a model module: \`genlab train ${family}\` or \`genlab train --model <file>\`.`);
   if (!module && !family) fail(`Name the family to train, e.g. \`genlab train vae\` (families: ${FAMILIES.join(', ')}), or a model module with --model <file>.`);
   if (!module && !FAMILIES.includes(family as Family)) fail(`Unknown family "${family}"; choose one of: ${FAMILIES.join(', ')}.`);
@@ -372,6 +374,10 @@ async function describedModule(file: string): Promise<ModuleRef> {
 async function main(): Promise<void> {
   if (process.argv[2] === 'runs') {
     process.exitCode = runsCommand(process.argv.slice(3), process.stdout, process.stderr);
+    return;
+  }
+  if (process.argv[2] === 'export') {
+    process.exitCode = exportCommand(process.argv.slice(3), process.stdout, process.stderr);
     return;
   }
   let parsed;

@@ -10,7 +10,8 @@ import { completeConfig, FAMILY_SPECS, specOf, type TrainConfig } from '../proto
 import { dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
-import { latestResumableCheckpoint, listSampleFiles, patchRunRecord, readMetricsLines, readRunForViewing, readRunRecord, STATE_FILE } from '../shared/runFolder';
+import { latestResumableCheckpoint, listSampleFiles, patchRunRecord, readMetricsLines, readRunForViewing, readRunRecord } from '../shared/runFolder';
+import { exportName as runExportName, exportReadme, modelFiles, newestCheckpoint } from '../shared/modelExport';
 import { createFreshFolder, insideRoot, runFolderIn, safeComponent } from '../shared/safePaths';
 import { UserError } from '../shared/userError';
 import { metricsToCsv } from './metricsCsv';
@@ -83,12 +84,8 @@ function checkedRunFolder(root: string, entry: RunEntry): string | undefined {
   }
 }
 
-/**
- * What exported files are named after: the run folder's own name, which listing checked is a
- * folder of the runs root, never run.json's `id`, which a copied folder could set to `../..`.
- */
 function exportName(entry: RunEntry): string {
-  return safeComponent(path.basename(entry.dir), 'The run folder name');
+  return runExportName(entry.dir);
 }
 
 /**
@@ -258,9 +255,8 @@ function shownPath(uri: vscode.Uri): string {
 async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, folder?: string | vscode.Uri): Promise<string | undefined> {
   const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Export Model'));
   if (!entry) return undefined;
-  const root = path.join(entry.dir, 'checkpoints');
-  const newest = fs.existsSync(root) ? fs.readdirSync(root).filter((n) => /^step-\d{6}$/.test(n)).sort().at(-1) : undefined;
-  if (!newest) {
+  const checkpoint = newestCheckpoint(entry.dir);
+  if (!checkpoint) {
     // A run still training writes its first one soon; for the others, the interval is the setting.
     const next = deps.runs.liveRun(entry.runId) ? runCommand(vscode.l10n.t('Open Dashboard'), 'genlab.openDashboard', entry.runId) : openSettings('genlab.evalEvery');
     void showError(vscode.l10n.t('{0} has no checkpoint yet: checkpoints are written every genlab.evalEvery steps and at the end.', entry.title), [next]);
@@ -268,15 +264,15 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
   }
   const picked = typeof folder === 'string' ? vscode.Uri.file(folder) : (folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Export Here'), defaultUri: defaultFolder() }))?.[0]);
   if (!picked) return undefined;
-  const step = Number(newest.slice(5));
+  const { step } = checkpoint;
   let out: vscode.Uri | undefined;
   const written = await exported(
     async () => {
       out = await createFreshFolderAt(picked, `${exportName(entry)}-model`);
-      for (const file of modelFiles(entry.dir, path.join(root, newest))) {
-        await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, ...file.split(path.sep)), fs.readFileSync(path.join(root, newest, file)));
+      for (const file of modelFiles(entry.dir, checkpoint.dir)) {
+        await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, ...file.split(path.sep)), fs.readFileSync(path.join(checkpoint.dir, file)));
       }
-      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry, step)));
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry.dir, step)));
     },
     picked,
     'genlab.exportModel',
@@ -287,20 +283,6 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
   const reveal = revealFor(out);
   void vscode.window.showInformationMessage(vscode.l10n.t('Exported the model to {0}.', shownPath(out)), reveal.label).then((c) => c && reveal.run());
   return shownPath(out);
-}
-
-/**
- * The files of a checkpoint folder that an export copies, relative to it: not links, nothing that
- * resolves outside the run folder, not the training state (optimizer moments are not the model).
- */
-function modelFiles(runDir: string, checkpoint: string, sub = ''): string[] {
-  return fs.readdirSync(path.join(checkpoint, sub), { withFileTypes: true }).flatMap((d) => {
-    const rel = path.join(sub, d.name);
-    const full = path.join(checkpoint, rel);
-    if (d.isSymbolicLink() || !insideRoot(runDir, full) || d.name.startsWith(path.basename(STATE_FILE, '.json'))) return [];
-    if (d.isDirectory()) return modelFiles(runDir, checkpoint, rel);
-    return d.isFile() ? [rel] : [];
-  });
 }
 
 /**
@@ -330,40 +312,6 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
     if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') return false;
     throw err;
   }
-}
-
-function exportReadme(entry: RunEntry, step: number): string {
-  const record = readRunRecord(entry.dir);
-  const spec = specOf(record.config);
-  return [
-    `# ${entry.title}`,
-    '',
-    `${spec.title} trained by GenLab on ${record.config.dataset}, exported at step ${step}. Run \`${exportName(entry)}\`.`,
-    '',
-    '## Files',
-    spec.exportNote ?? '- One folder per network, in TensorFlow.js layers format (model.json + weights.bin).',
-    '',
-    '## Loading a layers model',
-    'In Node (any tfjs backend), as an ES module (load.mjs):',
-    '```js',
-    "import * as tf from '@tensorflow/tfjs';",
-    "import * as fs from 'node:fs';",
-    "const dir = 'decoder'; // a folder that holds model.json",
-    "const json = JSON.parse(fs.readFileSync(`${dir}/model.json`, 'utf8'));",
-    'const model = await tf.loadLayersModel(tf.io.fromMemory({',
-    '  modelTopology: json.modelTopology,',
-    '  weightSpecs: json.weightsManifest[0].weights,',
-    "  weightData: new Uint8Array(fs.readFileSync(`${dir}/weights.bin`)).buffer,",
-    '}));',
-    '```',
-    "With `@tensorflow/tfjs-node` installed, `tf.loadLayersModel('file://decoder/model.json')` does the same; in a browser, serve the folder and pass its URL.",
-    '',
-    '## Training configuration',
-    '```json',
-    JSON.stringify(record.config, null, 2),
-    '```',
-    '',
-  ].join('\n');
 }
 
 /**

@@ -11,7 +11,8 @@ import { scoreMetric } from '../protocol/families';
 import type { RunState } from '../protocol/webview';
 import { type FileProblem, readJsonFileAsync } from '../shared/decodedFiles';
 import { GENERATED_DIR, GENERATED_INDEX, type GeneratedRecord, type ListedRun, listGenerated, listSampleFiles, MAIN_SAMPLES, readRunForViewing, withInterrupted } from '../shared/runFolder';
-import { type RunHistory, runTitle } from './runHistory';
+import { runTitle } from '../protocol/families';
+import type { RunHistory } from './runHistory';
 
 export interface RunEntry {
   runId: string;

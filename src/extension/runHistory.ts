@@ -5,8 +5,7 @@
  */
 import * as path from 'node:path';
 import type { TrainConfig } from '../protocol/config';
-import { DATASET_LABELS } from '../protocol/datasets';
-import { scoreMetric, specOf } from '../protocol/families';
+import { runTitle, scoreMetric, specOf } from '../protocol/families';
 import { type ActivationsRecord, addNormsRecord, type Architecture, type InspectorView, type NormsColumns } from '../protocol/inspector';
 import type { DensityGrid, TrainerMessage } from '../protocol/messages';
 import type { ModuleSource } from '../protocol/modelModule';
@@ -14,11 +13,6 @@ import type { RunState, RunView, SampleImage } from '../protocol/webview';
 import { METRICS_FILE } from '../protocol/runFormat';
 import { type FileProblem, problemText } from '../shared/decodedFiles';
 import { listDensityFiles, listSampleFiles, readDensityFile, readInspector, readMetricsLines, readRunForViewing, type SampleFile } from '../shared/runFolder';
-
-/** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
-export function runTitle(config: TrainConfig): string {
-  return `${config.runName ?? specOf(config).title} · ${DATASET_LABELS[config.dataset].title}`;
-}
 
 export class RunHistory {
   state: RunState = 'loading-data';

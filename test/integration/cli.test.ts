@@ -139,3 +139,33 @@ test('a trainer whose host dies (the editor or CLI killed) stops by itself and k
   const record = readRunRecord(path.join(out, runId));
   assert.equal(record.status, 'stopped', 'it stopped cleanly after its host vanished');
 });
+
+test('genlab export: the newest checkpoint\'s networks (no training state) and a README on loading them, into a new folder each time; a folder that is no run is refused', async () => {
+  const runs = tempDir('export-runs');
+  assert.equal(genlab(['train', 'vae', '--steps', '6', '--eval-every', '3', '--batch-size', '16', '--backend', 'wasm', '--out', runs]).code, 0);
+  const [id] = fs.readdirSync(runs);
+  const out = tempDir('export-out');
+  const first = genlab(['export', path.join(runs, id), '--out', out]);
+  assert.equal(first.code, 0, first.err);
+  const dir = path.join(out, `${id}-model`);
+  assert.match(first.out, new RegExp(`^Exported the model at step 6 to ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+  const files = fs.readdirSync(dir, { recursive: true }).map(String).sort();
+  assert.deepEqual(files, ['README.md', 'decoder', path.join('decoder', 'model.json'), path.join('decoder', 'weights.bin'), 'encoder', path.join('encoder', 'model.json'), path.join('encoder', 'weights.bin')]);
+  const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+  assert.match(readme, /exported at step 6/);
+  assert.match(readme, /tf\.loadLayersModel/);
+  // The exported decoder loads as a layers model and decodes a latent code to an image.
+  const { loadLayersModel } = await import('../../src/trainer/runs/layersFormat');
+  const { initBackend } = await import('../../src/trainer/backend/select');
+  await initBackend('cpu');
+  const tf = await import('@tensorflow/tfjs-core');
+  const decoder = await loadLayersModel(path.join(dir, 'decoder'));
+  assert.deepEqual((decoder.predict(tf.zeros([1, 20])) as import('@tensorflow/tfjs-core').Tensor).shape, [1, 784]);
+
+  assert.equal(genlab(['export', path.join(runs, id), '--out', out]).code, 0);
+  assert.ok(fs.existsSync(path.join(out, `${id}-model-2`)), 'a second export never overwrites the first');
+  const refused = genlab(['export', runs, '--out', out]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /run\.json: is missing/);
+  assert.equal(genlab(['export']).code, 2);
+});

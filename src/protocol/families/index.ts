@@ -3,7 +3,7 @@
  * here and its trainer module in src/trainer/families/registry.ts; package.json's command and the
  * experiment schema are generated from the spec (see src/trainer/families/family.ts).
  */
-import { type DatasetName, dataKindOf } from '../datasets';
+import { DATASET_LABELS, type DatasetName, dataKindOf } from '../datasets';
 import type { ModuleRef } from '../modelModule';
 import { moduleSpec } from './module';
 import type { FamilySpec } from './spec';
@@ -49,4 +49,9 @@ export function specOf(model: ModelRef): FamilySpec<object> {
 export function scoreMetric(model: ModelRef & { dataset: DatasetName }): string | undefined {
   const { density } = specOf(model);
   return density.metricOn?.[dataKindOf(model.dataset)] ?? density.metric;
+}
+
+/** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
+export function runTitle(config: ModelRef & { dataset: DatasetName; runName?: string }): string {
+  return `${config.runName ?? specOf(config).title} · ${DATASET_LABELS[config.dataset].title}`;
 }
