@@ -29,7 +29,7 @@ async function until(what, check, ms = 60_000) {
   }
 }
 
-export default async function modelModule({ page, workspace, screenshot, runCommand, findInWebviews, focusWorkbench, log }) {
+export default async function modelModule({ page, workspace, screenshot, runCommand, findInWebviews, log }) {
   await runCommand('GenLab: Refresh Runs'); // waits until the extension host answers commands
   await runCommand('GenLab: New Model from Family…');
   const vae = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Variational autoencoder' });
