@@ -1,7 +1,6 @@
 /** `genlab export <run-folder> [--out <dir>]`: the run's newest model, with a README on loading it, into a new folder. */
 import { parseArgs } from 'node:util';
 import { writeModelExport } from '../shared/modelExport';
-import { readRunRecord } from '../shared/runFolder';
 import { UserError } from '../shared/userError';
 
 export const EXPORT_USAGE = 'genlab export <run-folder> [--out <dir>]';
@@ -21,8 +20,6 @@ export function exportCommand(args: string[], out: NodeJS.WritableStream, err: N
     return 2;
   }
   try {
-    // Read first: a folder that is not a run is refused before anything is written.
-    readRunRecord(runDir);
     const { dir, step } = writeModelExport(runDir, parsed.values.out ?? '.');
     out.write(`Exported the model at step ${step} to ${dir} (see its README.md)\n`);
     return 0;

@@ -97,8 +97,9 @@ class Dashboard {
   }
 
   private showPendingTab(): void {
+    // post() drops what a hidden or loading page would miss; the tab waits for the next `ready`.
     if (!this.pendingTab || !this.ready || !this.panel.visible) return;
-    void this.panel.webview.postMessage({ type: 'showTab', tab: this.pendingTab } satisfies ToDashboard);
+    this.post({ type: 'showTab', tab: this.pendingTab });
     this.pendingTab = undefined;
   }
 

@@ -272,7 +272,7 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
       for (const file of modelFiles(entry.dir, checkpoint.dir)) {
         await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, ...file.split(path.sep)), fs.readFileSync(path.join(checkpoint.dir, file)));
       }
-      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry.dir, step)));
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry.dir, readRunRecord(entry.dir), step)));
     },
     picked,
     'genlab.exportModel',

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTitle, specOf } from '../protocol/families';
 import { STATE_FILE } from '../protocol/runFormat';
-import { readRunRecord } from './runFolder';
+import { readRunRecord, type RunRecord } from './runFolder';
 import { createFreshFolder, insideRoot, safeComponent } from './safePaths';
 import { UserError } from './userError';
 
@@ -38,8 +38,7 @@ export function modelFiles(runDir: string, checkpoint: string, sub = ''): string
   });
 }
 
-export function exportReadme(runDir: string, step: number): string {
-  const record = readRunRecord(runDir);
+export function exportReadme(runDir: string, record: RunRecord, step: number): string {
   const spec = specOf(record.config);
   return [
     `# ${runTitle(record.config)}`,
@@ -72,8 +71,9 @@ export function exportReadme(runDir: string, step: number): string {
   ].join('\n');
 }
 
-/** Writes the export into a new folder `<parent>/<run folder name>-model[-N]/`; returns it. */
+/** Writes the export into a new folder `<parent>/<run folder name>-model[-N]/`; returns it. A folder that is not a run is refused before anything is written. */
 export function writeModelExport(runDir: string, parent: string): { dir: string; step: number } {
+  const record = readRunRecord(runDir);
   const checkpoint = newestCheckpoint(runDir);
   if (!checkpoint) throw new UserError(`${runDir} has no checkpoint yet.`, 'Checkpoints are written every evalEvery steps and at the end of training; export once the run has one.');
   fs.mkdirSync(parent, { recursive: true });
@@ -82,6 +82,6 @@ export function writeModelExport(runDir: string, parent: string): { dir: string;
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(path.join(checkpoint.dir, file), path.join(dir, file));
   }
-  fs.writeFileSync(path.join(dir, 'README.md'), exportReadme(runDir, checkpoint.step));
+  fs.writeFileSync(path.join(dir, 'README.md'), exportReadme(runDir, record, checkpoint.step));
   return { dir, step: checkpoint.step };
 }

@@ -85,6 +85,9 @@ export class RunFolder {
   readonly samplesDir: string;
   private record: RunRecord;
   private readonly metricsFd: number;
+  /** Opened at the first record: a run with none has no inspector/ (an older run's shape). */
+  private normsFd?: number;
+  private activationsFd?: number;
 
   /**
    * @param elapsedBefore training time already spent (a resumed run), so that the elapsed times
@@ -164,18 +167,19 @@ export class RunFolder {
   }
 
   writeArchitecture(architecture: Architecture): void {
-    writeJsonAtomic(path.join(this.inspectorDir, ARCHITECTURE_FILE), architecture);
+    writeJsonAtomic(path.join(this.inspectorDir(), ARCHITECTURE_FILE), architecture);
   }
 
+  /** Appended like metrics.jsonl: one line per write call. */
   appendNorms(record: NormsRecord): void {
-    fs.appendFileSync(path.join(this.inspectorDir, NORMS_FILE), `${JSON.stringify(record)}\n`);
+    fs.writeSync((this.normsFd ??= fs.openSync(path.join(this.inspectorDir(), NORMS_FILE), 'a')), `${JSON.stringify(record)}\n`);
   }
 
   appendActivations(record: ActivationsRecord): void {
-    fs.appendFileSync(path.join(this.inspectorDir, ACTIVATIONS_FILE), `${JSON.stringify(record)}\n`);
+    fs.writeSync((this.activationsFd ??= fs.openSync(path.join(this.inspectorDir(), ACTIVATIONS_FILE), 'a')), `${JSON.stringify(record)}\n`);
   }
 
-  private get inspectorDir(): string {
+  private inspectorDir(): string {
     const dir = path.join(this.dir, INSPECTOR_DIR);
     fs.mkdirSync(dir, { recursive: true });
     return dir;
@@ -232,7 +236,7 @@ export class RunFolder {
   }
 
   close(): void {
-    fs.closeSync(this.metricsFd);
+    for (const fd of [this.metricsFd, this.normsFd, this.activationsFd]) if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
