@@ -90,7 +90,7 @@ export async function manyRunsFigures(): Promise<Record<string, unknown>> {
     const model = await timed(() => {
       const runs = host.value;
       groupByDataset(runs.map((r) => r.view));
-      for (const r of runs) scoreText(r.view.density.kind, finalEval(r.view.evals));
+      for (const r of runs) scoreText(r.view.density, finalEval(r.view.evals));
       settingsRows(runs.map((r) => ({ config: r.config })));
       metricRows(runs.map((r) => finalEval(r.view.evals)));
       alignSeries(runs.map((r) => ({ steps: r.view.history.steps, values: r.view.history.series[r.view.lossKey] ?? [] })));

@@ -6,12 +6,10 @@
  */
 import * as vscode from 'vscode';
 import { decode } from '../protocol/decode';
-import type { TrainerMessage } from '../protocol/messages';
 import { type DashboardTab, fromDashboard, type ToDashboard } from '../protocol/webview';
 import { LatencyStats } from './latencyStats';
 import { Throttle } from './throttle';
-import type { RunHistory } from './runHistory';
-import type { RunEvent } from './runManager';
+import type { RunHistory, RunUpdate } from './runHistory';
 import { localResourceRoots, panelIcon, webviewHtml } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'genlab.dashboard';
@@ -112,7 +110,7 @@ class Dashboard {
   }
 
   /** Forwards one trainer message of this run, in the dashboard's terms. */
-  forward(run: RunHistory, message: TrainerMessage): void {
+  forward(run: RunHistory, message: RunUpdate): void {
     switch (message.type) {
       case 'metrics':
         this.post({
@@ -182,7 +180,7 @@ export class Dashboards implements vscode.Disposable, vscode.WebviewPanelSeriali
     return dashboard;
   }
 
-  onRunEvent({ run, message }: RunEvent): void {
+  onRunEvent({ run, message }: { run: RunHistory; message: RunUpdate }): void {
     this.open.get(run.runId)?.forward(run, message);
   }
 

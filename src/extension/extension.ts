@@ -47,7 +47,11 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
   const catalog = new RunCatalog(context, runs, log);
   const dashboards = new Dashboards(context.extensionUri, {
     history: (id) => catalog.history(id),
-    stop: (id) => runs.stop(id),
+    stop: (id) => {
+      const followed = catalog.external.runs.find((r) => r.runId === id);
+      if (followed) void catalog.external.stop(followed.runDir);
+      else runs.stop(id);
+    },
     sampleNow: (id) => runs.sampleNow(id),
     runsRoot: () => catalog.root(),
     log,
@@ -116,6 +120,10 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
         refreshViews();
         compare.runChanged(event.run.runId);
       }
+    }),
+    catalog.external.onDidUpdate((event) => {
+      dashboards.onRunEvent(event);
+      if (event.message.type !== 'metrics') compare.runChanged(event.run.runId);
     }),
     runs.onLiveChange(() => {
       statusBar.update(true);

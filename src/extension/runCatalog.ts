@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ExternalRuns } from './externalRuns';
 import { type RunEntry, runEntry, RunFolderCache, type RunImages } from './runFolderCache';
 import { RunHistory } from './runHistory';
 import type { RunManager } from './runManager';
@@ -16,6 +17,8 @@ export type { RunEntry };
 
 export class RunCatalog implements vscode.Disposable {
   private readonly folders = new RunFolderCache();
+  /** Runs a person's own loop is writing, followed while they are. */
+  readonly external: ExternalRuns;
   private currentRoot: string;
   private watcher: vscode.Disposable;
   /** Each listed run's folder by run id, from the last listing: dashboards ask for one run synchronously. */
@@ -35,8 +38,11 @@ export class RunCatalog implements vscode.Disposable {
   ) {
     this.currentRoot = runsRoot(context);
     this.watcher = this.watch(this.currentRoot);
+    this.external = new ExternalRuns(log);
     const follow = () => this.followRoot();
     this.subscriptions = [
+      this.external,
+      this.external.onDidProgress(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('genlab.runsDirectory') && follow()),
       // An untrusted workspace ignores a runs folder outside it (runsFolder.ts): trust moves the root.
       vscode.workspace.onDidGrantWorkspaceTrust(follow),
@@ -74,7 +80,7 @@ export class RunCatalog implements vscode.Disposable {
       this.dirs.clear();
       for (const r of listed) this.dirs.set(r.id, r.dir);
     }
-    const live = new Map(this.manager.liveRuns.map((r) => [r.runId, r]));
+    const live = new Map<string, RunHistory>([...this.manager.liveRuns, ...this.external.runs].map((r) => [r.runId, r]));
     return listed.map((r) => runEntry(r, live.get(r.id)));
   }
 
@@ -82,15 +88,15 @@ export class RunCatalog implements vscode.Disposable {
     return (await this.list()).find((r) => r.runId === runId);
   }
 
-  /** The run's full history: the live one while it trains, else read from its folder. */
+  /** The run's full history: the live one while it trains (or while a script writes it), else read from its folder. */
   history(runId: string): RunHistory | undefined {
-    const live = this.manager.liveRun(runId);
+    const live = this.manager.liveRun(runId) ?? this.external.runs.find((r) => r.runId === runId);
     if (live) return live;
     const dir = this.dirOf(runId);
     if (!dir || !fs.existsSync(dir)) return undefined;
     try {
       const run = RunHistory.fromDisk(dir);
-      return run.runId === runId ? run : undefined;
+      return run.runId === runId ? this.external.follow(run) : undefined;
     } catch (err) {
       this.log.error(`Could not read run ${runId}: ${String(err)}`);
       return undefined;

@@ -10,7 +10,7 @@ import { completeConfig, FAMILY_SPECS, specOf, type TrainConfig } from '../proto
 import { dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { GenerateRequest } from '../protocol/messages';
-import { latestResumableCheckpoint, listSampleFiles, patchRunRecord, readMetricsLines, readRunForViewing, readRunRecord } from '../shared/runFolder';
+import { latestResumableCheckpoint, listSampleFiles, patchRunRecord, readMetricsLines, readRunForViewing, readTrainedRunRecord } from '../shared/runFolder';
 import { exportName as runExportName, exportReadme, modelFiles, newestCheckpoint } from '../shared/modelExport';
 import { createFreshFolder, insideRoot, runFolderIn, safeComponent } from '../shared/safePaths';
 import { UserError } from '../shared/userError';
@@ -110,7 +110,7 @@ async function resumeRun(deps: RunCommandDeps, target?: RunEntry | string, steps
     });
     return undefined;
   }
-  const record = readRunRecord(entry.dir);
+  const record = readTrainedRunRecord(entry.dir);
   // A run cut short continues to its planned length; a finished one runs as long again.
   const planned = record.progress.totalSteps;
   const suggested = checkpoint.step < planned ? planned : checkpoint.step + planned;
@@ -272,7 +272,7 @@ async function exportModel(deps: RunCommandDeps, target?: RunEntry | string, fol
       for (const file of modelFiles(entry.dir, checkpoint.dir)) {
         await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, ...file.split(path.sep)), fs.readFileSync(path.join(checkpoint.dir, file)));
       }
-      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry.dir, readRunRecord(entry.dir), step)));
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(out, 'README.md'), Buffer.from(exportReadme(entry.dir, readTrainedRunRecord(entry.dir), step)));
     },
     picked,
     'genlab.exportModel',
@@ -406,7 +406,7 @@ async function sampleFromRun(deps: RunCommandDeps, target?: RunEntry | string, o
   if (!(await requireTrust())) return undefined;
   const entry = await targetRun(deps, target, vscode.l10n.t('GenLab: Sample from Run'));
   if (!entry) return undefined;
-  const { config } = readRunRecord(entry.dir);
+  const { config } = readTrainedRunRecord(entry.dir);
   const spec = specOf(config);
   const title = vscode.l10n.t('GenLab: Sample from {0}', entry.title);
   const images = dataKindOf(config.dataset) === 'images';
@@ -427,7 +427,7 @@ async function exploreLatentSpace(deps: RunCommandDeps, target?: RunEntry | stri
   if (!entry) return undefined;
   if (request) return generateAndShow(deps, entry, request);
   const title = vscode.l10n.t('GenLab: Explore the latent space of {0}', entry.title);
-  const { config } = readRunRecord(entry.dir);
+  const { config } = readTrainedRunRecord(entry.dir);
   const scatter = specOf(config).latentScatter && 'latentDim' in config.model && config.model.latentDim === 2;
   const tool = await vscode.window.showQuickPick(
     [

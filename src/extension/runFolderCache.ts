@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EXTERNAL, type ExternalWriter } from '../protocol/external';
 import { METRICS_FILE, RUN_FILE, runRecord } from '../protocol/runFormat';
 import { scoreMetric } from '../protocol/families';
 import type { RunState } from '../protocol/webview';
@@ -26,6 +27,8 @@ export interface RunEntry {
   totalSteps: number;
   finalMetrics: Record<string, number>;
   error?: { message: string; hint: string };
+  /** A run a person's own training loop wrote through GenLab's logger: the process that writes it. */
+  writer?: ExternalWriter;
   /** The experiment file the run was trained from, if any. */
   experiment?: string;
   /** A run of a person's model module: the module's file, and the digest of the sources it trained. */
@@ -47,7 +50,8 @@ export function runEntry(r: ListedRun, running?: RunHistory): RunEntry {
     title: runTitle(r.config),
     family: r.config.family,
     dataset: r.config.dataset,
-    ...(r.config.experiment ? { experiment: r.config.experiment } : {}),
+    ...(r.config.family === EXTERNAL ? { writer: r.config.external.writer } : {}),
+    ...(r.config.family !== EXTERNAL && r.config.experiment ? { experiment: r.config.experiment } : {}),
     ...(r.config.module ? { modulePath: r.config.module.path } : {}),
     ...optional('sourceDigest', r.source?.sha256),
     ...optional('parameters', r.parameters),

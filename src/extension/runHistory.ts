@@ -4,17 +4,27 @@
  * so this is what they are re-initialised from.
  */
 import * as path from 'node:path';
-import type { TrainConfig } from '../protocol/config';
+import { EXTERNAL, runDataKind, SCORE_KIND_OF } from '../protocol/external';
 import { runTitle, scoreMetric, specOf } from '../protocol/families';
 import { type ActivationsRecord, addNormsRecord, type Architecture, type InspectorView, type NormsColumns } from '../protocol/inspector';
 import type { DensityGrid, TrainerMessage } from '../protocol/messages';
 import type { ModuleSource } from '../protocol/modelModule';
 import type { RunState, RunView, SampleImage } from '../protocol/webview';
-import { METRICS_FILE } from '../protocol/runFormat';
-import { type FileProblem, problemText } from '../shared/decodedFiles';
-import { listDensityFiles, listSampleFiles, readDensityFile, readInspector, readMetricsLines, readRunForViewing, type SampleFile } from '../shared/runFolder';
+import { METRICS_FILE, type MetricsRecord, metricsRecord, type RunConfig } from '../protocol/runFormat';
+import { type FileProblem, JsonLinesTail, problemText } from '../shared/decodedFiles';
+import { listDensityFiles, listSampleFiles, type ReadRun, readDensityFile, readInspector, readRunForViewing, type SampleFile } from '../shared/runFolder';
 
-export class RunHistory {
+/**
+ * What changes a run's history: a live trainer's message, or what the folder of a run another
+ * process writes gained (a sample file, a state such as 'interrupted' read from run.json).
+ */
+export type RunUpdate =
+  | Exclude<TrainerMessage, { type: 'samples' | 'density' | 'status' }>
+  | { type: 'samples'; step: number; kind: string; path: string }
+  | { type: 'density'; step: number; grid: DensityGrid }
+  | { type: 'status'; state: RunState };
+
+export class RunHistory<C extends RunConfig = RunConfig> {
   state: RunState = 'loading-data';
   backend = '';
   step = 0;
@@ -39,13 +49,16 @@ export class RunHistory {
   architecture?: Architecture;
   readonly norms: NormsColumns = { steps: [], layers: [] };
   readonly activations: ActivationsRecord[] = [];
+  private readonly metricsTail: JsonLinesTail<MetricsRecord>;
 
   constructor(
     readonly runId: string,
     readonly runDir: string,
-    readonly config: TrainConfig,
+    readonly config: C,
     readonly createdAt: string,
-  ) {}
+  ) {
+    this.metricsTail = new JsonLinesTail(path.join(runDir, METRICS_FILE), metricsRecord);
+  }
 
   get title(): string {
     return runTitle(this.config);
@@ -66,24 +79,71 @@ export class RunHistory {
     const { record } = found;
     const run = new RunHistory(record.id, dir, record.config, record.createdAt);
     run.warnings.push(...found.warnings);
-    run.backend = record.backend;
-    run.totalSteps = record.progress.totalSteps;
-    run.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
-    run.error = record.error;
     run.notes.push(...(record.notes ?? []));
-    run.source = record.source;
+    run.takeRecord(record);
     run.readMetrics();
     run.samples.push(...listSampleFiles(dir));
     run.readDensity();
     run.readInspector();
-    run.epoch = record.progress.epoch;
     run.step = Math.max(run.step, record.progress.step);
     return run;
   }
 
+  /** What run.json says of the run's progress and state. */
+  private takeRecord(record: ReadRun): void {
+    this.backend = record.backend;
+    this.totalSteps = record.progress.totalSteps;
+    this.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
+    this.error = record.error;
+    this.source = record.source;
+    this.epoch = Math.max(this.epoch, record.progress.epoch);
+  }
+
+  /**
+   * A run another process is writing (a person's own loop, through GenLab's logger): what its
+   * folder gained since the last read, applied to this history and returned in the order it
+   * happened, for the dashboards to follow as they follow a live trainer.
+   */
+  catchUp(): RunUpdate[] {
+    const updates: RunUpdate[] = [];
+    const found = readRunForViewing(this.runDir);
+    const ended = !found || found.record.interrupted || found.record.status !== 'running';
+    const problems: FileProblem[] = [];
+    const { records, restarted } = this.metricsTail.read(problems, { final: ended });
+    this.warnings.push(...problems.map((p) => problemText(p, this.runDir)));
+    if (restarted) this.clearMetrics();
+    for (const record of records) {
+      const update: RunUpdate = record.kind === 'eval' ? { type: 'eval', step: record.step, values: record.values } : { type: 'metrics', step: record.step, epoch: record.epoch, values: record.values, elapsedMs: record.elapsedMs, sentAt: Date.now() };
+      this.apply(update);
+      updates.push(update);
+    }
+    const known = new Set(this.samples.map((s) => s.path));
+    for (const s of listSampleFiles(this.runDir)) {
+      if (known.has(s.path)) continue;
+      const update: RunUpdate = { type: 'samples', ...s };
+      this.apply(update);
+      updates.push(update);
+    }
+    const density = this.densityGrid?.step;
+    this.readDensity();
+    if (this.densityGrid && this.densityGrid.step !== density) updates.push({ type: 'density', ...this.densityGrid });
+    if (found) {
+      const state = this.state;
+      this.takeRecord(found.record);
+      if (this.state !== state) updates.push({ type: 'status', state: this.state });
+    }
+    return updates;
+  }
+
+  private clearMetrics(): void {
+    this.steps.length = 0;
+    this.evals.length = 0;
+    for (const key of Object.keys(this.series)) delete this.series[key];
+  }
+
   private readMetrics(): void {
     const problems: FileProblem[] = [];
-    for (const record of readMetricsLines(path.join(this.runDir, METRICS_FILE), problems)) {
+    for (const record of this.metricsTail.read(problems, { final: this.state !== 'training' }).records) {
       if (record.kind === 'eval') this.evals.push({ step: record.step, values: record.values });
       else this.addPoint(record.step, record.epoch, record.values, record.elapsedMs);
     }
@@ -92,7 +152,7 @@ export class RunHistory {
 
   private readDensity(): void {
     const newest = listDensityFiles(this.runDir).at(-1);
-    if (!newest) return;
+    if (!newest || newest.step === this.densityGrid?.step) return;
     const read = readDensityFile(newest.path);
     if (read.ok) this.densityGrid = { step: newest.step, grid: read.value };
     else this.warnings.push(`${problemText(read.problem, this.runDir)}; skipped`);
@@ -121,8 +181,8 @@ export class RunHistory {
     this.stepsPerSecond = step / Math.max(elapsedMs / 1000, 1e-9);
   }
 
-  /** Applies a live trainer message. */
-  apply(message: TrainerMessage): void {
+  /** Applies a live trainer message, or what a followed run's folder gained. */
+  apply(message: RunUpdate): void {
     switch (message.type) {
       case 'ready':
         this.backend = message.backend;
@@ -172,11 +232,12 @@ export class RunHistory {
     return [...latest.values()];
   }
 
-  /** What the family can say about density, scored by its metric for this kind of data. */
+  /** What the family can say about density, scored by its metric for this kind of data (and, for a run a script wrote, what that score is). */
   private densityStory(): RunView['density'] {
     const { kind, summary } = specOf(this.config).density;
     const metric = scoreMetric(this.config);
-    return { kind, summary, ...(metric ? { metric } : {}) };
+    const scoreKind = this.config.family === EXTERNAL ? (this.config.external.metricKind ?? SCORE_KIND_OF[kind]) : undefined;
+    return { kind, summary, ...(metric ? { metric } : {}), ...(scoreKind ? { scoreKind } : {}) };
   }
 
   toView(asUri: (file: string) => string): RunView {
@@ -187,6 +248,7 @@ export class RunHistory {
       title: this.title,
       family: this.config.family,
       dataset: this.config.dataset,
+      dataKind: runDataKind(this.config),
       backend: this.backend,
       state: this.state,
       step: this.step,
@@ -204,6 +266,7 @@ export class RunHistory {
       ...(this.notes.length ? { notes: this.notes } : {}),
       ...(info.grids ? { grids: info.grids } : {}),
       ...(this.architecture || this.norms.steps.length ? { inspector: this.inspectorView() } : {}),
+      ...(this.config.family === EXTERNAL ? { external: { title: info.title, writer: this.config.external.writer } } : {}),
       ...(this.config.module ? { module: { title: info.title, file: path.basename(this.config.module.path), version: this.version() } } : {}),
     };
   }

@@ -16,7 +16,7 @@ interface LiveRun {
   client: TrainerClient;
   config: TrainConfig;
   /** Set once the trainer has created the run folder. */
-  history?: RunHistory;
+  history?: RunHistory<TrainConfig>;
   lastError?: { message: string; hint: string };
   /** Messages that arrived before `started` (e.g. `ready`), applied once the history exists. */
   early: TrainerMessage[];
@@ -35,7 +35,7 @@ interface LiveRun {
 export const SHUTDOWN_GRACE_MS = 4000;
 
 export interface RunEvent {
-  run: RunHistory;
+  run: RunHistory<TrainConfig>;
   message: TrainerMessage;
 }
 
@@ -57,11 +57,11 @@ export class RunManager implements vscode.Disposable {
     private readonly dashboardShown: (runId: string) => boolean = () => false,
   ) {}
 
-  get liveRuns(): RunHistory[] {
+  get liveRuns(): RunHistory<TrainConfig>[] {
     return [...this.live].flatMap((r) => (r.history ? [r.history] : []));
   }
 
-  liveRun(runId: string): RunHistory | undefined {
+  liveRun(runId: string): RunHistory<TrainConfig> | undefined {
     return this.liveRuns.find((r) => r.runId === runId);
   }
 
@@ -74,7 +74,7 @@ export class RunManager implements vscode.Disposable {
    * stop a run or to wait). Resolves with the run's history once its folder exists, or undefined
    * if the person cancelled or the trainer failed before creating it.
    */
-  async start(config: TrainConfig, resumeFrom?: string): Promise<RunHistory | undefined> {
+  async start(config: TrainConfig, resumeFrom?: string): Promise<RunHistory<TrainConfig> | undefined> {
     if (!(await this.makeRoom())) return undefined;
     return new Promise((resolve) => this.launch(config, resolve, resumeFrom));
   }
@@ -103,7 +103,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   /** With `resumeFrom` (a run folder), the trainer continues that run from its last checkpoint. */
-  private launch(config: TrainConfig, resolve: (run: RunHistory | undefined) => void, resumeFrom?: string): void {
+  private launch(config: TrainConfig, resolve: (run: RunHistory<TrainConfig> | undefined) => void, resumeFrom?: string): void {
     // The handlers run only after this statement, once `run` exists.
     const run: LiveRun = {
       config,
@@ -168,7 +168,7 @@ export class RunManager implements vscode.Disposable {
     });
   }
 
-  private receive(run: LiveRun, message: TrainerMessage, resolve: (run: RunHistory) => void): void {
+  private receive(run: LiveRun, message: TrainerMessage, resolve: (run: RunHistory<TrainConfig>) => void): void {
     if (message.type === 'error') {
       if (message.fatal) {
         this.log.error(`Trainer: ${message.message} ${message.hint}`);
@@ -182,9 +182,10 @@ export class RunManager implements vscode.Disposable {
     }
     if (message.type === 'ready') this.log.info(`Backend: ${message.backend}${message.notes.length ? ` (${message.notes.join('; ')})` : ''}`);
     if (message.type === 'started') {
-      // A resumed run's history up to its checkpoint is on disk (the trainer trimmed it before `started`).
+      // A resumed run's history up to its checkpoint is on disk (the trainer trimmed it before
+      // `started`); it is a run GenLab trained, as the trainer resumes no other (readTrainedRunRecord).
       run.history =
-        message.resumedFromStep === undefined ? new RunHistory(message.runId, message.runDir, message.config, new Date().toISOString()) : RunHistory.fromDisk(message.runDir);
+        message.resumedFromStep === undefined ? new RunHistory(message.runId, message.runDir, message.config, new Date().toISOString()) : (RunHistory.fromDisk(message.runDir) as RunHistory<TrainConfig>);
       for (const m of run.early) run.history.apply(m);
       this.log.info(`Run ${message.runId} in ${message.runDir}`);
       resolve(run.history);
@@ -235,7 +236,7 @@ export class RunManager implements vscode.Disposable {
     this.waiting.shift()?.(true);
   }
 
-  private recordFailure(history: RunHistory, error: { message: string; hint: string }): void {
+  private recordFailure(history: RunHistory<TrainConfig>, error: { message: string; hint: string }): void {
     try {
       patchRunRecord(history.runDir, (record) => ({ ...record, status: 'failed', error, finishedAt: new Date().toISOString() }));
     } catch (err) {

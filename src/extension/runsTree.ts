@@ -1,5 +1,7 @@
 /** The "Runs" tree in the GenLab sidebar: every run, newest first, with its state and result. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { ExternalWriter } from '../protocol/external';
 import { metricLabel } from '../protocol/metricLabels';
 import type { RunState } from '../protocol/webview';
 import type { RunCatalog, RunEntry } from './runCatalog';
@@ -17,6 +19,13 @@ const STATE_ICONS: Record<RunState, vscode.ThemeIcon> = {
 };
 
 const LIVE_STATES: RunState[] = ['loading-data', 'training', 'evaluating', 'stopping'];
+
+const WRITER_LABELS: Record<ExternalWriter['language'], string> = { python: 'Python', node: 'Node' };
+
+/** "Training · step 120/1,000"; a script's run may not say how long it will be. */
+function progressText(run: RunEntry): string {
+  return run.totalSteps ? vscode.l10n.t('{0} · step {1}/{2}', stateLabel(run.state), run.step, run.totalSteps) : vscode.l10n.t('{0} · step {1}', stateLabel(run.state), run.step);
+}
 
 function mainMetric(run: RunEntry): string | undefined {
   const key = run.scoreMetric;
@@ -45,8 +54,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
     item.id = run.runId;
     // A damaged folder still lists, marked, so it can be opened, inspected or deleted.
     item.iconPath = run.warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : STATE_ICONS[run.state];
-    item.description = live ? vscode.l10n.t('{0} · step {1}/{2}', stateLabel(run.state), run.step, run.totalSteps) : [metric, stateLabel(run.state)].filter(Boolean).join(' · ');
-    item.contextValue = live ? 'run.live' : 'run.done';
+    item.description = [...(live ? [progressText(run)] : [metric, stateLabel(run.state)]), run.writer && WRITER_LABELS[run.writer.language]].filter(Boolean).join(' · ');
+    // A run a script writes offers what GenLab can do without its model: view, compare, export its samples and metrics.
+    item.contextValue = `${live ? 'run.live' : 'run.done'}${run.writer ? '.external' : ''}`;
     item.resourceUri = vscode.Uri.file(run.dir);
     item.command = { command: 'genlab.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run.runId] };
     return item;
@@ -56,7 +66,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
   resolveTreeItem(item: vscode.TreeItem, run: RunEntry): vscode.TreeItem {
     const metric = mainMetric(run);
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${vscode.l10n.t('{0} · step {1}/{2}', stateLabel(run.state), run.step, run.totalSteps)}  \n`);
+    tooltip.appendMarkdown(`**${run.title}**  \n$(${STATE_ICONS[run.state].id.split('~')[0]}) ${progressText(run)}  \n`);
+    if (run.writer) tooltip.appendMarkdown(`$(terminal) ${vscode.l10n.t('Logged by {0} ({1}), not trained by GenLab', run.writer.script ? `\`${path.basename(run.writer.script)}\`` : vscode.l10n.t('a script'), WRITER_LABELS[run.writer.language])}  \n`);
     if (metric) tooltip.appendMarkdown(`${vscode.l10n.t('{0} nats', metric)}  \n`);
     if (run.error) tooltip.appendMarkdown(`\n${run.error.message}  \n_${run.error.hint}_  \n`);
     for (const w of run.warnings ?? []) tooltip.appendMarkdown(`\n$(warning) ${w}  \n`);

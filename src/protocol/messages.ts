@@ -5,6 +5,7 @@
  */
 import { trainConfig } from './config';
 import { arrayOf, bool, type Infer, num, object, oneOf, recordOf, str, tagged } from './decode';
+import { SCORE_KINDS } from './external';
 import { DENSITY_KINDS } from './families/spec';
 import { activationsRecord, architecture, normsRecord } from './inspector';
 import { moduleRef, sourceProblem } from './modelModule';
@@ -55,7 +56,11 @@ export type GridInfo = Infer<typeof grid>;
 /** What the family can say about density, in the taxonomy's terms (see families/spec.ts). */
 export const densityStory = object(
   { kind: oneOf(DENSITY_KINDS), summary: str() },
-  { metric: str() },
+  {
+    metric: str(),
+    /** A run a person's own loop wrote: what its score is, as the loop declared (GenLab's families' go by `kind`). */
+    scoreKind: oneOf(SCORE_KINDS),
+  },
 );
 export type DensityStory = Infer<typeof densityStory>;
 

@@ -19,14 +19,16 @@
 import { trainConfig, FAMILIES, MODULE, type TrainConfig } from './config';
 import { DATASETS } from './datasets';
 import { arrayOf, type Decoder, DecodeError, documented, type Infer, type JsonSchema, num, object, oneOf, plainObject, recordOf, schemaOf, str, withSchema } from './decode';
+import { EXTERNAL, type ExternalConfig, externalConfig } from './external';
 import { bestEvaluation, densityGrid } from './messages';
 import { moduleRef, moduleSource } from './modelModule';
 
 /**
  * 2 added `best`: the best evaluation, whose model is checkpoints/best/. 3 added runs of a
- * person's model module (config.family "module", `source`) and `parameters`.
+ * person's model module (config.family "module", `source`) and `parameters`. 4 added runs a
+ * person's own training loop writes through GenLab's loggers (config.family "external").
  */
-export const RUN_FORMAT_VERSION = 3;
+export const RUN_FORMAT_VERSION = 4;
 
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -56,27 +58,41 @@ export const metricValues = withSchema<Decoder<Record<string, number>>>(
   { type: 'object', additionalProperties: { type: ['number', 'null'] }, description: 'Metric values by name; null stands for a value that was not finite (a diverged loss).' },
 );
 
+/** A run's config: what GenLab trained it with, or what a person's own loop declared (external.ts). */
+export type RunConfig = TrainConfig | ExternalConfig;
+
+const isExternal = (input: unknown) => (input as { family?: unknown } | null)?.family === EXTERNAL;
+
 /** The config as this GenLab checks it; its schema says what every config holds, the decoder applies each family's rules. */
-const config = withSchema<Decoder<TrainConfig>>((input, path) => trainConfig(input, path), () => ({
-  type: 'object',
-  required: ['family', 'dataset', 'seed', 'batchSize', 'learningRate', 'evalEvery', 'backend', 'runsDir', 'model'],
-  properties: { family: { enum: [...FAMILIES] }, dataset: { enum: [...DATASETS] }, model: { type: 'object' } },
-  description: 'The training config: the fields of an experiment file (experiment.schema.json) with every default filled in, plus runsDir, and runName, experiment and keepCheckpoints when set.',
-}));
+const config = withSchema<Decoder<RunConfig>>(
+  (input, path) => (isExternal(input) ? externalConfig(input, path) : trainConfig(input, path)),
+  () => ({
+    anyOf: [
+      {
+        type: 'object',
+        required: ['family', 'dataset', 'seed', 'batchSize', 'learningRate', 'evalEvery', 'backend', 'runsDir', 'model'],
+        properties: { family: { enum: [...FAMILIES, MODULE] }, dataset: { enum: [...DATASETS] }, model: { type: 'object' } },
+        description: 'The training config: the fields of an experiment file (experiment.schema.json) with every default filled in, plus runsDir, and runName, experiment and keepCheckpoints when set.',
+      },
+      { ...schemaOf(externalConfig), description: "A run written by a person's own training loop through GenLab's Python or Node logger." },
+    ],
+  }),
+);
 
 /**
  * Settings written by another GenLab version, kept as recorded so the run can still be listed and
  * viewed; only the family is checked, because the views lay a run out by its family.
  */
-const configAsRecorded: Decoder<TrainConfig> = (input, path) => {
+const configAsRecorded: Decoder<RunConfig> = (input, path) => {
   const recorded = plainObject(input, path);
-  const family = oneOf([...FAMILIES, MODULE])(recorded.family, `${path}.family`);
-  // A module's run is laid out by what its module declared.
+  const family = oneOf([...FAMILIES, MODULE, EXTERNAL])(recorded.family, `${path}.family`);
+  // A module's run is laid out by what its module declared, an external one by what its script did.
   if (family === MODULE) moduleRef(recorded.module, `${path}.module`);
+  if (family === EXTERNAL) return externalConfig(recorded, path);
   return recorded as TrainConfig;
 };
 
-function runRecordOf(settings: Decoder<TrainConfig>) {
+function runRecordOf(settings: Decoder<RunConfig>) {
   return object(
     {
       formatVersion: documented(num({ int: true, min: 1 }), `The run format's version; this GenLab writes ${RUN_FORMAT_VERSION} and reads every version up to it.`),

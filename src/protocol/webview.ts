@@ -5,6 +5,7 @@
  * Webview → host messages are decoded by the host before use (a webview is untrusted input).
  */
 import { arrayOf, type Decoder, type Infer, nullable, num, object, oneOf, plainObject, recordOf, str, tagged } from './decode';
+import { externalWriter } from './external';
 import { activationsRecord, architecture, inspectorView, normsRecord } from './inspector';
 import { densityGrid, densityStory, TRAINER_STATES } from './messages';
 
@@ -29,6 +30,8 @@ const runView = object(
     title: str(),
     family: str(),
     dataset: str(),
+    /** Whether the model learns images (sample grids) or points (the density view). */
+    dataKind: oneOf(['images', 'points'] as const),
     backend: str(),
     state: runState,
     step,
@@ -54,6 +57,8 @@ const runView = object(
     notes: arrayOf(str()),
     /** A run of a person's model module: the title it declares, and the file and version (its sources' digest) it trained. */
     module: object({ title: str(), file: str(), version: str() }),
+    /** A run a person's own training loop writes through GenLab's logger: its kind of model, and the process that writes it (GenLab can only ask it to stop). */
+    external: object({ title: str(), writer: externalWriter }),
     /** The Model tab: missing for a run from before GenLab recorded it. */
     inspector: inspectorView,
   },

@@ -75,20 +75,62 @@ function decodeJsonText<T>(file: string, text: string, decoder: Decoder<T>): Jso
  * file of a killed run may end with: it is skipped without a word.
  */
 export function readJsonLines<T>(file: string, decoder: Decoder<T>): { records: T[]; problems: FileProblem[] } {
-  const records: T[] = [];
   const problems: FileProblem[] = [];
-  if (!fs.existsSync(file)) return { records, problems };
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  lines.forEach((text, i) => {
-    if (!text.trim()) return;
-    const parsed = parseJson(text);
-    if (!parsed.ok) {
-      if (i < lines.length - 1) problems.push({ file, line: i + 1, problem: `${parsed.problem}; skipped` });
-      return;
-    }
-    const decoded = decodeProblem(decoder, parsed.value);
-    if (decoded.ok) records.push(decoded.value);
-    else problems.push({ file, line: i + 1, problem: `${decoded.problem}; skipped` });
-  });
+  const { records } = new JsonLinesTail(file, decoder).read(problems, { final: true });
   return { records, problems };
+}
+
+/**
+ * A JSON-lines file read as it grows (a run being written by another process): each read decodes
+ * the lines completed since the last one, and keeps a line still being written for the next. A
+ * file that shrank was rewritten (a resumed run trims its history): it is read again from its
+ * start, and the read says so.
+ */
+export class JsonLinesTail<T> {
+  private offset = 0;
+  private lineNumber = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly decoder: Decoder<T>,
+  ) {}
+
+  /** `final`: the writer is done, so a last line without its newline is whole (or was cut off by a kill). */
+  read(problems: FileProblem[], { final = false } = {}): { records: T[]; restarted: boolean } {
+    let size: number;
+    try {
+      size = fs.statSync(this.file).size;
+    } catch {
+      return { records: [], restarted: false };
+    }
+    const restarted = size < this.offset;
+    if (restarted) this.offset = this.lineNumber = 0;
+    if (size === this.offset) return { records: [], restarted };
+    const chunk = Buffer.alloc(size - this.offset);
+    const fd = fs.openSync(this.file, 'r');
+    try {
+      fs.readSync(fd, chunk, 0, chunk.length, this.offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+    // Only whole lines: bytes after the last newline wait for the rest of their line (and of their UTF-8 character).
+    const end = final ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
+    const lines = chunk.subarray(0, end).toString('utf8').split('\n');
+    this.offset += end;
+    const records: T[] = [];
+    lines.forEach((text, i) => {
+      const last = i === lines.length - 1;
+      if (!last || text) this.lineNumber++;
+      if (!text.trim()) return;
+      const parsed = parseJson(text);
+      if (!parsed.ok) {
+        if (!last) problems.push({ file: this.file, line: this.lineNumber, problem: `${parsed.problem}; skipped` });
+        return;
+      }
+      const decoded = decodeProblem(this.decoder, parsed.value);
+      if (decoded.ok) records.push(decoded.value);
+      else problems.push({ file: this.file, line: this.lineNumber, problem: `${decoded.problem}; skipped` });
+    });
+    return { records, restarted };
+  }
 }

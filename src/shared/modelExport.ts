@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTitle, specOf } from '../protocol/families';
 import { STATE_FILE } from '../protocol/runFormat';
-import { readRunRecord, type RunRecord } from './runFolder';
+import { readTrainedRunRecord, type RunRecord } from './runFolder';
 import { createFreshFolder, insideRoot, safeComponent } from './safePaths';
 import { UserError } from './userError';
 
@@ -73,7 +73,7 @@ export function exportReadme(runDir: string, record: RunRecord, step: number): s
 
 /** Writes the export into a new folder `<parent>/<run folder name>-model[-N]/`; returns it. A folder that is not a run is refused before anything is written. */
 export function writeModelExport(runDir: string, parent: string): { dir: string; step: number } {
-  const record = readRunRecord(runDir);
+  const record = readTrainedRunRecord(runDir);
   const checkpoint = newestCheckpoint(runDir);
   if (!checkpoint) throw new UserError(`${runDir} has no checkpoint yet.`, 'Checkpoints are written every evalEvery steps and at the end of training; export once the run has one.');
   fs.mkdirSync(parent, { recursive: true });

@@ -6,9 +6,11 @@
  * says `running` with the pid that no longer exists, which readers report as interrupted.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { completeConfig, FAMILIES, KEEP_CHECKPOINTS, type TrainConfig } from '../protocol/config';
 import { DATASETS } from '../protocol/datasets';
+import { EXTERNAL } from '../protocol/external';
 import type { Decoder } from '../protocol/decode';
 import { ACTIVATIONS_FILE, type ActivationsRecord, activationsRecord, ARCHITECTURE_FILE, type Architecture, architecture, INSPECTOR_DIR, NORMS_FILE, type NormsRecord, normsRecord } from '../protocol/inspector';
 import type { DensityGrid, TrainerState } from '../protocol/messages';
@@ -108,7 +110,7 @@ export class RunFolder {
    * (a run killed between checkpoints) are dropped, so the history stays one line per step.
    */
   static reopen(dir: string, config: TrainConfig, step: number, totalSteps: number): RunFolder {
-    const record = readRunRecord(dir);
+    const record = readTrainedRunRecord(dir);
     const metricsFile = path.join(dir, 'metrics.jsonl');
     const kept = keepLinesUpTo(metricsFile, metricsRecord, step);
     const elapsedMs = kept.at(-1)?.elapsedMs ?? 0;
@@ -208,7 +210,8 @@ export class RunFolder {
       .readdirSync(root)
       .filter((n) => /^step-\d{6}$/.test(n))
       .sort();
-    for (const old of kept.slice(0, -(this.record.config.keepCheckpoints ?? KEEP_CHECKPOINTS))) removeDirAtomically(path.join(root, old));
+    const keep = this.record.config.family === EXTERNAL ? KEEP_CHECKPOINTS : (this.record.config.keepCheckpoints ?? KEEP_CHECKPOINTS);
+    for (const old of kept.slice(0, -keep)) removeDirAtomically(path.join(root, old));
     return final;
   }
 
@@ -339,7 +342,7 @@ export function readTrainingState(dir: string): SavedTrainingState {
   return state.value;
 }
 
-type ReadRun = RunRecord & { interrupted: boolean };
+export type ReadRun = RunRecord & { interrupted: boolean };
 
 /**
  * A run's record for listing and viewing, also when run.json is damaged or missing (a hand edit, a
@@ -402,6 +405,17 @@ export function readRunRecord(dir: string): ReadRun {
   return withInterrupted(read.value);
 }
 
+/** A run GenLab trained, as resuming, sampling and exporting need it: a run a person's own loop wrote has no GenLab model to load. */
+export function readTrainedRunRecord(dir: string): ReadRun & { config: TrainConfig } {
+  const record = readRunRecord(dir);
+  if (record.config.family !== EXTERNAL) return record as ReadRun & { config: TrainConfig };
+  const { writer } = record.config.external;
+  throw new UserError(
+    `This run was written by ${writer.script ? `the ${writer.language} script ${writer.script}` : `a ${writer.language} script`} through GenLab's logger, not trained by GenLab, so GenLab has no model of it to resume, sample or export.`,
+    'Run the script again to continue it; GenLab shows and compares its runs like its own.',
+  );
+}
+
 /**
  * Changes fields of a run's record from outside its trainer (a rename, a failure the trainer could
  * not record). The record is decoded as recorded, so a run written by another GenLab version can
@@ -418,7 +432,9 @@ export function patchRunRecord(dir: string, patch: (record: RunRecord) => RunRec
 
 /** A `running` run whose process is gone was interrupted. */
 export function withInterrupted(record: RunRecord): ReadRun {
-  return { ...record, interrupted: record.status === 'running' && !processAlive(record.pid) };
+  // A script on another machine (a remote window's host) may be alive: its pid means nothing here.
+  const elsewhere = record.config.family === EXTERNAL && record.config.external.writer.host !== os.hostname();
+  return { ...record, interrupted: record.status === 'running' && !elsewhere && !processAlive(record.pid) };
 }
 
 function processAlive(pid: number): boolean {

@@ -17,12 +17,12 @@ import { gridToPng } from './image/png';
 import { latentScatterPng } from './image/scatter';
 import { Rng } from './rng';
 import { writeFileAtomic } from '../shared/atomicFile';
-import { GENERATED_DIR, GENERATED_INDEX, latestResumableCheckpoint, readRunRecord } from '../shared/runFolder';
+import { GENERATED_DIR, GENERATED_INDEX, latestResumableCheckpoint, readTrainedRunRecord } from '../shared/runFolder';
 
 /** The run's model as its last checkpoint left it. */
 export async function loadTrainedModel(runDir: string): Promise<{ config: TrainConfig; model: TrainableModel; step: number; data: Dataset }> {
-  // readRunRecord decodes the settings, and says what is wrong when another GenLab version wrote them.
-  const { config } = readRunRecord(runDir);
+  // readTrainedRunRecord decodes the settings, and says what is wrong when another GenLab version wrote them.
+  const { config } = readTrainedRunRecord(runDir);
   const checkpoint = latestResumableCheckpoint(runDir);
   if (!checkpoint) throw new UserError('This run has no checkpoint with a training state yet.', 'Checkpoints are written every evalEvery steps and at the end; wait for one, or train a new run.');
   const data = await loadDataset(config.dataset, config.data);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FAMILIES, FAMILY_SPECS } from '../../src/protocol/config';
-import { readRunRecord } from '../../src/shared/runFolder';
+import { readRunRecord, readTrainedRunRecord } from '../../src/shared/runFolder';
 import { writeDiscFolder } from '../support/discFolder';
 import { CLI, isPng, processAlive, tempDir, until } from './helpers';
 
@@ -92,7 +92,7 @@ test('a folder of images trains from the CLI: unreadable files and a batch large
   assert.ok(sample && isPng(path.resolve(sample)), `sample grid ${sample}`);
   assert.equal(fs.readFileSync(path.resolve(sample))[25], 2, 'an RGB PNG');
   const [runId] = fs.readdirSync(out);
-  const record = readRunRecord(path.join(out, runId));
+  const record = readTrainedRunRecord(path.join(out, runId));
   assert.deepEqual(record.config.data, { type: 'image-folder', path: folder, size: 16, color: 'rgb' });
   assert.equal(record.config.batchSize, 18);
   assert.deepEqual(
@@ -136,7 +136,7 @@ test('a trainer whose host dies (the editor or CLI killed) stops by itself and k
   const { pid } = readRunRecord(path.join(out, runId));
   host.kill('SIGKILL');
   await until(() => !processAlive(pid), 20000, 'the orphaned trainer to exit');
-  const record = readRunRecord(path.join(out, runId));
+  const record = readTrainedRunRecord(path.join(out, runId));
   assert.equal(record.status, 'stopped', 'it stopped cleanly after its host vanished');
 });
 

@@ -6,26 +6,35 @@ import { alignSeries, architectureRows, differingCells, finalEval, groupByDatase
 import { summaryAfterKind } from '../../webview/shared/runState';
 
 test('each kind of density states its score in its own terms', () => {
-  assert.deepEqual(scoreText('explicit-tractable', { testNll: 2.8241 }), { score: 'test NLL 2.824 nats', note: 'exact' });
-  assert.deepEqual(scoreText('explicit-tractable', { testNll: 81.234, testBitsPerDim: 0.1497 }), { score: 'test NLL 81.234 nats', note: 'exact; 0.150 bits/dim' });
-  assert.deepEqual(scoreText('explicit-approximate', { testNegElbo: 3.28, testNllIwae: 3.11 }), { score: 'test -ELBO 3.280 nats', note: 'an upper bound on the NLL; importance-weighted 3.110' });
-  assert.deepEqual(scoreText('implicit', { js: 0.071, kl: 0.3 }), { score: 'NLL not available: implicit model', note: 'histogram JS 0.071 nats' });
-  assert.deepEqual(scoreText('implicit', {}), { score: 'NLL not available: implicit model' }, 'an image GAN has no histogram');
-  assert.deepEqual(scoreText('diffusion', { js: 0.0123 }), { score: 'NLL not computed here', note: 'histogram JS 0.012 nats' });
-  assert.deepEqual(scoreText('explicit-tractable', {}), { score: 'no evaluation yet' });
+  assert.deepEqual(scoreText({ kind: 'explicit-tractable' }, { testNll: 2.8241 }), { score: 'test NLL 2.824 nats', note: 'exact' });
+  assert.deepEqual(scoreText({ kind: 'explicit-tractable' }, { testNll: 81.234, testBitsPerDim: 0.1497 }), { score: 'test NLL 81.234 nats', note: 'exact; 0.150 bits/dim' });
+  assert.deepEqual(scoreText({ kind: 'explicit-approximate' }, { testNegElbo: 3.28, testNllIwae: 3.11 }), { score: 'test -ELBO 3.280 nats', note: 'an upper bound on the NLL; importance-weighted 3.110' });
+  assert.deepEqual(scoreText({ kind: 'implicit' }, { js: 0.071, kl: 0.3 }), { score: 'NLL not available: implicit model', note: 'histogram JS 0.071 nats' });
+  assert.deepEqual(scoreText({ kind: 'implicit' }, {}), { score: 'NLL not available: implicit model' }, 'an image GAN has no histogram');
+  assert.deepEqual(scoreText({ kind: 'diffusion' }, { js: 0.0123 }), { score: 'NLL not computed here', note: 'histogram JS 0.012 nats' });
+  assert.deepEqual(scoreText({ kind: 'explicit-tractable' }, {}), { score: 'no evaluation yet' });
   assert.deepEqual(
-    scoreText('explicit-tractable', { testNll: 1470.4, testBitsPerDim: 2.7056 }, FAMILY_SPECS.realnvp.imageLikelihood),
+    scoreText({ kind: 'explicit-tractable' }, { testNll: 1470.4, testBitsPerDim: 2.7056 }, FAMILY_SPECS.realnvp.imageLikelihood),
     { score: 'test NLL 1470.4 nats', note: 'exact; 2.706 bits/dim; of dequantised 8-bit pixels' },
     "a flow's 8-bit figure says so, beside PixelCNN's binarised one",
   );
   assert.notEqual(FAMILY_SPECS.realnvp.imageLikelihood, FAMILY_SPECS.pixelcnn.imageLikelihood);
-  assert.deepEqual(scoreText('explicit-approximate', { js: 0.2 }), { score: 'no evaluation yet' }, 'a VAE is not scored by its samples');
+  assert.deepEqual(scoreText({ kind: 'explicit-approximate' }, { js: 0.2 }), { score: 'no evaluation yet' }, 'a VAE is not scored by its samples');
+});
+
+test("a script's run is scored by the metric it names, in the terms it declares", () => {
+  const story = { kind: 'explicit-approximate', metric: 'val_nelbo' } as const;
+  assert.deepEqual(scoreText({ ...story, scoreKind: 'bound' }, { val_nelbo: 101.234 }), { score: 'val_nelbo 101.2', note: 'an upper bound on the NLL' });
+  assert.deepEqual(scoreText({ ...story, scoreKind: 'exact' }, { val_nelbo: 1.5 }), { score: 'val_nelbo 1.500', note: 'exact' });
+  assert.deepEqual(scoreText({ kind: 'implicit', metric: 'fid', scoreKind: 'samples' }, { fid: 32.1 }, 'binarised pixels'), { score: 'fid 32.100', note: 'sample-based: not a likelihood; of binarised pixels' });
+  assert.deepEqual(scoreText({ ...story, scoreKind: 'bound' }, {}), { score: 'no evaluation yet' });
+  assert.deepEqual(scoreText({ kind: 'implicit', scoreKind: 'samples' }, { fid: 3 }), { score: 'no score named', note: 'the script names none in its evaluations' });
 });
 
 test('every family is scored by the metric it declares', () => {
   const values: Record<string, number> = { testNll: 1, testNegElbo: 1, js: 1 };
   for (const [family, spec] of Object.entries(FAMILY_SPECS)) {
-    const { score, note } = scoreText(spec.density.kind, values);
+    const { score, note } = scoreText(spec.density, values);
     const metric = spec.density.metric;
     // The NLL and the -ELBO are in the score itself; the histogram JS of samples-only models in its note.
     const said = metric === 'js' ? note : score;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { completeConfig, type TrainConfig } from '../../src/protocol/config';
 import type { TrainerMessage } from '../../src/protocol/messages';
-import { listDensityFiles, readDensityFile, readRunRecord } from '../../src/shared/runFolder';
+import { listDensityFiles, readDensityFile, readRunRecord, readTrainedRunRecord } from '../../src/shared/runFolder';
 import { type BackendInfo, initBackend } from '../../src/trainer/backend/select';
 import { generateFromRun } from '../../src/trainer/generate';
 import { loadModule } from '../../src/trainer/modules/load';
@@ -134,7 +134,7 @@ test('a module trains like a family: the exact density heatmap, the test NLL, a 
   const { error, runDir, messages } = await train(config);
   assert.equal(error, undefined);
   const firstLoss = messages.find((m) => m.type === 'metrics')!;
-  const record = readRunRecord(runDir!);
+  const record = readTrainedRunRecord(runDir!);
   assert.equal(record.status, 'finished');
   assert.equal(record.parameters, 4, 'a mean and a log-std for each of the 2 dimensions');
   assert.ok(Number.isFinite(record.finalMetrics.testNll));

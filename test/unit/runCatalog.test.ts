@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { completeConfig } from '../../src/protocol/config';
+import { completeConfig, type TrainConfig } from '../../src/protocol/config';
 import { RunFolderCache } from '../../src/extension/runFolderCache';
 import { listRuns, patchRunRecord, RunFolder } from '../../src/shared/runFolder';
 
@@ -103,7 +103,7 @@ test("a run's images are listed again when a grid or a generated image is added,
   assert.deepEqual((await cache.images([run.dir]))[0].grids.map((g) => g.step), [1]);
   assert.deepEqual((await cache.images([run.dir]))[0].grids.map((g) => g.step), [1]);
   assert.equal(cache.reads.images, 1);
-  const folder = RunFolder.reopen(dirs[0], run.config, 1, 4);
+  const folder = RunFolder.reopen(dirs[0], run.config as TrainConfig, 1, 4);
   folder.writeSample(2, 'samples', Buffer.from('png'));
   folder.writeSample(2, 'reconstruction', Buffer.from('png'));
   folder.close();

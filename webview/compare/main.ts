@@ -14,7 +14,7 @@ import '../shared/base.css';
 import '../dashboard/dashboard.css';
 import './compare.css';
 import uPlot from 'uplot';
-import { DATASET_LABELS, type DatasetName, dataKindOf } from '../../src/protocol/datasets';
+import { datasetTitle } from '../../src/protocol/external';
 import { decode } from '../../src/protocol/decode';
 import { FAMILY_SPECS, type Family } from '../../src/protocol/families';
 import { metricLabel } from '../../src/protocol/metricLabels';
@@ -45,10 +45,6 @@ let logScale = api.getState()?.logScale ?? false;
 let runIds: string[] = [];
 const saveState = (): void => void api.setState({ runIds, logScale });
 
-function datasetTitle(name: string): string {
-  return DATASET_LABELS[name as DatasetName]?.title ?? name;
-}
-
 function stateBadge(view: RunView): HTMLElement {
   const look = STATE_LOOK[view.state];
   return h('span', { class: 'state-badge', 'data-tone': look.tone }, icon(look.icon), h('span', {}, look.label));
@@ -74,9 +70,9 @@ function sampleBody(view: RunView): HTMLElement[] {
 }
 
 function card(view: RunView, index: number): HTMLElement {
-  const familyTitle = view.module?.title ?? FAMILY_SPECS[view.family as Family]?.title ?? view.family;
-  const images = dataKindOf(view.dataset as DatasetName) === 'images';
-  const { score, note } = scoreText(view.density.kind, finalEval(view.evals), images ? FAMILY_SPECS[view.family as Family]?.imageLikelihood : undefined);
+  const familyTitle = view.module?.title ?? view.external?.title ?? FAMILY_SPECS[view.family as Family]?.title ?? view.family;
+  const images = view.dataKind === 'images';
+  const { score, note } = scoreText(view.density, finalEval(view.evals), images ? FAMILY_SPECS[view.family as Family]?.imageLikelihood : undefined);
   const headingId = `compare-title-${index}`;
   const open = h('vscode-button', { secondary: true, title: l10n.t('Open the dashboard of {0}', view.title) }, icon('graph-line'), ` ${l10n.t('Dashboard')}`);
   open.addEventListener('click', () => post({ type: 'openRun', runId: view.runId }));

@@ -4,10 +4,25 @@
  * metrics with the cells that differ between runs marked.
  */
 import { metricLabel } from '../../src/protocol/metricLabels';
-import type { DensityKind } from '../../src/protocol/families/spec';
+import type { ScoreKind } from '../../src/protocol/external';
+import type { DensityStory } from '../../src/protocol/messages';
 import { formatCount, formatValue } from '../../src/protocol/format';
 import type { Architecture } from '../../src/protocol/inspector';
 import { l10n } from '../shared/l10n';
+
+/** Which pixels an image model's likelihood is of: binarised and 8-bit figures do not compare. */
+const of = (pixels?: string) => (pixels ? `; of ${pixels}` : '');
+
+function scoreKindText(kind: ScoreKind): string {
+  switch (kind) {
+    case 'exact':
+      return l10n.t('exact');
+    case 'bound':
+      return l10n.t('an upper bound on the NLL');
+    case 'samples':
+      return l10n.t('sample-based: not a likelihood');
+  }
+}
 
 const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
@@ -15,19 +30,25 @@ const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
  * A run's score, as its family can state it: an exact test NLL, a bound, or only how far its
  * samples are from the data (the histogram JS), saying why there is no likelihood.
  */
-export function scoreText(kind: DensityKind, finalEval: Record<string, number>, pixels?: string): { score: string; note?: string } {
+export function scoreText(story: Pick<DensityStory, 'kind' | 'metric' | 'scoreKind'>, finalEval: Record<string, number>, pixels?: string): { score: string; note?: string } {
+  const { kind, metric, scoreKind } = story;
+  // A run a script wrote is scored by what it named, in the terms it declared.
+  if (scoreKind) {
+    if (!metric) return { score: l10n.t('no score named'), note: l10n.t('the script names none in its evaluations') };
+    const value = finalEval[metric];
+    if (value === undefined) return { score: l10n.t('no evaluation yet') };
+    return { score: `${metricLabel(metric)} ${fixed(value)}`, note: `${scoreKindText(scoreKind)}${of(pixels)}` };
+  }
   const js = finalEval.js === undefined ? undefined : l10n.t('histogram JS {0} nats', fixed(finalEval.js));
-  // Which pixels an image model's likelihood is of: binarised and 8-bit figures do not compare.
-  const of = pixels ? `; of ${pixels}` : '';
   switch (kind) {
     case 'explicit-tractable':
       return finalEval.testNll === undefined
         ? { score: l10n.t('no evaluation yet') }
-        : { score: l10n.t('test NLL {0} nats', fixed(finalEval.testNll)), note: `${l10n.t('exact')}${finalEval.testBitsPerDim === undefined ? '' : `; ${l10n.t('{0} bits/dim', fixed(finalEval.testBitsPerDim))}`}${of}` };
+        : { score: l10n.t('test NLL {0} nats', fixed(finalEval.testNll)), note: `${l10n.t('exact')}${finalEval.testBitsPerDim === undefined ? '' : `; ${l10n.t('{0} bits/dim', fixed(finalEval.testBitsPerDim))}`}${of(pixels)}` };
     case 'explicit-approximate':
       return finalEval.testNegElbo === undefined
         ? { score: l10n.t('no evaluation yet') }
-        : { score: l10n.t('test -ELBO {0} nats', fixed(finalEval.testNegElbo)), note: `${l10n.t('an upper bound on the NLL')}${finalEval.testNllIwae === undefined ? '' : `; ${l10n.t('importance-weighted {0}', fixed(finalEval.testNllIwae))}`}${of}` };
+        : { score: l10n.t('test -ELBO {0} nats', fixed(finalEval.testNegElbo)), note: `${l10n.t('an upper bound on the NLL')}${finalEval.testNllIwae === undefined ? '' : `; ${l10n.t('importance-weighted {0}', fixed(finalEval.testNllIwae))}`}${of(pixels)}` };
     case 'implicit':
       return { score: l10n.t('NLL not available: implicit model'), ...(js ? { note: js } : {}) };
     case 'diffusion':

@@ -7,7 +7,6 @@
 import '@vscode/codicons/dist/codicon.css';
 import '../shared/base.css';
 import './dashboard.css';
-import { dataKindOf } from '../../src/protocol/datasets';
 import { decode } from '../../src/protocol/decode';
 import { DASHBOARD_TABS, type DashboardTab, type FromDashboard, type RunView, toDashboard, type ToDashboard } from '../../src/protocol/webview';
 import { canStop } from '../shared/runState';
@@ -157,7 +156,7 @@ function handle(msg: ToDashboard): void {
       chart.setLossKey(info.lossKey);
       chart.refresh();
       view.renderHeader(info);
-      view.setDataKind(dataKindOf(info.dataset) === 'images', info.density.kind);
+      view.setDataKind(info.dataKind === 'images', info.density.kind);
       view.renderError(info.error);
       view.renderWarnings(info.warnings);
       view.renderNotes(info.notes);

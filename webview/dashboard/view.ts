@@ -233,6 +233,8 @@ export class DashboardView {
       this.badge.replaceChildren(icon(look.icon, look.spin ? 'codicon-modifier-spin' : ''), h('span', {}, look.label));
     }
     setText(this.title, run.title);
+    // GenLab cannot draw from a model a script trains; it can only ask the script to stop.
+    this.sampleButton.hidden = Boolean(run.external);
     setText(this.meta.step, run.totalSteps ? `${formatCount(run.step)} / ${formatCount(run.totalSteps)}` : formatCount(run.step));
     setText(this.meta.epoch, formatEpoch(run.epoch));
     const active = canStop(run.state);

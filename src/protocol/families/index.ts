@@ -3,8 +3,10 @@
  * here and its trainer module in src/trainer/families/registry.ts; package.json's command and the
  * experiment schema are generated from the spec (see src/trainer/families/family.ts).
  */
-import { DATASET_LABELS, type DatasetName, dataKindOf } from '../datasets';
+import { dataKindOf } from '../datasets';
+import { datasetTitle, EXTERNAL, type ExternalDeclaration } from '../external';
 import type { ModuleRef } from '../modelModule';
+import { externalSpec } from './external';
 import { moduleSpec } from './module';
 import type { FamilySpec } from './spec';
 import { ddpmSpec } from './ddpm';
@@ -31,27 +33,36 @@ export const FAMILIES = Object.keys(FAMILY_SPECS) as Family[];
 export const MODULE = 'module';
 export type ModelKind = Family | typeof MODULE;
 
-/** A built-in family, or a model module with its declaration: whatever a spec can be made of. */
-export type ModelRef = { family: Family; module?: undefined } | { family: typeof MODULE; module: ModuleRef };
+/**
+ * A built-in family, a model module with its declaration, or a run a person's own loop wrote
+ * (../external.ts) with what it declared: whatever a spec can be made of.
+ */
+export type ModelRef =
+  | { family: Family; module?: undefined; external?: undefined }
+  | { family: typeof MODULE; module: ModuleRef; external?: undefined }
+  | { family: typeof EXTERNAL; module?: undefined; external: ExternalDeclaration };
 
-const moduleSpecs = new WeakMap<ModuleRef['declaration'], FamilySpec<object>>();
+const declaredSpecs = new WeakMap<object, FamilySpec<object>>();
 
-/** The spec of a config's or a run's model: its family's, or the one its module declares. */
+/** The spec of a config's or a run's model: its family's, or the one its module or its logging script declares. */
 export function specOf(model: ModelRef): FamilySpec<object> {
-  if (model.family !== MODULE) return FAMILY_SPECS[model.family] as FamilySpec<object>;
-  const { declaration } = model.module;
-  let spec = moduleSpecs.get(declaration);
-  if (!spec) moduleSpecs.set(declaration, (spec = moduleSpec(declaration) as FamilySpec<object>));
+  if (model.family !== MODULE && model.family !== EXTERNAL) return FAMILY_SPECS[model.family] as FamilySpec<object>;
+  const declaration = model.family === MODULE ? model.module.declaration : model.external;
+  let spec = declaredSpecs.get(declaration);
+  if (!spec) {
+    spec = (model.family === MODULE ? moduleSpec(model.module.declaration) : externalSpec(model.external, (f) => (Object.hasOwn(FAMILY_SPECS, f) ? FAMILY_SPECS[f as Family].title : undefined))) as FamilySpec<object>;
+    declaredSpecs.set(declaration, spec);
+  }
   return spec;
 }
 
 /** The eval metric that scores a run of this model on this dataset (lower is better), if it has one: best checkpoints, early stopping and the views all go by it. */
-export function scoreMetric(model: ModelRef & { dataset: DatasetName }): string | undefined {
+export function scoreMetric(model: ModelRef & { dataset: string }): string | undefined {
   const { density } = specOf(model);
   return density.metricOn?.[dataKindOf(model.dataset)] ?? density.metric;
 }
 
 /** "Variational autoencoder · MNIST", or the run's own name with its dataset. */
-export function runTitle(config: ModelRef & { dataset: DatasetName; runName?: string }): string {
-  return `${config.runName ?? specOf(config).title} · ${DATASET_LABELS[config.dataset].title}`;
+export function runTitle(config: ModelRef & { dataset: string; runName?: string }): string {
+  return `${config.runName ?? specOf(config).title} · ${datasetTitle(config.dataset)}`;
 }
