@@ -62,7 +62,7 @@ test('damaged copies of a run folder: each problem printed with its file and lin
     [(dir) => fs.truncateSync(path.join(dir, 'checkpoints', 'step-000020', 'training-state.bin'), 10), /^.*\/checkpoints\/step-000020\/training-state\.bin: holds 10 bytes, and training-state\.json describes \d+$/m],
     [(dir) => fs.writeFileSync(path.join(dir, 'density', 'step-000010.json'), '{"field": "log-density"}'), /^.*\/density\/step-000010\.json: dim: is required$/m],
     [(dir) => fs.appendFileSync(path.join(dir, 'inspector', 'norms.jsonl'), '{"step":21,"layers":[{"network":"variables","layer":"x","weightNorm":-1}]}\n'), /^.*\/inspector\/norms\.jsonl:21: layers\[0\]\.weightNorm: .+; skipped$/m],
-    [(dir) => fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')), formatVersion: 9 })), /^.*\/run\.json: is from a newer GenLab \(run format 9; this version reads formats up to 3\); check it with that GenLab$/m],
+    [(dir) => fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')), formatVersion: 9 })), /^.*\/run\.json: is from a newer GenLab \(run format 9; this version reads formats up to 4\); check it with that GenLab$/m],
   ];
   for (const [damage, pattern] of cases) {
     const r = genlab(['runs', 'check', damagedCopy(run, damage)]);

@@ -113,7 +113,7 @@ test('run.json with settings from another version, or cut off, still lists with 
   fs.writeFileSync(file, JSON.stringify({ ...record, formatVersion: 7, bestCheckpoint: 'step-000003' }));
   const newer = RunHistory.fromDisk(folder.dir);
   assert.equal(newer.config.family, 'vae');
-  assert.match(newer.warnings.join('\n'), /^run\.json is from a newer GenLab \(run format 7; this version reads formats up to 3\); update GenLab to open it fully; rebuilt from the folder name/);
+  assert.match(newer.warnings.join('\n'), /^run\.json is from a newer GenLab \(run format 7; this version reads formats up to 4\); update GenLab to open it fully; rebuilt from the folder name/);
   fs.writeFileSync(file, JSON.stringify({ ...record, formatVersion: 7 }));
   assert.match(RunHistory.fromDisk(folder.dir).warnings.join('\n'), /newer GenLab .*; shown as recorded$/);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').slice(0, 40));
