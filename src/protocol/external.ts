@@ -4,7 +4,7 @@
  * place of a family's spec, so that the views lay it out and score it like GenLab's own runs.
  */
 import { DATASET_LABELS, type DataKind, type DatasetName, dataKindOf } from './datasets';
-import { type Decoder, documented, type Infer, object, oneOf, plainObject, str, withSchema } from './decode';
+import { arrayOf, type Decoder, documented, type Infer, num, object, oneOf, plainObject, str, withSchema } from './decode';
 import { DENSITY_KINDS, type DensityKind } from './families/spec';
 
 export const EXTERNAL = 'external';
@@ -45,6 +45,10 @@ export const externalDeclaration = object(
     metric: documented(name, 'The evaluation metric that scores the run (lower is better).'),
     metricKind: oneOf(SCORE_KINDS),
     summary: str({ nonEmpty: true }),
+    checkpoints: documented(
+      arrayOf(object({ path: str({ nonEmpty: true }), at: str({ nonEmpty: true }) }, { step: num({ int: true, min: 0 }) })),
+      "Where the script saved its model (run.checkpoint_note): shown, never opened by GenLab.",
+    ),
   },
 );
 export type ExternalDeclaration = Infer<typeof externalDeclaration>;

@@ -4,9 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { METRICS_FILE, newerFormat, RUN_FILE, runRecord, STATE_FILE } from '../protocol/runFormat';
+import { EXTERNAL } from '../protocol/external';
+import { METRICS_FILE, newerFormat, RUN_FILE, type RunConfig, runRecord, STATE_FILE } from '../protocol/runFormat';
 import { type FileProblem, readJsonFile } from './decodedFiles';
-import { BEST_CHECKPOINT, inspectTrainingState, listDensityFiles, listGenerated, readDensityFile, readInspector, readMetricsLines, withInterrupted } from './runFolder';
+import { BEST_CHECKPOINT, inspectTrainingState, listDensityFiles, listGenerated, listSampleFiles, readDensityFile, readInspector, readMetricsLines, withInterrupted } from './runFolder';
 
 export interface RunCheck {
   problems: FileProblem[];
@@ -28,6 +29,11 @@ function checkCheckpoints(dir: string, bestStep: number | undefined, problems: F
     else if (expected !== undefined && state.value.step !== expected) problems.push({ file: path.join(checkpoint, STATE_FILE), problem: `step: says ${state.value.step}, and ${name === BEST_CHECKPOINT ? `run.json's best is step ${expected}` : `its folder is ${name}`}` });
   }
   return steps.length;
+}
+
+/** "vae", or for a run a script wrote: external "My flow" (python). */
+function modelName(config: RunConfig): string {
+  return config.family === EXTERNAL ? `external ${JSON.stringify(config.external.family)} (${config.external.writer.language})` : config.family;
 }
 
 function plural(n: number, word: string): string {
@@ -55,9 +61,10 @@ export function checkRunFolder(dir: string): RunCheck {
   const inspector = readInspector(dir, problems);
 
   const run = record.ok ? withInterrupted(record.value) : undefined;
-  const what = run ? `${run.id}: ${run.config.family} on ${run.config.dataset}, ${run.interrupted ? 'interrupted' : run.status} at step ${run.progress.step} of ${run.progress.totalSteps}` : path.basename(dir);
+  const what = run ? `${run.id}: ${modelName(run.config)} on ${run.config.dataset}, ${run.interrupted ? 'interrupted' : run.status} at step ${run.progress.step}${run.progress.totalSteps ? ` of ${run.progress.totalSteps}` : ''}` : path.basename(dir);
   const counts = [
     plural(metrics.length, 'metrics record'),
+    plural(listSampleFiles(dir).length, 'sample grid'),
     plural(checkpoints, 'checkpoint'),
     plural(densities.length, 'density view'),
     `${generated.length} generated`,

@@ -36,7 +36,7 @@ test('a run folder trained by the CLI checks ok, and its files pass the committe
   const run = trainedRun();
   const r = genlab(['runs', 'check', run]);
   assert.equal(r.code, 0, r.out + r.err);
-  assert.match(r.out, new RegExp(`^ok: ${path.basename(run)}: gaussian on 8gaussians, finished at step 20 of 20; 22 metrics records, 2 checkpoints, 2 density views, 0 generated, inspector: 1 network, 20 norms records, 0 activations records\\n$`));
+  assert.match(r.out, new RegExp(`^ok: ${path.basename(run)}: gaussian on 8gaussians, finished at step 20 of 20; 22 metrics records, 0 sample grids, 2 checkpoints, 2 density views, 0 generated, inspector: 1 network, 20 norms records, 0 activations records\\n$`));
   const validRun = schema('run.schema.json');
   assert.ok(validRun(JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8'))), JSON.stringify(validRun.errors));
   const validLine = schema('metrics-record.schema.json');
@@ -89,5 +89,5 @@ test('a run whose trainer was killed mid-write checks ok, as interrupted', async
   await exited;
   const r = genlab(['runs', 'check', run]);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /^ok: vae-mnist-\S+: vae on mnist, interrupted at step \d+ of 100000; \d+ metrics records, [12] checkpoints, 0 density views, 0 generated, inspector: 2 networks, \d+ norms records, \d+ activations records$/m);
+  assert.match(r.out, /^ok: vae-mnist-\S+: vae on mnist, interrupted at step \d+ of 100000; \d+ metrics records, \d+ sample grids?, [12] checkpoints, 0 density views, 0 generated, inspector: 2 networks, \d+ norms records, \d+ activations records$/m);
 });

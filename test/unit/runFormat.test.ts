@@ -66,7 +66,7 @@ test('a run folder as the writer leaves it passes the schemas, the decoders and 
   }
   const check = checkRunFolder(folder.dir);
   assert.deepEqual(check.problems.map((p) => problemText(p)), []);
-  assert.equal(check.summary, `${folder.id}: gaussian on 8gaussians, finished at step 4 of 4; 4 metrics records, 2 checkpoints, 2 density views, 0 generated`);
+  assert.equal(check.summary, `${folder.id}: gaussian on 8gaussians, finished at step 4 of 4; 4 metrics records, 0 sample grids, 2 checkpoints, 2 density views, 0 generated`);
   assert.equal(readTrainingState(latestResumableCheckpoint(folder.dir)!.dir).step, 4);
   writeTrainingState(path.join(folder.dir, 'checkpoints', 'best'), 2, [], new Uint8Array(0));
   assert.deepEqual(checkRunFolder(folder.dir).problems.map((p) => problemText(p, folder.dir)), ["checkpoints/best/training-state.json: step: says 2, and run.json's best is step 4"]);
