@@ -33,7 +33,17 @@ export interface GenLabApi {
   onDidChangeRuns: vscode.Event<void>;
 }
 
-/** One palette command per family. */
+/**
+ * A script started in one of VS Code's terminals logs (python/genlab, genlab/log) into the runs
+ * folder the views show: GENLAB_RUNS_DIR says where it is, and follows it when it moves.
+ */
+function tellTerminals(context: vscode.ExtensionContext, catalog: RunCatalog): vscode.Disposable {
+  const env = context.environmentVariableCollection;
+  env.description = vscode.l10n.t("GENLAB_RUNS_DIR: where GenLab's loggers write runs, so that the Runs view shows them");
+  const tell = (root: string) => env.replace('GENLAB_RUNS_DIR', root);
+  tell(catalog.root());
+  return catalog.onDidChangeRoot(tell);
+}
 
 let manager: RunManager | undefined;
 let activeSubscriptions: readonly vscode.Disposable[] = [];
@@ -130,6 +140,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
       refreshViews();
     }),
     catalog,
+    tellTerminals(context, catalog),
     // Run folders written by anyone (the CLI too), and a runs root that moved.
     catalog.onDidChange(refreshViews),
 

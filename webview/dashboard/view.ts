@@ -38,6 +38,8 @@ type CheckboxEl = HTMLElement & { checked: boolean };
 type ProgressEl = HTMLElement & { value: number | undefined; max: number; indeterminate: boolean };
 type TabsEl = HTMLElement & { selectedIndex: number };
 
+const stopTitle = () => l10n.t('Stop training (the final evaluation, samples and checkpoint are still written)');
+
 export class DashboardView {
   readonly chart: HTMLElement;
   readonly legend: HTMLElement;
@@ -59,7 +61,7 @@ export class DashboardView {
   private readonly etaItem: HTMLElement;
   private readonly progress = h('vscode-progress-bar', { class: 'run-progress', 'aria-label': l10n.t('Training progress') }) as ProgressEl;
   private readonly density = h('p', { class: 'density', hidden: true });
-  private readonly stopButton = h('vscode-button', { id: 'stop-button', title: l10n.t('Stop training (the final evaluation, samples and checkpoint are still written)'), disabled: true }) as ButtonEl;
+  private readonly stopButton = h('vscode-button', { id: 'stop-button', title: stopTitle(), disabled: true }) as ButtonEl;
   private readonly sampleButton = h('vscode-button', { id: 'sample-button', secondary: true, title: l10n.t('Write a sample grid now instead of waiting for the next evaluation'), disabled: true }) as ButtonEl;
   private readonly error = h('div', { id: 'error-banner', class: 'error-banner', role: 'alert', hidden: true });
   private readonly warning = h('div', { id: 'warning-banner', class: 'error-banner warning-banner', role: 'status', hidden: true });
@@ -78,6 +80,8 @@ export class DashboardView {
   private readonly evalEmpty = h('p', { class: 'empty-note' }, l10n.t('No evaluation yet: the test set is scored at the end of each epoch.'));
   private readonly evalTable: HTMLTableElement;
   private stopRequested = false;
+  /** The run is written by a person's own script: GenLab can ask it to stop, but not draw from it. */
+  private external = false;
   private sampleRequestedAt = 0;
   private state: RunInfo['state'] | undefined;
 
@@ -167,7 +171,8 @@ export class DashboardView {
 
     this.stopButton.addEventListener('click', () => {
       if (this.stopButton.disabled) return;
-      this.stopRequested = true;
+      // A script's run asks first (a modal in the window); the person may say no.
+      this.stopRequested = !this.external;
       actions.stop();
       this.renderActions();
     });
@@ -234,7 +239,9 @@ export class DashboardView {
     }
     setText(this.title, run.title);
     // GenLab cannot draw from a model a script trains; it can only ask the script to stop.
-    this.sampleButton.hidden = Boolean(run.external);
+    this.external = Boolean(run.external);
+    this.sampleButton.hidden = this.external;
+    this.stopButton.title = this.external ? l10n.t('Ask the script to stop: GenLab sends its process an interrupt, as Ctrl+C would') : stopTitle();
     setText(this.meta.step, run.totalSteps ? `${formatCount(run.step)} / ${formatCount(run.totalSteps)}` : formatCount(run.step));
     setText(this.meta.epoch, formatEpoch(run.epoch));
     const active = canStop(run.state);
