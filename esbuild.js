@@ -22,6 +22,8 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'], mainFields: ['module', 'main'] },
   // The CLI is a host like the extension: it forks the trainer and loads no TensorFlow.js itself.
   { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: 'dist' },
+  // genlab/log, for a person's own Node script (package.json's exports; its types from scripts/log-types.mjs).
+  { ...node, entryPoints: { log: 'src/log/index.ts' }, outdir: 'dist', mainFields: ['module', 'main'] },
   {
     ...node,
     entryPoints: { trainer: 'src/trainer/main.ts', bench: 'bench/bench.ts' },
@@ -55,7 +57,8 @@ const builds = [
 
 async function main() {
   // The declarations model modules are checked against (the trainer) and edited with (the extension).
-  require('node:child_process').execFileSync(process.execPath, [require('node:path').join(__dirname, 'scripts', 'model-types.mjs')], { stdio: 'inherit' });
+  // And genlab/log's, for a person's own script.
+  for (const script of ['model-types.mjs', 'log-types.mjs']) require('node:child_process').execFileSync(process.execPath, [require('node:path').join(__dirname, 'scripts', script)], { stdio: 'inherit' });
   if (watch) {
     for (const b of builds) await (await esbuild.context(b)).watch();
     return;

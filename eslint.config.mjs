@@ -35,6 +35,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: ['vscode'], patterns: [{ group: ['@tensorflow/*'], message: 'The CLI is a host: training runs in the trainer process.' }, { group: ['**/trainer/*', '**/extension/*'], message: 'The CLI reaches the trainer only through src/shared.' }] }] },
   },
   {
+    // genlab/log runs in a person's own Node script: the shared layer and the protocol, nothing else.
+    files: ['src/log/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'], patterns: [{ group: ['@tensorflow/*'], message: 'genlab/log loads no TensorFlow.js: the script brings its own, or none.' }, { group: ['**/trainer/*', '**/extension/*', '**/cli/*'], message: 'genlab/log sits on the shared layer, beside the hosts.' }] }] },
+  },
+  {
     // The trainer runs outside VS Code (child process and CLI): it must never import the editor API.
     files: ['src/trainer/**'],
     rules: { 'no-restricted-imports': ['error', { paths: ['vscode'], patterns: [{ group: ['**/extension/*', '**/cli/*'], message: 'The trainer is below the hosts.' }] }] },

@@ -25,6 +25,7 @@ import {
   newerFormat,
   RUN_FILE,
   RUN_FORMAT_VERSION,
+  type RunConfig,
   type RunRecord,
   runRecord,
   runRecordAsRecorded,
@@ -47,11 +48,18 @@ export function stepName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
 }
 
-function newRunId(config: TrainConfig, now: Date): string {
+function newRunId(config: RunConfig, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  // A module's runs are named after its file (my-vae.ts: my-vae-mnist-...), in letters a folder name can hold anywhere.
-  const model = config.family === 'module' ? path.basename(config.module.path).replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'module' : config.family;
-  return `${model}-${config.dataset}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+  // A module's runs are named after its file (my-vae.ts: my-vae-mnist-...), a script's after its
+  // run or its model, in letters a folder name can hold anywhere.
+  const model =
+    config.family === 'module' ? folderSlug(path.basename(config.module.path).replace(/\.[^.]*$/, '')) || 'module' : config.family === EXTERNAL ? folderSlug(config.runName ?? config.external.family) || 'run' : config.family;
+  return `${model}-${config.family === EXTERNAL ? folderSlug(config.dataset) || 'data' : config.dataset}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Lowercase ASCII letters, digits and dashes: "Réseau à moi" is reseau-a-moi. */
+function folderSlug(text: string): string {
+  return text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '');
 }
 
 /**
@@ -128,7 +136,8 @@ export class RunFolder {
     }, elapsedMs);
   }
 
-  static create(config: TrainConfig, backend: string, versions: Record<string, string>, totalSteps: number): RunFolder {
+  /** A new run folder; a run a script writes (genlab/log) gives its own `seed`, as its config has none. */
+  static create(config: RunConfig, backend: string, versions: Record<string, string>, totalSteps: number, seed = config.family === EXTERNAL ? 0 : config.seed): RunFolder {
     const now = new Date();
     const dir = createRunDir(config.runsDir, newRunId(config, now));
     return new RunFolder(dir, {
@@ -138,7 +147,7 @@ export class RunFolder {
       status: 'running',
       pid: process.pid,
       config,
-      seed: config.seed,
+      seed,
       backend,
       versions,
       createdAt: now.toISOString(),

@@ -13,7 +13,7 @@ import { UserError } from '../shared/userError';
 import type { SampleGrid, TrainableModel } from './families/family';
 import { resolveFamily } from './modules/modelFamily';
 import { restoreCheckpoint } from './families/trainingState';
-import { gridToPng } from './image/png';
+import { gridToPng } from '../shared/png';
 import { latentScatterPng } from './image/scatter';
 import { Rng } from './rng';
 import { writeFileAtomic } from '../shared/atomicFile';

@@ -19,7 +19,7 @@ import type { TrainableModel } from './families/family';
 import type { ModelFamily } from './families/family';
 import type { Dataset } from './data/dataset';
 import { copySources, resolveFamily } from './modules/modelFamily';
-import { gridToPng } from './image/png';
+import { gridToPng } from '../shared/png';
 import { ModelInspector } from './inspector/inspector';
 import { Rng } from './rng';
 import { encodeState, restoreCheckpoint } from './families/trainingState';

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeRgbPng } from '../../src/trainer/image/png';
+import { encodeRgbPng } from '../../src/shared/png';
 import { Rng } from '../../src/trainer/rng';
 
 export function writeDiscFolder(dir: string, count: number, size = 16, seed = 1): string {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { describeSkippedFiles, loadImageFolder } from '../../src/trainer/data/imageFolder';
 import { UserError } from '../../src/shared/userError';
-import { encodeGrayPng, encodeRgbPng } from '../../src/trainer/image/png';
+import { encodeGrayPng, encodeRgbPng } from '../../src/shared/png';
 import { Rng } from '../../src/trainer/rng';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'images');

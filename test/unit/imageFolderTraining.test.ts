@@ -14,7 +14,7 @@ import type { ImageDataset } from '../../src/trainer/data/imageDatasets';
 import { UserError } from '../../src/shared/userError';
 import type { SampleGrid } from '../../src/trainer/families/family';
 import { familyOf } from '../../src/trainer/families/registry';
-import { gridToPng } from '../../src/trainer/image/png';
+import { gridToPng } from '../../src/shared/png';
 import { Rng } from '../../src/trainer/rng';
 import { writeDiscFolder } from '../support/discFolder';
 

@@ -3,7 +3,7 @@
  * white square with the axes through 0, and below it a legend of one test image per label drawn
  * in that label's colour (a legend that needs no font).
  */
-import { encodeRgbPng } from './png';
+import { encodeRgbPng } from '../../shared/png';
 
 /** Tableau 10: ten colours that stay apart, one per class. */
 const PALETTE: [number, number, number][] = [

@@ -1,9 +1,8 @@
 /**
  * A minimal PNG encoder (8-bit grayscale or RGB) on node:zlib, and the tiling of sample images into a
- * grid. Enough for sample grids; no image library needed in the trainer.
+ * grid. Enough for sample grids; no image library needed in the trainer or in genlab/log.
  */
 import * as zlib from 'node:zlib';
-import type { SampleGrid } from '../families/family';
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -60,8 +59,18 @@ export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Bu
 
 const GAP = 2;
 
+/** `count` images of width x height x channels values in [0, 1], one after another, `cols` across. */
+export interface PixelGrid {
+  pixels: ArrayLike<number>;
+  count: number;
+  cols: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
 /** Tiles the grid's images with a 2-pixel dark gap; returns the PNG (grey or RGB, as the images) and its pixel size. */
-export function gridToPng(grid: SampleGrid): { png: Buffer; width: number; height: number; rows: number } {
+export function gridToPng(grid: PixelGrid): { png: Buffer; width: number; height: number; rows: number } {
   const rows = Math.ceil(grid.count / grid.cols);
   const width = grid.cols * (grid.width + GAP) + GAP;
   const height = rows * (grid.height + GAP) + GAP;

@@ -1,0 +1,107 @@
+// A person's own training loop, in Python, logging through python/genlab: started outside VS
+// Code (as in a terminal), it appears in the Runs view as soon as it writes run.json, marked as
+// logged from Python; its dashboard follows it live (the chart grows, sample grids come in while
+// the script writes); Stop asks, then sends the script an interrupt, and the run ends stopped.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const settings = {};
+export const timeout = 180_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, check, ms = 60_000, every = 250) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
+    await sleep(every);
+  }
+}
+
+const PYTHON = process.env.GENLAB_PYTHON ?? 'python3';
+
+// A training loop as someone writes it: losses every step, an evaluation and a grid of 16 images
+// every 40 steps, a little work between steps.
+const SCRIPT = `import math, random, time
+import genlab
+
+random.seed(0)
+
+def images(step):
+    blur = math.exp(-step / 400)
+    return [[[min(1.0, max(0.0, (1 - blur) * (math.sin((i + k) / 3) * math.cos(j / 4) > 0.2) + blur * random.random()))
+              for j in range(28)] for i in range(28)] for k in range(16)]
+
+with genlab.init(name="My PyTorch VAE", family="vae", dataset="mnist", config={"lr": 1e-3, "latent": 20}) as run:
+    for step in range(1, 1_000_000):
+        run.log(step, loss=90 + 100 * math.exp(-step / 300) + random.random())
+        if step % 40 == 0:
+            run.eval(step, test_nelbo=95 + 60 * math.exp(-step / 300), score="test_nelbo", score_kind="bound")
+            run.samples(step, images(step))
+        time.sleep(0.01)
+`;
+
+export default async function externalRun({ page, workspace, screenshot, runCommand, findInWebviews, repoRoot, log }) {
+  if (spawnSync(PYTHON, ['--version']).status !== 0) {
+    log(`skipped: no ${PYTHON} here, so no Python script can log`);
+    return;
+  }
+  await runCommand('GenLab: Refresh Runs'); // waits until the extension host answers commands
+  await runCommand('View: Show GenLab');
+  const runsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) }).first();
+  await runsView.waitFor({ state: 'visible', timeout: 15_000 });
+
+  writeFileSync(join(workspace, 'train_loop.py'), SCRIPT);
+  // Started as a terminal would start it; the logger finds the workspace's runs folder itself.
+  const { GENLAB_RUNS_DIR: _ignored, ...env } = process.env;
+  const script = spawn(PYTHON, ['train_loop.py'], { cwd: workspace, env: { ...env, PYTHONPATH: join(repoRoot, 'python') }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  script.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => script.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    const root = join(workspace, '.genlab', 'runs');
+    const runDir = await until('the script creates its run folder', () => existsSync(root) && readdirSync(root).map((id) => join(root, id)).find((d) => existsSync(join(d, 'run.json'))), 30_000, 20);
+    const created = Date.now();
+    const row = runsView.locator('.monaco-list-row', { hasText: 'My PyTorch VAE · MNIST' }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    log(`the run was listed ${Date.now() - created} ms after its run.json appeared`);
+    assert.match(await row.innerText(), /Python/, 'marked as a run logged from Python');
+
+    await row.click();
+    const { frame, locator: chart } = await findInWebviews('#loss-chart', { timeout: 30_000 });
+    const points = async () => Number((await chart.getAttribute('data-points')) ?? 0);
+    const first = await until('the chart has points', async () => (await points()) > 0 && points());
+    await sleep(2000);
+    const later = await points();
+    log(`chart points while the script writes: ${first} → ${later}`);
+    assert.ok(later > first, `the chart follows the script (${first} → ${later} points)`);
+    const grid = frame.locator('img#sample-samples');
+    const gridStep = async () => grid.evaluate((img) => (img.complete && img.naturalWidth > 0 ? Number(img.dataset.step) : 0)).catch(() => 0);
+    const firstGrid = await until('a sample grid arrives', gridStep, 30_000);
+    const laterGrid = await until('a newer sample grid replaces it', async () => (await gridStep()) > firstGrid && gridStep(), 30_000);
+    log(`sample grids followed: step ${firstGrid} → ${laterGrid}`);
+    assert.equal(await frame.locator('#sample-button').isHidden(), true, 'no Sample now: GenLab cannot draw from a script’s model');
+    assert.match(await frame.locator('.density-metric').innerText(), /test_nelbo/, 'measured by the score the script named');
+    await screenshot('live');
+
+    // Stop: a modal asks first; "Send Interrupt" sends SIGINT, which the logger records as stopped.
+    await frame.locator('#stop-button').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await dialog.innerText(), /process \d+/, 'the dialog names the process it will signal');
+    await screenshot('stop-dialog');
+    await dialog.locator('.monaco-button', { hasText: 'Send Interrupt' }).click();
+    const end = await Promise.race([exited, sleep(15_000).then(() => undefined)]);
+    assert.ok(end, 'the script ended after the interrupt');
+    const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    assert.equal(record.status, 'stopped', `run.json says stopped (script stderr: ${stderr.slice(-400)})`);
+    await until('the dashboard says stopped', async () => /Stopped/.test(await frame.locator('.state-badge').innerText()), 10_000);
+    await screenshot('stopped');
+  } finally {
+    script.kill('SIGKILL');
+  }
+}
