@@ -11,12 +11,23 @@ import { ExternalRuns } from './externalRuns';
 import { type RunEntry, runEntry, RunFolderCache, type RunImages } from './runFolderCache';
 import { RunHistory } from './runHistory';
 import type { RunManager } from './runManager';
+import { RUN_FILE } from '../protocol/runFormat';
+import { insideRoot } from '../shared/safePaths';
 import { runsRoot } from './runsFolder';
 
 export type { RunEntry };
 
+/** How long a new folder of the runs root is looked at for the run.json the watcher may miss. */
+const MISSED_RUN_WINDOW_MS = 30_000;
+
 export class RunCatalog implements vscode.Disposable {
   private readonly folders = new RunFolderCache();
+  /** lookForMissedRuns: the root's folders at its last look, and the new ones without a run.json yet (since when). */
+  private known?: Set<string>;
+  private readonly newFolders = new Map<string, number>();
+  /** Whether the watcher is on the root itself (it existed), rather than on the workspace folder that will hold it. */
+  private watchingRoot = false;
+  private readonly missedRuns: NodeJS.Timeout;
   /** Runs a person's own loop is writing, followed while they are. */
   readonly external: ExternalRuns;
   private currentRoot: string;
@@ -39,6 +50,7 @@ export class RunCatalog implements vscode.Disposable {
     this.currentRoot = runsRoot(context);
     this.watcher = this.watch(this.currentRoot);
     this.external = new ExternalRuns(log);
+    this.missedRuns = setInterval(() => this.lookForMissedRuns(), 1000);
     const follow = () => this.followRoot();
     this.subscriptions = [
       this.external,
@@ -60,17 +72,59 @@ export class RunCatalog implements vscode.Disposable {
     this.log.info(`Runs folder is now ${next} (was ${this.currentRoot})`);
     this.currentRoot = next;
     this.dirs.clear();
+    this.known = undefined;
+    this.newFolders.clear();
     this.watcher.dispose();
     this.watcher = this.watch(next);
     this.rootChanged.fire(next);
     this.changed.fire();
   }
 
-  /** Run folders appearing or going, their run.json and new sample grids. */
+  /**
+   * Run folders appearing or going, their run.json and new sample grids. A root that does not
+   * exist yet is watched through the workspace folder that will hold it (lookForMissedRuns moves
+   * the watcher onto it once it exists).
+   */
   private watch(root: string): vscode.Disposable {
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '{*,*/run.json,*/samples/*.png}'));
+    const runs = '{*,*/run.json,*/samples/*.png}';
+    this.watchingRoot = fs.existsSync(root);
+    const folder = this.watchingRoot ? undefined : vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file' && insideRoot(f.uri.fsPath, root));
+    const under = folder && path.relative(folder.uri.fsPath, root).split(path.sep).join('/');
+    const pattern = folder ? new vscode.RelativePattern(folder, under ? `${under}/${runs}` : runs) : new vscode.RelativePattern(vscode.Uri.file(root), runs);
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
     const fire = () => this.changed.fire();
     return vscode.Disposable.from(watcher, watcher.onDidCreate(fire), watcher.onDidChange(fire), watcher.onDidDelete(fire));
+  }
+
+  /**
+   * Once a second, what the file watcher can miss: a script that creates the root, its run folder
+   * and run.json within a moment outruns it, as it watches a new folder only once it has seen it
+   * (inotify). So each new folder of the root is looked at for its run.json for
+   * MISSED_RUN_WINDOW_MS, and a root that did not exist is watched itself once it does.
+   */
+  private lookForMissedRuns(): void {
+    const root = this.currentRoot;
+    if (!this.watchingRoot && fs.existsSync(root)) {
+      this.watcher.dispose();
+      this.watcher = this.watch(root);
+      this.changed.fire();
+    }
+    let names: string[];
+    try {
+      names = fs.readdirSync(root).filter((n) => !n.startsWith('.'));
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    if (this.known) for (const n of names) if (!this.known.has(n)) this.newFolders.set(n, now);
+    this.known = new Set(names);
+    let appeared = false;
+    for (const [name, since] of this.newFolders) {
+      const found = fs.existsSync(path.join(root, name, RUN_FILE));
+      if (found || now - since > MISSED_RUN_WINDOW_MS || !this.known.has(name)) this.newFolders.delete(name);
+      appeared ||= found;
+    }
+    if (appeared) this.changed.fire();
   }
 
   async list(): Promise<RunEntry[]> {
@@ -120,6 +174,7 @@ export class RunCatalog implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.missedRuns);
     this.watcher.dispose();
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();

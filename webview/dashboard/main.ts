@@ -156,7 +156,7 @@ function handle(msg: ToDashboard): void {
       chart.setLossKey(info.lossKey);
       chart.refresh();
       view.renderHeader(info);
-      view.setDataKind(info.dataKind === 'images', info.density.kind);
+      view.setDataKind(info.dataKind === 'images', info.density.kind, Boolean(info.external));
       view.renderError(info.error);
       view.renderWarnings(info.warnings);
       view.renderNotes(info.notes);

@@ -38,6 +38,18 @@ type CheckboxEl = HTMLElement & { checked: boolean };
 type ProgressEl = HTMLElement & { value: number | undefined; max: number; indeterminate: boolean };
 type TabsEl = HTMLElement & { selectedIndex: number };
 
+/** What a script's score is, as it declared. */
+function scoreKindLabel(kind: NonNullable<RunInfo['density']['scoreKind']>): string {
+  switch (kind) {
+    case 'exact':
+      return l10n.t('an exact log-likelihood');
+    case 'bound':
+      return l10n.t('a bound on the negative log-likelihood');
+    case 'samples':
+      return l10n.t('computed from samples, not a likelihood');
+  }
+}
+
 const stopTitle = () => l10n.t('Stop training (the final evaluation, samples and checkpoint are still written)');
 
 export class DashboardView {
@@ -59,6 +71,7 @@ export class DashboardView {
     backend: h('span', { class: 'meta-value' }),
   };
   private readonly etaItem: HTMLElement;
+  private readonly epochItem: HTMLElement;
   private readonly progress = h('vscode-progress-bar', { class: 'run-progress', 'aria-label': l10n.t('Training progress') }) as ProgressEl;
   private readonly density = h('p', { class: 'density', hidden: true });
   private readonly stopButton = h('vscode-button', { id: 'stop-button', title: stopTitle(), disabled: true }) as ButtonEl;
@@ -88,6 +101,7 @@ export class DashboardView {
   constructor(root: HTMLElement, actions: ViewActions) {
     const metaItem = (label: string, value: HTMLElement): HTMLElement => h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, label), value);
     this.etaItem = metaItem(l10n.t('ETA'), this.meta.eta);
+    this.epochItem = metaItem(l10n.t('Epoch'), this.meta.epoch);
     this.stopButton.append(icon('debug-stop'), ` ${l10n.t('Stop')}`);
     this.sampleButton.append(icon('sparkle'), ` ${l10n.t('Sample now')}`);
     this.resetButton.append(icon('zoom-out'), ` ${l10n.t('Reset zoom')}`);
@@ -99,7 +113,7 @@ export class DashboardView {
         'div',
         { class: 'meta' },
         metaItem(l10n.t('Step'), this.meta.step),
-        metaItem(l10n.t('Epoch'), this.meta.epoch),
+        this.epochItem,
         metaItem(l10n.t('Speed'), this.meta.speed),
         this.etaItem,
         metaItem(l10n.t('Backend'), this.meta.backend),
@@ -216,11 +230,14 @@ export class DashboardView {
 
   /**
    * Image models show sample grids; models on points show the density view instead. Only the
-   * explicit families' losses are (bounds on) negative log-likelihoods, in nats.
+   * explicit families' losses are (bounds on) negative log-likelihoods, in nats; a script's are
+   * whatever it logged.
    */
-  setDataKind(images: boolean, kind: RunInfo['density']['kind']): void {
+  setDataKind(images: boolean, kind: RunInfo['density']['kind'], external: boolean): void {
     this.samplesCard.hidden = !images;
-    const hint = kind.startsWith('explicit')
+    const hint = external
+      ? l10n.t('Values as the script logged them.')
+      : kind.startsWith('explicit')
       ? images ? l10n.t('Values in nats per image.') : l10n.t('Values in nats per point.')
       : kind === 'implicit'
         ? l10n.t("The two players' losses: not likelihoods, and a falling generator loss does not by itself mean better samples.")
@@ -244,6 +261,8 @@ export class DashboardView {
     this.stopButton.title = this.external ? l10n.t('Ask the script to stop: GenLab sends its process an interrupt, as Ctrl+C would') : stopTitle();
     setText(this.meta.step, run.totalSteps ? `${formatCount(run.step)} / ${formatCount(run.totalSteps)}` : formatCount(run.step));
     setText(this.meta.epoch, formatEpoch(run.epoch));
+    // A script that counts no epochs logs none.
+    this.epochItem.hidden = this.external && run.epoch === 0;
     const active = canStop(run.state);
     setText(this.meta.speed, run.stepsPerSecond > 0 ? formatRate(run.stepsPerSecond) : '—');
     const eta = active ? formatEta(run.step, run.totalSteps, run.stepsPerSecond) : '';
@@ -266,7 +285,7 @@ export class DashboardView {
     // The summary may already open with the taxonomy's words; do not say them twice.
     if (!summary.toLowerCase().startsWith(lead.toLowerCase())) parts.push(h('strong', {}, `${lead}:`), ' ');
     parts.push(summary);
-    if (density.metric) parts.push(' ', h('span', { class: 'density-metric' }, l10n.t('(measured by {0})', metricLabel(density.metric))));
+    if (density.metric) parts.push(' ', h('span', { class: 'density-metric' }, density.scoreKind ? l10n.t('(measured by {0}: {1})', metricLabel(density.metric), scoreKindLabel(density.scoreKind)) : l10n.t('(measured by {0})', metricLabel(density.metric))));
     this.density.hidden = !summary && !lead;
     this.density.dataset.kind = density.kind;
     const text = parts.map((p) => (typeof p === 'string' ? p : (p?.textContent ?? ''))).join('');

@@ -4,7 +4,7 @@
  * Nothing here trains: GenLab neither starts nor resumes such runs, so the spec has no options.
  */
 import { plainObject } from '../decode';
-import type { ExternalDeclaration, ScoreKind } from '../external';
+import type { ExternalDeclaration } from '../external';
 import type { DensityKind, FamilySpec } from './spec';
 
 const KIND_SUMMARY: Record<DensityKind, string> = {
@@ -14,24 +14,17 @@ const KIND_SUMMARY: Record<DensityKind, string> = {
   diffusion: 'Diffusion: samples by denoising step by step.',
 };
 
-const SCORE_SUMMARY: Record<ScoreKind, string> = {
-  exact: 'exact, a log-likelihood',
-  bound: 'a bound on the negative log-likelihood',
-  samples: 'computed from samples, so it says nothing of likelihood',
-};
-
 /** The family spec of an external run: titled by the loop's own family name, or a GenLab family's title for its key. */
 export function externalSpec(declaration: ExternalDeclaration, familyTitle: (family: string) => string | undefined): FamilySpec<Record<string, unknown>> {
-  const { family, densityKind, data, metric, metricKind } = declaration;
+  const { family, densityKind, data, metric } = declaration;
   const title = familyTitle(family) ?? family;
-  const scored = metric ? ` It is scored by ${metric}${metricKind ? `, ${SCORE_SUMMARY[metricKind]}` : ''}.` : '';
   return {
     title,
     shortTitle: title,
     command: '',
     commandTitle: '',
     lossKey: declaration.loss ?? 'loss',
-    density: { kind: densityKind, summary: declaration.summary ?? `${KIND_SUMMARY[densityKind]}${scored}`, ...(metric ? { metric } : {}) },
+    density: { kind: densityKind, summary: declaration.summary ?? KIND_SUMMARY[densityKind], ...(metric ? { metric } : {}) },
     datasets: [],
     defaultDataset: data === 'images' ? 'mnist' : 'moons',
     defaults: {},
