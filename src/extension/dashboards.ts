@@ -137,6 +137,9 @@ class Dashboard {
       case 'activations':
         this.post({ type: 'activations', record: message.record });
         return;
+      case 'declared':
+        this.sendInit();
+        return;
       case 'status':
       case 'done':
         this.post({ type: 'status', state: run.state, ...(run.error ? { error: run.error } : {}) });

@@ -22,7 +22,9 @@ export type RunUpdate =
   | Exclude<TrainerMessage, { type: 'samples' | 'density' | 'status' }>
   | { type: 'samples'; step: number; kind: string; path: string }
   | { type: 'density'; step: number; grid: DensityGrid }
-  | { type: 'status'; state: RunState };
+  | { type: 'status'; state: RunState }
+  /** What the run declares changed (a script named its score): its whole view is sent again. */
+  | { type: 'declared' };
 
 export class RunHistory<C extends RunConfig = RunConfig> {
   state: RunState = 'loading-data';
@@ -54,7 +56,8 @@ export class RunHistory<C extends RunConfig = RunConfig> {
   constructor(
     readonly runId: string,
     readonly runDir: string,
-    readonly config: C,
+    /** Fixed for a run GenLab trains; a script may declare its loss and score as it goes (catchUp). */
+    public config: C,
     readonly createdAt: string,
   ) {
     this.metricsTail = new JsonLinesTail(path.join(runDir, METRICS_FILE), metricsRecord);
@@ -128,8 +131,12 @@ export class RunHistory<C extends RunConfig = RunConfig> {
     this.readDensity();
     if (this.densityGrid && this.densityGrid.step !== density) updates.push({ type: 'density', ...this.densityGrid });
     if (found) {
-      const state = this.state;
+      const { state, config } = this;
       this.takeRecord(found.record);
+      if (found.record.config.family === EXTERNAL && JSON.stringify(found.record.config) !== JSON.stringify(config)) {
+        this.config = found.record.config as C;
+        updates.push({ type: 'declared' });
+      }
       if (this.state !== state) updates.push({ type: 'status', state: this.state });
     }
     return updates;

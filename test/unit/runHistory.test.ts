@@ -7,6 +7,7 @@ import { completeConfig } from '../../src/protocol/config';
 import { decode } from '../../src/protocol/decode';
 import { toDashboard } from '../../src/protocol/webview';
 import { RunHistory } from '../../src/extension/runHistory';
+import { init } from '../../src/log';
 import { listRuns, RunFolder } from '../../src/shared/runFolder';
 
 function makeRun() {
@@ -191,4 +192,45 @@ test("the Model tab's records: read from inspector/, kept live, in columns with 
   assert.deepEqual(live.norms.steps, [5, 10], 'a repeated step is dropped');
   assert.deepEqual(live.norms.layers.map((l) => l.weightNorm), [[1, 1], [null, 3]]);
   assert.ok(decode(toDashboard, { type: 'init', run: live.toView(String) }).ok);
+});
+
+test("a run a script is writing is followed: each catch-up returns, in order, what its folder gained, until run.json says it ended", () => {
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-follow-'));
+  const run = init({ family: 'mixture', dataset: 'moons', runsDir });
+  run.log(1, { nll: 3 });
+  const history = RunHistory.fromDisk(run.dir);
+  assert.equal(history.state, 'training');
+  assert.deepEqual(history.steps, [1]);
+  assert.deepEqual(history.catchUp(), [], 'nothing new');
+
+  run.log(2, { nll: 2.5 });
+  run.eval(2, { testNll: 2.6 }, { score: 'testNll', scoreKind: 'exact' });
+  run.density(2, { values: [[0, 1], [2, 3]], extent: [-1, 1, -1, 1] });
+  const metricsFile = path.join(run.dir, 'metrics.jsonl');
+  // A line still being written waits for its newline.
+  fs.appendFileSync(metricsFile, '{"kind":"train","step":3,"epoch":0,"elapsedMs":9,"val');
+  const updates = history.catchUp();
+  assert.deepEqual(updates.map((u) => u.type), ['metrics', 'eval', 'density', 'declared'], 'in order; then the score the script named');
+  assert.deepEqual(history.steps, [1, 2]);
+  assert.deepEqual(history.evals, [{ step: 2, values: { testNll: 2.6 } }]);
+  fs.appendFileSync(metricsFile, 'ues":{"nll":2.25}}\n');
+  assert.deepEqual(history.catchUp().map((u) => (u.type === 'metrics' ? u.values : u.type)), [{ nll: 2.25 }]);
+  assert.deepEqual(history.warnings, [], 'a line read in two parts is one line');
+
+  run.finish();
+  const end = history.catchUp();
+  assert.deepEqual(end, [{ type: 'status', state: 'finished' }]);
+  assert.equal(history.toView((f) => f).density.metric, 'testNll', "the score the script named later is the view's");
+});
+
+test('a followed metrics file that shrank was rewritten: the history is read again from its start', () => {
+  const { folder } = makeRun();
+  const history = RunHistory.fromDisk(folder.dir);
+  assert.deepEqual(history.steps, [1, 2, 3]);
+  folder.close();
+  fs.writeFileSync(path.join(folder.dir, 'metrics.jsonl'), `${JSON.stringify({ kind: 'train', step: 1, epoch: 0, elapsedMs: 5, values: { negElbo: 9 } })}\n`);
+  history.catchUp();
+  assert.deepEqual(history.steps, [1]);
+  assert.deepEqual(history.series.negElbo, [9]);
+  assert.deepEqual(history.evals, []);
 });
