@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,4 +39,14 @@ export async function until(predicate: () => boolean, ms: number, what: string):
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A Python 3.8+ that imports `modules`: GENLAB_PYTHON if set, else python3 on the PATH, else
+ * Debian's (/usr/bin/python3, where apt installs numpy and PyTorch). Undefined when none does.
+ */
+export function findPython(modules: string[] = []): string | undefined {
+  const candidates = process.env.GENLAB_PYTHON ? [process.env.GENLAB_PYTHON] : ['python3', '/usr/bin/python3'];
+  const check = ['import sys', 'assert sys.version_info >= (3, 8)', ...modules.map((m) => `import ${m}`)].join('; ');
+  return candidates.find((python) => spawnSync(python, ['-c', check], { stdio: 'ignore', timeout: 60000 }).status === 0);
 }

@@ -15,11 +15,10 @@ import { IMAGE_DATASETS, POINT_DATASETS } from '../../src/protocol/datasets';
 import { densityFile, RUN_FORMAT_VERSION } from '../../src/protocol/runFormat';
 import { checkRunFolder } from '../../src/shared/runCheck';
 import { listSampleFiles, readDensityFile, readMetricsLines, readRunForViewing, readRunRecord, readTrainedRunRecord } from '../../src/shared/runFolder';
-import { CLI, ROOT, tempDir, until } from './helpers';
+import { CLI, findPython, ROOT, tempDir, until } from './helpers';
 
-const PYTHON = process.env.GENLAB_PYTHON ?? 'python3';
-const found = spawnSync(PYTHON, ['-c', 'import sys; assert sys.version_info >= (3, 8)'], { encoding: 'utf8' });
-const skip = found.status === 0 ? false : `no Python 3.8+ found as ${PYTHON} (set GENLAB_PYTHON to one): the Python logger is not tested`;
+const PYTHON = findPython() ?? 'python3';
+const skip = findPython() ? false : 'no Python 3.8+ found (python3, /usr/bin/python3, or GENLAB_PYTHON): the Python logger is not tested';
 if (skip) console.log(`# skipped: ${skip}`);
 
 const env = (extra: Record<string, string> = {}) => {
