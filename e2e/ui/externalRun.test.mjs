@@ -91,7 +91,7 @@ export default async function externalRun({ page, workspace, screenshot, runComm
     const laterGrid = await until('a newer sample grid replaces it', async () => (await gridStep()) > firstGrid && gridStep(), 30_000);
     log(`sample grids followed: step ${firstGrid} → ${laterGrid}`);
     assert.equal(await frame.locator('#sample-button').isHidden(), true, 'no Sample now: GenLab cannot draw from a script’s model');
-    assert.equal(await frame.locator('.density-metric').innerText(), '(measured by test_nelbo: a bound on the negative log-likelihood)', 'the score the script named, and what it is');
+    assert.equal(await frame.locator('.density-metric').innerText(), '(measured by test_nelbo: an upper bound on the NLL)', 'the score the script named, and what it is');
     await screenshot('live');
 
     // Stop: a modal asks first; "Send Interrupt" sends SIGINT, which the logger records as stopped.

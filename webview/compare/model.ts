@@ -4,25 +4,14 @@
  * metrics with the cells that differ between runs marked.
  */
 import { metricLabel } from '../../src/protocol/metricLabels';
-import type { ScoreKind } from '../../src/protocol/external';
 import type { DensityStory } from '../../src/protocol/messages';
 import { formatCount, formatValue } from '../../src/protocol/format';
 import type { Architecture } from '../../src/protocol/inspector';
 import { l10n } from '../shared/l10n';
+import { scoreKindLabel } from '../shared/runState';
 
 /** Which pixels an image model's likelihood is of: binarised and 8-bit figures do not compare. */
 const of = (pixels?: string) => (pixels ? `; of ${pixels}` : '');
-
-function scoreKindText(kind: ScoreKind): string {
-  switch (kind) {
-    case 'exact':
-      return l10n.t('exact');
-    case 'bound':
-      return l10n.t('an upper bound on the NLL');
-    case 'samples':
-      return l10n.t('sample-based: not a likelihood');
-  }
-}
 
 const fixed = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
@@ -37,7 +26,7 @@ export function scoreText(story: Pick<DensityStory, 'kind' | 'metric' | 'scoreKi
     if (!metric) return { score: l10n.t('no score named'), note: l10n.t('the script names none in its evaluations') };
     const value = finalEval[metric];
     if (value === undefined) return { score: l10n.t('no evaluation yet') };
-    return { score: `${metricLabel(metric)} ${fixed(value)}`, note: `${scoreKindText(scoreKind)}${of(pixels)}` };
+    return { score: `${metricLabel(metric)} ${fixed(value)}`, note: `${scoreKindLabel(scoreKind)}${of(pixels)}` };
   }
   const js = finalEval.js === undefined ? undefined : l10n.t('histogram JS {0} nats', fixed(finalEval.js));
   switch (kind) {

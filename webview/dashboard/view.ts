@@ -13,7 +13,7 @@ import { metricLabel } from '../../src/protocol/metricLabels';
 import { DASHBOARD_TABS, type DashboardTab, type RunView, type SampleImage } from '../../src/protocol/webview';
 import { h, icon, setText, toggleAttr } from '../shared/dom';
 import { formatCount, formatEpoch, formatEta, formatRate, formatValue } from '../../src/protocol/format';
-import { canSample, canStop, densityKindLabel, STATE_LOOK } from '../shared/runState';
+import { canSample, canStop, densityKindLabel, scoreKindLabel, STATE_LOOK } from '../shared/runState';
 import { DensityView } from './densityView';
 import { ModelTab } from './modelTab';
 import { SMOOTHING_MAX } from './smoothing';
@@ -37,18 +37,6 @@ type ButtonEl = HTMLElement & { disabled: boolean };
 type CheckboxEl = HTMLElement & { checked: boolean };
 type ProgressEl = HTMLElement & { value: number | undefined; max: number; indeterminate: boolean };
 type TabsEl = HTMLElement & { selectedIndex: number };
-
-/** What a script's score is, as it declared. */
-function scoreKindLabel(kind: NonNullable<RunInfo['density']['scoreKind']>): string {
-  switch (kind) {
-    case 'exact':
-      return l10n.t('an exact log-likelihood');
-    case 'bound':
-      return l10n.t('a bound on the negative log-likelihood');
-    case 'samples':
-      return l10n.t('computed from samples, not a likelihood');
-  }
-}
 
 const stopTitle = () => l10n.t('Stop training (the final evaluation, samples and checkpoint are still written)');
 

@@ -1,5 +1,6 @@
 /** How each run state reads in the views: a label, a codicon and a colour tone. Pure. */
 import type { RunState } from '../../src/protocol/webview';
+import type { ScoreKind } from '../../src/protocol/external';
 import { DENSITY_KIND_LABELS, type DensityKind } from '../../src/protocol/families/spec';
 import { l10n } from './l10n';
 
@@ -47,4 +48,16 @@ export function densityKindLabel(kind: string): string {
 export function summaryAfterKind(kindLabel: string, summary: string): string {
   const text = summary.trim();
   return text.toLowerCase().startsWith(kindLabel.toLowerCase()) ? text.slice(kindLabel.length).replace(/^\s*[:,.—-]\s*/, '') : text;
+}
+
+/** What a score is, as a script that logs its own run declared it. */
+export function scoreKindLabel(kind: ScoreKind): string {
+  switch (kind) {
+    case 'exact':
+      return l10n.t('exact');
+    case 'bound':
+      return l10n.t('an upper bound on the NLL');
+    case 'samples':
+      return l10n.t('sample-based: not a likelihood');
+  }
 }
