@@ -1,14 +1,15 @@
 // A person's own training loop, in Python, logging through python/genlab: started outside VS
 // Code (as in a terminal), it appears in the Runs view as soon as it writes run.json, marked as
 // logged from Python; its dashboard follows it live (the chart grows, sample grids come in while
-// the script writes); Stop asks, then sends the script an interrupt, and the run ends stopped.
+// the script writes); Stop asks, then sends the script an interrupt, and the run ends stopped;
+// Compare puts it beside GenLab's own VAE, both scored as bounds.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const settings = {};
-export const timeout = 180_000;
+export const timeout = 240_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,6 +109,31 @@ export default async function externalRun({ page, workspace, screenshot, runComm
     await until('the dashboard says stopped', async () => /Stopped/.test(await frame.locator('.state-badge').innerText()), 10_000);
     await until('the Runs view says stopped', async () => /stopped/i.test(await row.innerText()), 10_000);
     await screenshot('stopped');
+
+    // Beside GenLab's own VAE on the same data (a short one, from the CLI), scored in the same terms.
+    const cli = spawnSync(process.execPath, [join(repoRoot, 'bin', 'genlab.js'), 'train', 'vae', '--steps', '40', '--eval-every', '40', '--backend', 'wasm', '--out', root], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    await runsView.locator('.monaco-list-row', { hasText: 'Variational autoencoder · MNIST' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await until('the Runs view says it finished', async () => /finished/.test(await runsView.locator('.monaco-list-row', { hasText: 'Variational autoencoder · MNIST' }).first().innerText()), 15_000);
+    await runCommand('GenLab: Compare Runs');
+    const picks = page.locator('.quick-input-list .monaco-list-row');
+    // Runs selected in the tree come picked already (the script's is): only an unpicked one is clicked.
+    for (const title of ['My PyTorch VAE · MNIST', 'Variational autoencoder · MNIST']) {
+      const pick = picks.filter({ hasText: title }).first();
+      await pick.waitFor({ timeout: 15_000 });
+      if ((await pick.getAttribute('aria-checked')) !== 'true') await pick.locator('.monaco-checkbox').click();
+      await until(`${title} is picked`, async () => (await pick.getAttribute('aria-checked')) === 'true', 5_000);
+    }
+    await page.keyboard.press('Enter');
+    const { frame: compare } = await findInWebviews('.compare-card', { timeout: 30_000 });
+    const score = async (title) => (await compare.locator('.compare-card', { has: compare.locator('h2', { hasText: title }) }).locator('.compare-score').textContent())?.trim();
+    await until('both cards are drawn', async () => (await compare.locator('.compare-card').count()) === 2, 15_000);
+    const theirs = await score('My PyTorch VAE');
+    const ours = await score('Variational autoencoder');
+    log(`Compare: "${theirs}" beside "${ours}"`);
+    assert.match(theirs, /^test_nelbo \d+\.\d \(an upper bound on the NLL\)$/, "the script's score, in the terms it declared");
+    assert.match(ours, /^test -ELBO \d+\.\d nats \(an upper bound on the NLL; of binarised pixels\)$/, "GenLab's VAE: the same kind of figure");
+    await screenshot('compare');
   } finally {
     script.kill('SIGKILL');
   }

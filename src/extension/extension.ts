@@ -19,7 +19,7 @@ import { COMPARE_VIEW_TYPE, CompareView } from './compareView';
 import { fitDensityToCsv, fitHeightsExample, type ImageFolderChoices, trainOnImageFolder } from './ownData';
 import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
-import { DATASET_LABELS, type DatasetName } from '../protocol/datasets';
+import { datasetTitle } from '../protocol/external';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { openSettings, showError } from './errorActions';
 import { registerModelModules } from './modelModules';
@@ -216,7 +216,7 @@ async function compareRuns(catalog: RunCatalog, view: CompareView, first?: RunEn
     const datasets = [...new Set(done.map((r) => r.dataset))];
     const picks = await vscode.window.showQuickPick(
       datasets.flatMap((dataset) => [
-        { label: DATASET_LABELS[dataset as DatasetName]?.title ?? dataset, kind: vscode.QuickPickItemKind.Separator },
+        { label: datasetTitle(dataset), kind: vscode.QuickPickItemKind.Separator },
         ...done.filter((r) => r.dataset === dataset).map((r) => ({ label: r.title, description: r.state, detail: r.runId, runId: r.runId, picked: ids.includes(r.runId) || inTree.includes(r.runId) })),
       ]),
       { title: vscode.l10n.t('GenLab: Compare Runs'), placeHolder: vscode.l10n.t('Pick two or more runs, ideally on the same dataset'), canPickMany: true },

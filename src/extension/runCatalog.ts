@@ -22,9 +22,12 @@ const MISSED_RUN_WINDOW_MS = 30_000;
 
 export class RunCatalog implements vscode.Disposable {
   private readonly folders = new RunFolderCache();
-  /** lookForMissedRuns: the root's folders at its last look, and the new ones without a run.json yet (since when). */
+  /** catchMissedEvents: the root's folders at its last look, and the new ones without a run.json yet (since when). */
   private known?: Set<string>;
   private readonly newFolders = new Map<string, number>();
+  /** Runs the last listing showed training in another process (the CLI), and their run.json's signature at the last look. */
+  private running: string[] = [];
+  private runningRecords = new Map<string, string>();
   /** Whether the watcher is on the root itself (it existed), rather than on the workspace folder that will hold it. */
   private watchingRoot = false;
   private readonly missedRuns: NodeJS.Timeout;
@@ -50,7 +53,7 @@ export class RunCatalog implements vscode.Disposable {
     this.currentRoot = runsRoot(context);
     this.watcher = this.watch(this.currentRoot);
     this.external = new ExternalRuns(log);
-    this.missedRuns = setInterval(() => this.lookForMissedRuns(), 1000);
+    this.missedRuns = setInterval(() => this.catchMissedEvents(), 1000);
     const follow = () => this.followRoot();
     this.subscriptions = [
       this.external,
@@ -82,7 +85,7 @@ export class RunCatalog implements vscode.Disposable {
 
   /**
    * Run folders appearing or going, their run.json and new sample grids. A root that does not
-   * exist yet is watched through the workspace folder that will hold it (lookForMissedRuns moves
+   * exist yet is watched through the workspace folder that will hold it (catchMissedEvents moves
    * the watcher onto it once it exists).
    */
   private watch(root: string): vscode.Disposable {
@@ -99,10 +102,12 @@ export class RunCatalog implements vscode.Disposable {
   /**
    * Once a second, what the file watcher can miss: a script that creates the root, its run folder
    * and run.json within a moment outruns it, as it watches a new folder only once it has seen it
-   * (inotify). So each new folder of the root is looked at for its run.json for
-   * MISSED_RUN_WINDOW_MS, and a root that did not exist is watched itself once it does.
+   * (inotify), and what happens in that folder afterwards may go unreported too. So each new
+   * folder of the root is looked at for its run.json for MISSED_RUN_WINDOW_MS, the run.json of
+   * each run training in another process is looked at, and a root that did not exist is watched
+   * itself once it does.
    */
-  private lookForMissedRuns(): void {
+  private catchMissedEvents(): void {
     const root = this.currentRoot;
     if (!this.watchingRoot && fs.existsSync(root)) {
       this.watcher.dispose();
@@ -124,7 +129,22 @@ export class RunCatalog implements vscode.Disposable {
       if (found || now - since > MISSED_RUN_WINDOW_MS || !this.known.has(name)) this.newFolders.delete(name);
       appeared ||= found;
     }
-    if (appeared) this.changed.fire();
+    if (appeared || this.runningChanged()) this.changed.fire();
+  }
+
+  /** Whether the run.json of a run another process trains (the CLI) changed since the last look: events in a new folder can be missed too. */
+  private runningChanged(): boolean {
+    let changed = false;
+    const seen = new Map<string, string>();
+    for (const dir of this.running) {
+      const stat = fs.statSync(path.join(dir, RUN_FILE), { throwIfNoEntry: false });
+      const signature = stat ? `${stat.ino}:${stat.mtimeMs}:${stat.size}` : '-';
+      const before = this.runningRecords.get(dir);
+      if (before !== undefined && before !== signature) changed = true;
+      seen.set(dir, signature);
+    }
+    this.runningRecords = seen;
+    return changed;
   }
 
   async list(): Promise<RunEntry[]> {
@@ -135,6 +155,7 @@ export class RunCatalog implements vscode.Disposable {
       for (const r of listed) this.dirs.set(r.id, r.dir);
     }
     const live = new Map<string, RunHistory>([...this.manager.liveRuns, ...this.external.runs].map((r) => [r.runId, r]));
+    if (root === this.currentRoot) this.running = listed.filter((r) => r.status === 'running' && !r.interrupted && !live.has(r.id)).map((r) => r.dir);
     return listed.map((r) => runEntry(r, live.get(r.id)));
   }
 

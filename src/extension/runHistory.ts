@@ -289,6 +289,11 @@ export class RunHistory<C extends RunConfig = RunConfig> {
 
   /** The run's settings as Compare lists them: a module by its file and version, not its whole declaration. */
   comparedSettings(): Record<string, unknown> {
+    if (this.config.family === EXTERNAL) {
+      // A script's run: its own settings, and what wrote it; not the host, the pid or its checkpoints' paths.
+      const { family, dataset, external, settings } = this.config;
+      return { family, dataset, script: `${external.writer.language} ${external.writer.script ? path.basename(external.writer.script) : ''}`.trim(), settings };
+    }
     const { module, ...config } = this.config;
     return module ? { module: { file: path.basename(module.path), version: this.version() }, ...config } : config;
   }

@@ -18,6 +18,9 @@ const STATE_ICONS: Record<RunState, vscode.ThemeIcon> = {
   interrupted: new vscode.ThemeIcon('warning', new vscode.ThemeColor('charts.orange')),
 };
 
+/** The longest a change to the run folders waits to show in the tree. */
+const REDRAW_MS = 500;
+
 const LIVE_STATES: RunState[] = ['loading-data', 'training', 'evaluating', 'stopping'];
 
 const WRITER_LABELS: Record<ExternalWriter['language'], string> = { python: 'Python', node: 'Node' };
@@ -39,12 +42,36 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
 
   constructor(private readonly catalog: RunCatalog) {}
 
+  private pending?: NodeJS.Timeout;
+  private redrawnAt = -Infinity;
+  /** What the rows showed at the last redraw: a refresh that would draw the same is not sent. */
+  private shown = '';
+
+  /**
+   * Redraws the tree once the run folders changed, at most every REDRAW_MS and only if a row would
+   * look different: a busy runs folder (grids every second) would otherwise redraw it so often
+   * that a click on a row can land between two redraws and be lost.
+   */
   refresh(): void {
-    this.changed.fire();
+    // The first change in a while shows at once; those that follow it wait for the interval.
+    this.pending ??= setTimeout(async () => {
+      const rows = this.rowsKey(await this.catalog.list());
+      this.pending = undefined;
+      if (rows === this.shown) return;
+      this.redrawnAt = performance.now();
+      this.changed.fire();
+    }, Math.max(0, this.redrawnAt + REDRAW_MS - performance.now()));
   }
 
   async getChildren(element?: RunEntry): Promise<RunEntry[]> {
-    return element ? [] : this.catalog.list();
+    if (element) return [];
+    const runs = await this.catalog.list();
+    this.shown = this.rowsKey(runs);
+    return runs;
+  }
+
+  private rowsKey(runs: RunEntry[]): string {
+    return JSON.stringify(runs.map((r) => this.getTreeItem(r)).map(({ id, label, description, contextValue, iconPath }) => [id, label, description, contextValue, (iconPath as vscode.ThemeIcon | undefined)?.id]));
   }
 
   getTreeItem(run: RunEntry): vscode.TreeItem {
@@ -77,6 +104,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     this.changed.dispose();
   }
 }
