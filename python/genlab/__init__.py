@@ -12,6 +12,7 @@ a run folder that GenLab's VS Code extension shows live, beside its own runs.
                 run.samples(step, images)  # N x H x W arrays in [0, 1]
 """
 
+from ._load import load
 from ._run import FORMAT_VERSION, Run, grid_points, init, VERSION as __version__
 
-__all__ = ["init", "Run", "grid_points", "FORMAT_VERSION", "__version__"]
+__all__ = ["init", "load", "Run", "grid_points", "FORMAT_VERSION", "__version__"]

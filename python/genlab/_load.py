@@ -1,0 +1,270 @@
+"""GenLab's models in your own Python code: genlab.load(run or export folder) returns the trained
+model with sample(n) and, where its family has one, log_prob(x), computed with numpy from the
+files GenLab writes (TensorFlow.js layers models, flow.json, the Gaussian's and mixture's JSON)."""
+
+import json
+import math
+import os
+import re
+
+try:  # pragma: no cover - depends on the environment
+    import numpy as np
+except ImportError:  # pragma: no cover
+    np = None
+
+LOG_2PI = math.log(2 * math.pi)
+ACTIVATIONS = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "tanh": np.tanh if np is not None else None,
+}
+
+
+def _layers_model(folder):
+    """A TensorFlow.js layers model of Dense layers (as GenLab's MLPs are), as a function of a batch."""
+    with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    topology = spec["modelTopology"]
+    topology = topology.get("model_config", topology)
+    if topology["class_name"] != "Sequential":
+        raise NotImplementedError(f"{folder}: a {topology['class_name']} model; genlab.load reads GenLab's MLPs (Sequential Dense layers) so far")
+    data = b"".join(open(os.path.join(folder, p), "rb").read() for group in spec["weightsManifest"] for p in group["paths"])
+    weights, offset = {}, 0
+    for entry in (w for group in spec["weightsManifest"] for w in group["weights"]):
+        count = math.prod(entry["shape"])
+        weights[entry["name"]] = np.frombuffer(data, "<f4", count, offset).reshape(entry["shape"]).astype(np.float64)
+        offset += 4 * count
+    layers = []
+    for layer in topology["config"]["layers"]:
+        kind, config = layer["class_name"], layer["config"]
+        if kind != "Dense":
+            raise NotImplementedError(f"{folder}: a {kind} layer; genlab.load reads GenLab's MLPs (Dense layers) so far")
+        name = config["name"]
+        activation = config.get("activation", "linear")
+        if activation not in ACTIVATIONS:
+            raise NotImplementedError(f"{folder}: the activation {activation!r}")
+        layers.append((weights[f"{name}/kernel"], weights.get(f"{name}/bias"), ACTIVATIONS[activation]))
+
+    def apply(x):
+        h = np.asarray(x, np.float64)
+        for kernel, bias, activation in layers:
+            h = h @ kernel + (0 if bias is None else bias)
+            h = activation(h)
+        return h
+
+    apply.inputs = layers[0][0].shape[0]
+    return apply
+
+
+def _normal_log_prob(z):
+    return -0.5 * (z * z).sum(1) - 0.5 * z.shape[1] * LOG_2PI
+
+
+class Gaussian:
+    """The maximum-likelihood Gaussian: exact log p(x)."""
+
+    def __init__(self, spec):
+        self.mean = np.asarray(spec["mean"], np.float64)
+        self.covariance = np.asarray(spec["covariance"], np.float64).reshape(len(self.mean), len(self.mean))
+        self._chol = np.linalg.cholesky(self.covariance)
+
+    def log_prob(self, x):
+        d = np.atleast_2d(np.asarray(x, np.float64)) - self.mean
+        z = np.linalg.solve(self._chol, d.T).T
+        return _normal_log_prob(z) - np.log(np.diag(self._chol)).sum()
+
+    def sample(self, n, rng=None):
+        rng = rng or np.random.default_rng()
+        return self.mean + rng.standard_normal((n, len(self.mean))) @ self._chol.T
+
+
+class Mixture:
+    """The Gaussian mixture fitted by EM: exact log p(x)."""
+
+    def __init__(self, spec):
+        self.weights = np.asarray(spec["weights"], np.float64)
+        self.parts = [Gaussian({"mean": m, "covariance": c}) for m, c in zip(spec["means"], spec["covariances"])]
+
+    def log_prob(self, x):
+        logs = np.stack([np.log(w) + g.log_prob(x) for w, g in zip(self.weights, self.parts)], 1)
+        top = logs.max(1, keepdims=True)
+        return (top + np.log(np.exp(logs - top).sum(1, keepdims=True)))[:, 0]
+
+    def sample(self, n, rng=None):
+        rng = rng or np.random.default_rng()
+        picks = rng.choice(len(self.weights), n, p=self.weights / self.weights.sum())
+        return np.stack([self.parts[k].sample(1, rng)[0] for k in picks])
+
+
+class RealNVP:
+    """RealNVP on points: exact log p(x) through its affine couplings (flow.json spells out the map)."""
+
+    def __init__(self, folder, spec):
+        self.mean = np.asarray(spec["standardise"]["mean"], np.float64)
+        self.std = np.asarray(spec["standardise"]["std"], np.float64)
+        self.bound = spec["scaleBound"]
+        self.couplings = [(_layers_model(os.path.join(folder, os.path.dirname(c["model"]))), c["conditionOn"], c["transform"]) for c in spec["couplings"]]
+
+    def _scale_shift(self, model, u, on):
+        h = model(u[:, [on]])
+        return self.bound * np.tanh(h[:, 0] / self.bound), h[:, 1]
+
+    def log_prob(self, x):
+        u = (np.atleast_2d(np.asarray(x, np.float64)) - self.mean) / self.std
+        total = np.zeros(len(u))
+        for model, on, moved in self.couplings:
+            s, t = self._scale_shift(model, u, on)
+            u[:, moved] = u[:, moved] * np.exp(s) + t
+            total += s
+        return _normal_log_prob(u) + total - np.log(self.std).sum()
+
+    def sample(self, n, rng=None):
+        rng = rng or np.random.default_rng()
+        u = rng.standard_normal((n, len(self.mean)))
+        for model, on, moved in reversed(self.couplings):
+            s, t = self._scale_shift(model, u, on)
+            u[:, moved] = (u[:, moved] - t) * np.exp(-s)
+        return u * self.std + self.mean
+
+
+class RealNVPImages:
+    """
+    RealNVP on images: the density of dequantised 8-bit values (flow.json spells out the map).
+    log_prob takes 8-bit values (0-255, N x D or N x H x W [x C]) and gives log p on [0, 256)^D,
+    with the dequantisation noise drawn from `rng`, as GenLab's test NLL is computed.
+    """
+
+    def __init__(self, folder, spec):
+        self.alpha = spec["alpha"]
+        self.mean = np.asarray(spec["standardise"]["mean"], np.float64)
+        self.std = np.asarray(spec["standardise"]["std"], np.float64)
+        self.bound = spec["scaleBound"]
+        self.halves = [np.asarray(h) for h in spec["halves"]]
+        self.shape = tuple(spec["imageSize"]) + ((spec["channels"],) if spec["channels"] > 1 else ())
+        self.couplings = [(_layers_model(os.path.join(folder, os.path.dirname(c["model"]))), c["conditionOn"], c["transform"]) for c in spec["couplings"]]
+
+    def _scale_shift(self, model, y, on):
+        h = model(y[:, self.halves[on]])
+        half = h.shape[1] // 2
+        return self.bound * np.tanh(h[:, :half] / self.bound), h[:, half:]
+
+    def log_prob(self, x, rng=None):
+        rng = rng or np.random.default_rng()
+        x = np.asarray(x, np.float64).reshape(len(x), -1)
+        u = (x + rng.random(x.shape)) / 256
+        p = self.alpha + (1 - 2 * self.alpha) * u
+        y = (np.log(p) - np.log1p(-p) - self.mean) / self.std
+        total = np.log((1 - 2 * self.alpha) / (p * (1 - p))).sum(1) - np.log(self.std).sum()
+        for model, on, moved in self.couplings:
+            s, t = self._scale_shift(model, y, on)
+            y[:, self.halves[moved]] = y[:, self.halves[moved]] * np.exp(s) + t
+            total += s.sum(1)
+        return _normal_log_prob(y) + total - x.shape[1] * math.log(256)
+
+    def sample(self, n, rng=None):
+        """Images in [0, 1], n x H x W (x C)."""
+        rng = rng or np.random.default_rng()
+        y = rng.standard_normal((n, len(self.mean)))
+        for model, on, moved in reversed(self.couplings):
+            s, t = self._scale_shift(model, y, on)
+            y[:, self.halves[moved]] = (y[:, self.halves[moved]] - t) * np.exp(-s)
+        u = (1 / (1 + np.exp(-(y * self.std + self.mean))) - self.alpha) / (1 - 2 * self.alpha)
+        return np.clip(u, 0, 1).reshape((n,) + self.shape)
+
+
+class VAE:
+    """The VAE: samples decoded from the prior, and the ELBO, a lower bound on log p(x) (no exact log_prob)."""
+
+    def __init__(self, folder):
+        self.encoder = _layers_model(os.path.join(folder, "encoder"))
+        self.decoder = _layers_model(os.path.join(folder, "decoder"))
+        self.latent_dim = self.decoder.inputs
+        standardisation = os.path.join(folder, "standardisation.json")
+        self.points = os.path.exists(standardisation)
+        if self.points:
+            with open(standardisation, encoding="utf-8") as f:
+                spec = json.load(f)
+            self.mean, self.std = np.asarray(spec["mean"]), np.asarray(spec["std"])
+
+    def sample(self, n, rng=None):
+        """Points drawn from p(x | z), or for images each pixel's probability of being on, as GenLab's grids show them."""
+        rng = rng or np.random.default_rng()
+        out = self.decoder(rng.standard_normal((n, self.latent_dim)))
+        if not self.points:
+            return 1 / (1 + np.exp(-out))
+        mu, log_var = np.split(out, 2, axis=1)
+        return (mu + np.exp(0.5 * log_var) * rng.standard_normal(mu.shape)) * self.std + self.mean
+
+    def elbo(self, x, rng=None):
+        """One-sample ELBO per example (binarised pixels in {0, 1} for images): a lower bound on log p(x)."""
+        rng = rng or np.random.default_rng()
+        x = np.atleast_2d(np.asarray(x, np.float64))
+        data = (x - self.mean) / self.std if self.points else x
+        mu, log_var = np.split(self.encoder(data), 2, axis=1)
+        z = mu + np.exp(0.5 * log_var) * rng.standard_normal(mu.shape)
+        kl = 0.5 * (mu * mu + np.exp(log_var) - 1 - log_var).sum(1)
+        out = self.decoder(z)
+        if self.points:
+            m, lv = np.split(out, 2, axis=1)
+            log_lik = (-0.5 * (LOG_2PI + lv + (data - m) ** 2 / np.exp(lv))).sum(1) - np.log(self.std).sum()
+        else:
+            log_lik = -(np.maximum(out, 0) - out * data + np.log1p(np.exp(-np.abs(out)))).sum(1)
+        return log_lik - kl
+
+
+class GAN:
+    """The GAN's generator: samples only (an implicit model has no log p(x))."""
+
+    def __init__(self, folder):
+        self.generator = _layers_model(os.path.join(folder, "generator"))
+        self.latent_dim = self.generator.inputs
+
+    def sample(self, n, rng=None):
+        rng = rng or np.random.default_rng()
+        return self.generator(rng.standard_normal((n, self.latent_dim)))
+
+
+def _newest_checkpoint(run_dir):
+    root = os.path.join(run_dir, "checkpoints")
+    steps = sorted(n for n in os.listdir(root) if re.fullmatch(r"step-\d{6}", n)) if os.path.isdir(root) else []
+    if not steps:
+        raise FileNotFoundError(f"{run_dir} has no checkpoint yet: GenLab writes one at each evaluation and at the end")
+    return os.path.join(root, steps[-1])
+
+
+def load(path):
+    """
+    The model in a GenLab run folder (its newest checkpoint) or a folder exported from one
+    (Export Model, `genlab export`): Gaussian and Mixture (sample, log_prob), RealNVP on points
+    and on images (sample, log_prob), VAE (sample, elbo) and GAN of MLPs (sample). Needs numpy.
+    """
+    if np is None:
+        raise ImportError("genlab.load needs numpy: pip install numpy")
+    folder = os.fspath(path)
+    if os.path.exists(os.path.join(folder, "run.json")):
+        with open(os.path.join(folder, "run.json"), encoding="utf-8") as f:
+            if json.load(f).get("config", {}).get("family") == "external":
+                raise ValueError(f"{folder} was logged by a script, not trained by GenLab: load the model the script saved")
+        folder = _newest_checkpoint(folder)
+    has = lambda name: os.path.exists(os.path.join(folder, name))  # noqa: E731
+    if has("gaussian.json") or has("mixture.json"):
+        name = "gaussian.json" if has("gaussian.json") else "mixture.json"
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            spec = json.load(f)
+        return Gaussian(spec) if name == "gaussian.json" else Mixture(spec)
+    if has("flow.json"):
+        with open(os.path.join(folder, "flow.json"), encoding="utf-8") as f:
+            spec = json.load(f)
+        if spec.get("format") == "genlab-realnvp-images":
+            return RealNVPImages(folder, spec)
+        if spec.get("format") != "genlab-realnvp":
+            raise NotImplementedError(f"{folder}: a {spec.get('format')} flow, which this genlab.load does not know")
+        return RealNVP(folder, spec)
+    if has("encoder") and has("decoder"):
+        return VAE(folder)
+    if has("generator"):
+        return GAN(folder)
+    if has("pixelcnn.json") or has("denoiser"):
+        raise NotImplementedError(f"{folder}: PixelCNN and DDPM models are not loaded by genlab.load yet")
+    raise FileNotFoundError(f"{folder} holds no GenLab model (no gaussian.json, mixture.json, flow.json, encoder/, generator/)")

