@@ -154,6 +154,7 @@ test('genlab export: the newest checkpoint\'s networks (no training state) and a
   const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
   assert.match(readme, /exported at step 6/);
   assert.match(readme, /tf\.loadLayersModel/);
+  assert.match(readme, /genlab\.load\(/, 'and the Python recipe');
   // The exported decoder loads as a layers model and decodes a latent code to an image.
   const { loadLayersModel } = await import('../../src/trainer/runs/layersFormat');
   const { initBackend } = await import('../../src/trainer/backend/select');
