@@ -21,39 +21,87 @@ ACTIVATIONS = {
 }
 
 
+def _weights(folder, manifest):
+    """The tensors of a TensorFlow.js weights manifest, by name (float32 little-endian, in order)."""
+    data = b"".join(open(os.path.join(folder, p), "rb").read() for group in manifest for p in group["paths"])
+    weights, offset = {}, 0
+    for entry in (w for group in manifest for w in group["weights"]):
+        count = math.prod(entry["shape"])
+        weights[entry["name"]] = np.frombuffer(data, "<f4", count, offset).reshape(entry["shape"]).astype(np.float64)
+        offset += 4 * count
+    return weights
+
+
+def _conv_same(x, kernel, bias, stride=1):
+    """TensorFlow's conv2d with "same" padding: x N x H x W x C, kernel H x W x in x out."""
+    kh, kw = kernel.shape[:2]
+    n, h, w, _ = x.shape
+    out_h, out_w = -(-h // stride), -(-w // stride)
+    pad_h, pad_w = max((out_h - 1) * stride + kh - h, 0), max((out_w - 1) * stride + kw - w, 0)
+    padded = np.pad(x, ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)))
+    out = np.zeros((n, out_h, out_w, kernel.shape[3]))
+    for a in range(kh):
+        for b in range(kw):
+            out += padded[:, a:a + stride * out_h:stride, b:b + stride * out_w:stride, :] @ kernel[a, b]
+    return out + bias
+
+
+def _conv_transpose_same(x, kernel, bias, stride):
+    """TensorFlow's conv2d_transpose with "same" padding: kernel H x W x out x in, output stride times the input."""
+    kh, kw = kernel.shape[:2]
+    n, h, w, _ = x.shape
+    full = np.zeros((n, (h - 1) * stride + kh, (w - 1) * stride + kw, kernel.shape[2]))
+    for a in range(kh):
+        for b in range(kw):
+            full[:, a:a + stride * h:stride, b:b + stride * w:stride, :] += x @ kernel[a, b].T
+    top, left = (full.shape[1] - h * stride) // 2, (full.shape[2] - w * stride) // 2
+    return full[:, top:top + h * stride, left:left + w * stride, :] + bias
+
+
+def _layer(kind, config, weights, folder):
+    """One layer of a Sequential model as a function of a batch."""
+    name = config.get("name")
+    activation = ACTIVATIONS.get(config.get("activation", "linear"))
+    if activation is None:
+        raise NotImplementedError(f"{folder}: the activation {config['activation']!r}")
+    kernel, bias = weights.get(f"{name}/kernel"), weights.get(f"{name}/bias", 0)
+    if kind == "Dense":
+        return lambda h: activation(h @ kernel + bias)
+    if kind == "Conv2D":
+        return lambda h: activation(_conv_same(h, kernel, bias, config["strides"][0]))
+    if kind == "Conv2DTranspose":
+        return lambda h: activation(_conv_transpose_same(h, kernel, bias, config["strides"][0]))
+    if kind == "Reshape":
+        return lambda h: h.reshape((len(h),) + tuple(config["target_shape"]))
+    if kind == "Flatten":
+        return lambda h: h.reshape(len(h), -1)
+    if kind == "ReLU":
+        return ACTIVATIONS["relu"]
+    if kind == "LeakyReLU":
+        return lambda h: np.where(h > 0, h, config.get("alpha", 0.3) * h)
+    raise NotImplementedError(f"{folder}: a {kind} layer, which this genlab.load does not read")
+
+
 def _layers_model(folder):
-    """A TensorFlow.js layers model of Dense layers (as GenLab's MLPs are), as a function of a batch."""
+    """A TensorFlow.js Sequential layers model (GenLab's MLPs and DCGAN networks), as a function of a batch."""
     with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
         spec = json.load(f)
     topology = spec["modelTopology"]
     topology = topology.get("model_config", topology)
     if topology["class_name"] != "Sequential":
-        raise NotImplementedError(f"{folder}: a {topology['class_name']} model; genlab.load reads GenLab's MLPs (Sequential Dense layers) so far")
-    data = b"".join(open(os.path.join(folder, p), "rb").read() for group in spec["weightsManifest"] for p in group["paths"])
-    weights, offset = {}, 0
-    for entry in (w for group in spec["weightsManifest"] for w in group["weights"]):
-        count = math.prod(entry["shape"])
-        weights[entry["name"]] = np.frombuffer(data, "<f4", count, offset).reshape(entry["shape"]).astype(np.float64)
-        offset += 4 * count
-    layers = []
-    for layer in topology["config"]["layers"]:
-        kind, config = layer["class_name"], layer["config"]
-        if kind != "Dense":
-            raise NotImplementedError(f"{folder}: a {kind} layer; genlab.load reads GenLab's MLPs (Dense layers) so far")
-        name = config["name"]
-        activation = config.get("activation", "linear")
-        if activation not in ACTIVATIONS:
-            raise NotImplementedError(f"{folder}: the activation {activation!r}")
-        layers.append((weights[f"{name}/kernel"], weights.get(f"{name}/bias"), ACTIVATIONS[activation]))
+        raise NotImplementedError(f"{folder}: a {topology['class_name']} model; genlab.load reads Sequential models so far")
+    weights = _weights(folder, spec["weightsManifest"])
+    configs = topology["config"]["layers"]
+    layers = [_layer(layer["class_name"], layer["config"], weights, folder) for layer in configs]
 
     def apply(x):
         h = np.asarray(x, np.float64)
-        for kernel, bias, activation in layers:
-            h = h @ kernel + (0 if bias is None else bias)
-            h = activation(h)
+        for layer in layers:
+            h = layer(h)
         return h
 
-    apply.inputs = layers[0][0].shape[0]
+    first = configs[0]["config"]
+    apply.inputs = first.get("batch_input_shape", [None, weights[f"{first['name']}/kernel"].shape[0]])[1]
     return apply
 
 
@@ -220,9 +268,46 @@ class GAN:
         self.generator = _layers_model(os.path.join(folder, "generator"))
         self.latent_dim = self.generator.inputs
 
+    def decode(self, z):
+        """The generator's output for latent codes z (n x latent_dim): points, or grey levels in [0, 1] (n x 784 for 28x28 images)."""
+        return self.generator(z)
+
     def sample(self, n, rng=None):
         rng = rng or np.random.default_rng()
-        return self.generator(rng.standard_normal((n, self.latent_dim)))
+        return self.decode(rng.standard_normal((n, self.latent_dim)))
+
+
+class PixelCNN:
+    """PixelCNN of binarised images: exact log p(x) in one pass; sampling pixel by pixel (slow in numpy)."""
+
+    def __init__(self, folder, spec):
+        self.size = tuple(spec["imageSize"])
+        self.blocks = spec["residualBlocks"]
+        self.w = _weights(folder, spec["weightsManifest"])
+
+    def _logits(self, x):
+        w, relu = self.w, ACTIVATIONS["relu"]
+        h = _conv_same(x, w["mask-a/kernel"], w["mask-a/bias"])
+        for b in range(self.blocks):
+            inner = _conv_same(relu(h), w[f"block-{b}/mask-b/kernel"], w[f"block-{b}/mask-b/bias"])
+            h = h + _conv_same(relu(inner), w[f"block-{b}/mix/kernel"], w[f"block-{b}/mix/bias"])
+        h = _conv_same(relu(h), w["head-0/kernel"], w["head-0/bias"])
+        return _conv_same(relu(h), w["head-1/kernel"], w["head-1/bias"])[..., 0]
+
+    def log_prob(self, x):
+        """x: binarised images (0 or 1), n x 784 or n x 28 x 28."""
+        x = np.asarray(x, np.float64).reshape((len(x),) + self.size)
+        logits = self._logits(x[..., None])
+        return -(np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))).sum((1, 2))
+
+    def sample(self, n, rng=None):
+        rng = rng or np.random.default_rng()
+        x = np.zeros((n,) + self.size)
+        for i in range(self.size[0]):
+            for j in range(self.size[1]):
+                p = 1 / (1 + np.exp(-self._logits(x[..., None])[:, i, j]))
+                x[:, i, j] = rng.random(n) < p
+        return x
 
 
 def _newest_checkpoint(run_dir):
@@ -237,7 +322,8 @@ def load(path):
     """
     The model in a GenLab run folder (its newest checkpoint) or a folder exported from one
     (Export Model, `genlab export`): Gaussian and Mixture (sample, log_prob), RealNVP on points
-    and on images (sample, log_prob), VAE (sample, elbo) and GAN of MLPs (sample). Needs numpy.
+    and on images (sample, log_prob), PixelCNN (log_prob, sample), VAE (sample, elbo) and GAN
+    (sample, decode). Needs numpy.
     """
     if np is None:
         raise ImportError("genlab.load needs numpy: pip install numpy")
@@ -265,6 +351,9 @@ def load(path):
         return VAE(folder)
     if has("generator"):
         return GAN(folder)
-    if has("pixelcnn.json") or has("denoiser"):
-        raise NotImplementedError(f"{folder}: PixelCNN and DDPM models are not loaded by genlab.load yet")
+    if has("pixelcnn.json"):
+        with open(os.path.join(folder, "pixelcnn.json"), encoding="utf-8") as f:
+            return PixelCNN(folder, json.load(f))
+    if has("denoiser"):
+        raise NotImplementedError(f"{folder}: DDPM models are not loaded by genlab.load yet")
     raise FileNotFoundError(f"{folder} holds no GenLab model (no gaussian.json, mixture.json, flow.json, encoder/, generator/)")
