@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ExternalRuns } from './externalRuns';
-import { type RunEntry, runEntry, RunFolderCache, type RunImages } from './runFolderCache';
+import { type RunEntry, runEntry, RunFolderCache, type RunImages, signature } from './runFolderCache';
 import { RunHistory } from './runHistory';
 import type { RunManager } from './runManager';
 import { RUN_FILE } from '../protocol/runFormat';
@@ -53,7 +53,13 @@ export class RunCatalog implements vscode.Disposable {
     this.currentRoot = runsRoot(context);
     this.watcher = this.watch(this.currentRoot);
     this.external = new ExternalRuns(log);
-    this.missedRuns = setInterval(() => this.catchMissedEvents(), 1000);
+    // One look at a time: a slow disk never stacks them up.
+    let looking = false;
+    this.missedRuns = setInterval(() => {
+      if (looking) return;
+      looking = true;
+      void this.catchMissedEvents().finally(() => (looking = false));
+    }, 1000);
     const follow = () => this.followRoot();
     this.subscriptions = [
       this.external,
@@ -107,7 +113,7 @@ export class RunCatalog implements vscode.Disposable {
    * each run training in another process is looked at, and a root that did not exist is watched
    * itself once it does.
    */
-  private catchMissedEvents(): void {
+  private async catchMissedEvents(): Promise<void> {
     const root = this.currentRoot;
     if (!this.watchingRoot && fs.existsSync(root)) {
       this.watcher.dispose();
@@ -116,33 +122,29 @@ export class RunCatalog implements vscode.Disposable {
     }
     let names: string[];
     try {
-      names = fs.readdirSync(root).filter((n) => !n.startsWith('.'));
+      names = (await fs.promises.readdir(root)).filter((n) => !n.startsWith('.'));
     } catch {
       return;
     }
+    if (root !== this.currentRoot) return;
     const now = Date.now();
     if (this.known) for (const n of names) if (!this.known.has(n)) this.newFolders.set(n, now);
     this.known = new Set(names);
+    const records = await Promise.all([...this.newFolders.keys()].map((name) => signature([path.join(root, name, RUN_FILE)])));
     let appeared = false;
-    for (const [name, since] of this.newFolders) {
-      const found = fs.existsSync(path.join(root, name, RUN_FILE));
-      if (found || now - since > MISSED_RUN_WINDOW_MS || !this.known.has(name)) this.newFolders.delete(name);
+    [...this.newFolders].forEach(([name, since], i) => {
+      const found = records[i] !== '-';
+      if (found || now - since > MISSED_RUN_WINDOW_MS || !this.known!.has(name)) this.newFolders.delete(name);
       appeared ||= found;
-    }
-    if (appeared || this.runningChanged()) this.changed.fire();
+    });
+    if ((await this.runningChanged()) || appeared) this.changed.fire();
   }
 
   /** Whether the run.json of a run another process trains (the CLI) changed since the last look: events in a new folder can be missed too. */
-  private runningChanged(): boolean {
-    let changed = false;
-    const seen = new Map<string, string>();
-    for (const dir of this.running) {
-      const stat = fs.statSync(path.join(dir, RUN_FILE), { throwIfNoEntry: false });
-      const signature = stat ? `${stat.ino}:${stat.mtimeMs}:${stat.size}` : '-';
-      const before = this.runningRecords.get(dir);
-      if (before !== undefined && before !== signature) changed = true;
-      seen.set(dir, signature);
-    }
+  private async runningChanged(): Promise<boolean> {
+    const signatures = await Promise.all(this.running.map((dir) => signature([path.join(dir, RUN_FILE)])));
+    const seen = new Map(this.running.map((dir, i) => [dir, signatures[i]]));
+    const changed = [...seen].some(([dir, now]) => this.runningRecords.has(dir) && this.runningRecords.get(dir) !== now);
     this.runningRecords = seen;
     return changed;
   }

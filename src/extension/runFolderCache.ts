@@ -82,7 +82,7 @@ export interface RunImages {
  * What tells one version of a file from the next without reading it: an atomic write replaces the
  * inode, an append grows the size, and any write moves the mtime. A missing file counts too.
  */
-async function signature(files: string[]): Promise<string> {
+export async function signature(files: string[]): Promise<string> {
   const stats = await Promise.all(files.map((f) => fs.promises.stat(f).catch(() => undefined)));
   return stats.map((s) => (s ? `${s.ino}:${s.mtimeMs}:${s.size}` : '-')).join('|');
 }

@@ -44,6 +44,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
 
   private pending?: NodeJS.Timeout;
   private redrawnAt = -Infinity;
+  private listed?: { runs: RunEntry[]; at: number };
   /** What the rows showed at the last redraw: a refresh that would draw the same is not sent. */
   private shown = '';
 
@@ -55,17 +56,21 @@ export class RunsTree implements vscode.TreeDataProvider<RunEntry> {
   refresh(): void {
     // The first change in a while shows at once; those that follow it wait for the interval.
     this.pending ??= setTimeout(async () => {
-      const rows = this.rowsKey(await this.catalog.list());
+      const runs = await this.catalog.list();
       this.pending = undefined;
-      if (rows === this.shown) return;
+      if (this.rowsKey(runs) === this.shown) return;
       this.redrawnAt = performance.now();
+      // The redraw asks for the runs next: these, just read (unless the view is hidden and asks much later).
+      this.listed = { runs, at: performance.now() };
       this.changed.fire();
     }, Math.max(0, this.redrawnAt + REDRAW_MS - performance.now()));
   }
 
   async getChildren(element?: RunEntry): Promise<RunEntry[]> {
     if (element) return [];
-    const runs = await this.catalog.list();
+    const fresh = this.listed && performance.now() - this.listed.at < REDRAW_MS ? this.listed.runs : undefined;
+    this.listed = undefined;
+    const runs = fresh ?? (await this.catalog.list());
     this.shown = this.rowsKey(runs);
     return runs;
   }

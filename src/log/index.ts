@@ -21,6 +21,7 @@ import { EXTERNAL, type ExternalConfig, externalConfig, type ExternalDeclaration
 import { FAMILY_SPECS, type Family } from '../protocol/families';
 import type { DensityKind } from '../protocol/families/spec';
 import type { DensityField, DensityGrid } from '../protocol/messages';
+import { gridPoints as sharedGrid, histogram, roundForView } from '../shared/densityValues';
 import { gridToPng } from '../shared/png';
 import { RunFolder } from '../shared/runFolder';
 import { version as VERSION } from '../../package.json';
@@ -92,11 +93,6 @@ function values(given: Record<string, unknown>, what: string): Record<string, nu
   return given as Record<string, number>;
 }
 
-function round(v: number): number {
-  // As GenLab's trainer sends them: 4 decimals, and infinities (a log-density far from the data) as +-1e4.
-  return Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v > 0 ? 1e4 : -1e4;
-}
-
 /** Count, height, width and channels of N x H x W, N x H x W x C, or N x C x H x W (C = 1, 3 or 4). */
 function imageLayout(shape: number[]): { count: number; height: number; width: number; channels: number; channelsFirst: boolean } {
   if (shape.length === 3) return { count: shape[0], height: shape[1], width: shape[2], channels: 1, channelsFirst: false };
@@ -131,7 +127,7 @@ function points(value: ArrayInput | undefined, dim: number, name: string): numbe
   const { shape, data } = toArray(value, name);
   const ok = dim === 1 ? shape.length === 1 || (shape.length === 2 && shape[1] === 1) : shape.length === 2 && shape[1] === 2;
   if (!ok) throw new RangeError(`${name}: expected N x ${dim} points for ${dim}-D data, got shape [${shape.join(', ')}]`);
-  return Array.from(data, round);
+  return Array.from(data, roundForView);
 }
 
 function densityGrid({ values: field, extent, samples, test, field: kind = 'log-density' }: DensityOptions): DensityGrid {
@@ -147,7 +143,7 @@ function densityGrid({ values: field, extent, samples, test, field: kind = 'log-
     if (dim === 1 && shape.length !== 1) throw new RangeError(`density: for 1-D data, values are one per grid point, got shape [${shape.join(', ')}]`);
     if (dim === 2 && shape.length !== 2) throw new RangeError(`density: for 2-D data, values are an H x W array (first row at the top), got shape [${shape.join(', ')}]`);
     [height, width] = dim === 1 ? [1, shape[0]] : shape;
-    grid = Array.from(data, round);
+    grid = Array.from(data, roundForView);
   }
   const held = points(test, dim, 'density: test');
   return {
@@ -159,18 +155,8 @@ function densityGrid({ values: field, extent, samples, test, field: kind = 'log-
     values: grid,
     samples: points(samples, dim, 'density: samples'),
     test: held.slice(0, TEST_POINTS * dim),
-    ...(dim === 1 && test !== undefined ? { histogram: histogram(held, extent[0], extent[1]) } : {}),
+    ...(dim === 1 && test !== undefined ? { histogram: histogram(held, extent[0], extent[1], HISTOGRAM_BINS) } : {}),
   };
-}
-
-function histogram(held: number[], x0: number, x1: number): { edges: number[]; counts: number[] } {
-  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => x0 + ((x1 - x0) * i) / HISTOGRAM_BINS);
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const v of held) {
-    const bin = Math.floor(((v - x0) / (x1 - x0)) * HISTOGRAM_BINS);
-    if (bin >= 0 && bin < HISTOGRAM_BINS) counts[bin]++;
-  }
-  return { edges, counts };
 }
 
 /**
@@ -179,14 +165,10 @@ function histogram(held: number[], x0: number, x1: number): { edges: number[]; c
  * for 1-D data `size` evenly spaced points (200 by default), each as [x].
  */
 export function gridPoints(extent: readonly number[], size?: number): number[][] {
-  if (extent.length === 2) {
-    const n = size ?? 200;
-    return Array.from({ length: n }, (_, i) => [extent[0] + ((extent[1] - extent[0]) * i) / (n - 1)]);
-  }
-  if (extent.length !== 4) throw new RangeError('gridPoints: give extent [xMin, xMax] or [xMin, xMax, yMin, yMax]');
-  const n = size ?? 64;
-  const [x0, x1, y0, y1] = extent;
-  return Array.from({ length: n * n }, (_, i) => [x0 + ((i % n) + 0.5) * ((x1 - x0) / n), y1 - (Math.floor(i / n) + 0.5) * ((y1 - y0) / n)]);
+  if (extent.length !== 2 && extent.length !== 4) throw new RangeError('gridPoints: give extent [xMin, xMax] or [xMin, xMax, yMin, yMax]');
+  const dim = extent.length === 2 ? 1 : 2;
+  const { points } = sharedGrid(extent, dim, size);
+  return Array.from({ length: points.length / dim }, (_, i) => Array.from(points.subarray(i * dim, (i + 1) * dim)));
 }
 
 /** One run folder being written. Make one with init(). */
