@@ -1,6 +1,7 @@
 """GenLab's models in your own Python code: genlab.load(run or export folder) returns the trained
 model with sample(n) and, where its family has one, log_prob(x), computed with numpy from the
-files GenLab writes (TensorFlow.js layers models, flow.json, the Gaussian's and mixture's JSON)."""
+files GenLab writes (TensorFlow.js layers models, flow.json, diffusion.json, PixelCNN's, the
+Gaussian's and the mixture's JSON)."""
 
 import json
 import math
@@ -59,7 +60,7 @@ def _conv_transpose_same(x, kernel, bias, stride):
 
 
 def _layer(kind, config, weights, folder):
-    """One layer of a Sequential model as a function of a batch."""
+    """One layer of a layers model as a function of its input batches."""
     name = config.get("name")
     activation = ACTIVATIONS.get(config.get("activation", "linear"))
     if activation is None:
@@ -79,19 +80,14 @@ def _layer(kind, config, weights, folder):
         return ACTIVATIONS["relu"]
     if kind == "LeakyReLU":
         return lambda h: np.where(h > 0, h, config.get("alpha", 0.3) * h)
+    if kind == "Add":
+        return lambda first, *rest: sum(rest, first)
     raise NotImplementedError(f"{folder}: a {kind} layer, which this genlab.load does not read")
 
 
-def _layers_model(folder):
-    """A TensorFlow.js Sequential layers model (GenLab's MLPs and DCGAN networks), as a function of a batch."""
-    with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
-        spec = json.load(f)
-    topology = spec["modelTopology"]
-    topology = topology.get("model_config", topology)
-    if topology["class_name"] != "Sequential":
-        raise NotImplementedError(f"{folder}: a {topology['class_name']} model; genlab.load reads Sequential models so far")
-    weights = _weights(folder, spec["weightsManifest"])
-    configs = topology["config"]["layers"]
+def _sequential(config, weights, folder):
+    """A Sequential model as a function of a batch; `inputs` is the size of its input rows."""
+    configs = config["layers"]
     layers = [_layer(layer["class_name"], layer["config"], weights, folder) for layer in configs]
 
     def apply(x):
@@ -103,6 +99,62 @@ def _layers_model(folder):
     first = configs[0]["config"]
     apply.inputs = first.get("batch_input_shape", [None, weights[f"{first['name']}/kernel"].shape[0]])[1]
     return apply
+
+
+def _functional(config, weights, folder):
+    """A functional model (a graph of layers, each called once) as a function of its inputs, in their declared order."""
+    specs = {layer["name"]: layer for layer in config["layers"]}
+    calls = {}
+    for name, layer in specs.items():
+        if layer["class_name"] == "InputLayer":
+            continue
+        if len(layer["inbound_nodes"]) != 1:
+            raise NotImplementedError(f"{folder}: the layer {name} is called more than once, which this genlab.load does not read")
+        calls[name] = (_layer(layer["class_name"], layer["config"], weights, folder), [node[0] for node in layer["inbound_nodes"][0]])
+    inputs = [name for name, *_ in config["input_layers"]]
+    outputs = [name for name, *_ in config["output_layers"]]
+
+    def apply(*xs):
+        if len(xs) != len(inputs):
+            raise ValueError(f"the model takes {len(inputs)} inputs ({', '.join(inputs)}), not {len(xs)}")
+        values = {name: np.asarray(x, np.float64) for name, x in zip(inputs, xs)}
+        for name in outputs:
+            _evaluate(name, calls, values)
+        results = [values[name] for name in outputs]
+        return results[0] if len(results) == 1 else results
+
+    return apply
+
+
+def _evaluate(name, calls, values):
+    """The value of layer `name`, computing its inputs first (iteratively: U-Nets are deep graphs)."""
+    pending = [name]
+    while pending:
+        top = pending[-1]
+        if top in values:
+            pending.pop()
+            continue
+        layer, sources = calls[top]
+        missing = [s for s in sources if s not in values]
+        if missing:
+            pending.extend(missing)
+        else:
+            values[top] = layer(*(values[s] for s in sources))
+            pending.pop()
+
+
+def _layers_model(folder):
+    """A TensorFlow.js layers model (GenLab's MLPs and DCGAN networks, the diffusion U-Net) as a function of its inputs."""
+    with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    topology = spec["modelTopology"]
+    topology = topology.get("model_config", topology)
+    weights = _weights(folder, spec["weightsManifest"])
+    if topology["class_name"] == "Sequential":
+        return _sequential(topology["config"], weights, folder)
+    if topology["class_name"] in ("Model", "Functional"):
+        return _functional(topology["config"], weights, folder)
+    raise NotImplementedError(f"{folder}: a {topology['class_name']} model, which this genlab.load does not read")
 
 
 def _normal_log_prob(z):
@@ -310,6 +362,69 @@ class PixelCNN:
         return x
 
 
+class DDPM:
+    """
+    Denoising diffusion: samples by the reverse process from pure noise, and the denoiser's noise
+    prediction. No log_prob: its loss is a reweighted variational bound, and GenLab computes no
+    likelihood for it. diffusion.json spells out the schedule, the embedding and the reverse step.
+    """
+
+    def __init__(self, folder, spec):
+        self.denoiser = _layers_model(os.path.join(folder, "denoiser"))
+        self.images = spec["data"] == "images"
+        if self.images:
+            height, width = spec["imageSize"]
+            self._maps = (height, width, spec["channels"])
+            self.shape = self._maps if spec["channels"] > 1 else (height, width)
+        else:
+            self.shape = (spec["dim"],)
+        self.clip = spec.get("clip", math.inf)
+        self.mean = np.asarray(spec["standardise"]["mean"], np.float64)
+        self.std = np.asarray(spec["standardise"]["std"], np.float64)
+        self.steps = spec["timesteps"]
+        self._embedding = spec["embedding"]
+        schedule = spec["schedule"]
+        t = np.arange(self.steps + 1)
+        f = np.cos((t / self.steps + schedule["offset"]) / (1 + schedule["offset"]) * (math.pi / 2)) ** 2
+        self.beta = np.concatenate([[0.0], np.minimum(schedule["maxBeta"], 1 - f[1:] / f[:-1])])
+        self.alpha_bar = np.cumprod(1 - self.beta)
+
+    def _embed(self, t):
+        size, half = self._embedding["size"], self._embedding["size"] // 2
+        w = (self._embedding["scale"] * np.asarray(t, np.float64) / self.steps)[:, None] / self._embedding["base"] ** (2 * np.arange(half) / size)
+        return np.concatenate([np.sin(w), np.cos(w)], 1)
+
+    def predict_noise(self, x_t, t):
+        """The denoiser's noise for x_t (n rows, in the model's units: standardised points, images in [-1, 1]) at step t (1..T, one or one per row)."""
+        x_t = np.asarray(x_t, np.float64).reshape(len(x_t), -1)
+        e = self._embed(np.broadcast_to(t, (len(x_t),)))
+        if self.images:
+            return self.denoiser(x_t.reshape((len(x_t),) + self._maps), e)
+        return self.denoiser(np.concatenate([x_t, e], 1))
+
+    def noise_mse(self, x, rng=None):
+        """The training loss per example: x (data units; images as grey levels in [0, 1]) noised to a random step, the denoiser's squared error on that noise."""
+        rng = rng or np.random.default_rng()
+        x0 = (np.asarray(x, np.float64).reshape(len(x), -1) - self.mean) / self.std
+        t = rng.integers(1, self.steps + 1, len(x0))
+        eps = rng.standard_normal(x0.shape)
+        a = self.alpha_bar[t][:, None]
+        return ((self.predict_noise(np.sqrt(a) * x0 + np.sqrt(1 - a) * eps, t) - eps) ** 2).mean(1)
+
+    def sample(self, n, rng=None, temperature=1.0):
+        """n examples by ancestral sampling, as GenLab draws them: points, or images in [0, 1] (n x H x W [x C])."""
+        rng = rng or np.random.default_rng()
+        beta, alpha_bar = self.beta, self.alpha_bar
+        x = rng.standard_normal((n, math.prod(self.shape))) * temperature
+        for t in range(self.steps, 0, -1):
+            x0 = np.clip((x - np.sqrt(1 - alpha_bar[t]) * self.predict_noise(x, t)) / np.sqrt(alpha_bar[t]), -self.clip, self.clip)
+            mean = (beta[t] * np.sqrt(alpha_bar[t - 1]) * x0 + (1 - alpha_bar[t - 1]) * np.sqrt(1 - beta[t]) * x) / (1 - alpha_bar[t])
+            sigma = math.sqrt(beta[t] * (1 - alpha_bar[t - 1]) / (1 - alpha_bar[t])) * temperature
+            x = mean + (sigma * rng.standard_normal(x.shape) if t > 1 else 0)
+        x = x * self.std + self.mean
+        return np.clip(x, 0, 1).reshape((n,) + self.shape) if self.images else x
+
+
 def _newest_checkpoint(run_dir):
     root = os.path.join(run_dir, "checkpoints")
     steps = sorted(n for n in os.listdir(root) if re.fullmatch(r"step-\d{6}", n)) if os.path.isdir(root) else []
@@ -322,8 +437,8 @@ def load(path):
     """
     The model in a GenLab run folder (its newest checkpoint) or a folder exported from one
     (Export Model, `genlab export`): Gaussian and Mixture (sample, log_prob), RealNVP on points
-    and on images (sample, log_prob), PixelCNN (log_prob, sample), VAE (sample, elbo) and GAN
-    (sample, decode). Needs numpy.
+    and on images (sample, log_prob), PixelCNN (log_prob, sample), VAE (sample, elbo), GAN
+    (sample, decode) and DDPM (sample, predict_noise, noise_mse). Needs numpy.
     """
     if np is None:
         raise ImportError("genlab.load needs numpy: pip install numpy")
@@ -354,6 +469,9 @@ def load(path):
     if has("pixelcnn.json"):
         with open(os.path.join(folder, "pixelcnn.json"), encoding="utf-8") as f:
             return PixelCNN(folder, json.load(f))
+    if has("diffusion.json"):
+        with open(os.path.join(folder, "diffusion.json"), encoding="utf-8") as f:
+            return DDPM(folder, json.load(f))
     if has("denoiser"):
-        raise NotImplementedError(f"{folder}: DDPM models are not loaded by genlab.load yet")
-    raise FileNotFoundError(f"{folder} holds no GenLab model (no gaussian.json, mixture.json, flow.json, encoder/, generator/)")
+        raise FileNotFoundError(f"{folder}: a DDPM checkpoint from before GenLab wrote diffusion.json beside its denoiser; resume the run (its next checkpoint has one) or train it again")
+    raise FileNotFoundError(f"{folder} holds no GenLab model (no gaussian.json, mixture.json, flow.json, pixelcnn.json, diffusion.json, encoder/, generator/)")

@@ -70,7 +70,7 @@ export function exportReadme(runDir: string, record: RunRecord, step: number): s
     "model = genlab.load('path/to/this/folder')",
     'x = model.sample(64)',
     '```',
-    'The Gaussian, the mixture, RealNVP and PixelCNN also have `log_prob(x)` (exact), the VAE `elbo(x)` (a lower bound on log p(x)), the GAN `decode(z)`; DDPM is not read by it yet.',
+    'The Gaussian, the mixture, RealNVP and PixelCNN also have `log_prob(x)` (exact), the VAE `elbo(x)` (a lower bound on log p(x)), the GAN `decode(z)`, DDPM `predict_noise(x_t, t)` and `noise_mse(x)` (its training loss).',
     '',
     '## Training configuration',
     '```json',

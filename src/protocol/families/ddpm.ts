@@ -36,7 +36,7 @@ export const ddpmSpec = familySpec({
   exportNote: [
     '- `denoiser/`: a layers model predicting the noise ε in x_t. For points its input is [x_t (standardised), a 16-value sinusoidal embedding of t]; for images it has two inputs, x_t as height × width × channels maps in [-1, 1] (28x28x1 for MNIST) and the 16-value embedding, and outputs the noise as one flat row per image (784 values for MNIST).',
     '- The embedding of step t (1..T) is sin(w_k) for k = 0..7, then cos(w_k), with w_k = (1000·t/T)/10000^(k/8).',
-    '- Sampling needs the cosine noise schedule (Nichol & Dhariwal 2021) with the same number of steps T as in training (see the training configuration below).',
+    '- `diffusion.json`: what sampling needs around the denoiser: T and the cosine noise schedule (Nichol & Dhariwal 2021), the embedding, the standardisation of points (images: grey levels mapped to [-1, 1]) and the reverse step, each spelled out.',
   ].join('\n'),
   fields: [
     { key: 'timesteps', flag: 'timesteps', label: 'Diffusion steps', prompt: 'Noise levels T of the forward process' },

@@ -19,6 +19,7 @@ import type { DensityGrid } from '../../protocol/messages';
 import { CosineAdam } from '../backend/fusedAdam';
 import { exampleSize, greyLevels, plannedSteps, type PointDataset } from '../data/dataset';
 import type { ImageDataset } from '../data/imageDatasets';
+import { writeJsonAtomic } from '../../shared/atomicFile';
 import { UserError } from '../../shared/userError';
 import type { DivergenceSign } from '../divergence';
 import type { Rng } from '../rng';
@@ -30,8 +31,13 @@ import { mlp } from './networks';
 import { pointMoments } from './realnvp';
 import { layersModelPart, numbersPart, optimizerPart, type TrainingState, trainingState } from './trainingState';
 
-/** Sinusoidal time-embedding size. */
+/** The sinusoidal time embedding: EMBED values at frequencies 1/EMBED_BASE^(2k/EMBED) of t scaled to 0..EMBED_SCALE. */
 const EMBED = 16;
+const EMBED_SCALE = 1000;
+const EMBED_BASE = 10000;
+/** The cosine schedule's offset s (keeps β_1 from being vanishingly small) and its cap on β_t (keeps the last steps finite). */
+const COSINE_OFFSET = 0.008;
+const MAX_BETA = 0.999;
 const VIEW_SAMPLES = 600;
 const EVAL_SAMPLES = 5000;
 const GRID = 8;
@@ -43,24 +49,24 @@ const EVAL_BATCH = { points: 10000, images: 250 };
 /** Reverse-process snapshots shown, as fractions of T (1 = pure noise, 0 = the samples). */
 const SNAPSHOTS = [1, 0.6, 0.3, 0.15, 0.05, 0];
 
-/** The cosine schedule: ᾱ_t = f(t)/f(0), f(t) = cos²((t/T + s)/(1 + s)·π/2), β_t = 1 - ᾱ_t/ᾱ_{t-1} ≤ 0.999. */
+/** The cosine schedule: ᾱ_t = f(t)/f(0), f(t) = cos²((t/T + s)/(1 + s)·π/2), β_t = 1 - ᾱ_t/ᾱ_{t-1} ≤ MAX_BETA. */
 export function cosineSchedule(steps: number): { beta: Float64Array; alphaBar: Float64Array } {
-  const f = (t: number) => Math.cos(((t / steps + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
+  const f = (t: number) => Math.cos(((t / steps + COSINE_OFFSET) / (1 + COSINE_OFFSET)) * (Math.PI / 2)) ** 2;
   const beta = new Float64Array(steps + 1);
   const alphaBar = new Float64Array(steps + 1);
   alphaBar[0] = 1;
   for (let t = 1; t <= steps; t++) {
-    beta[t] = Math.min(0.999, 1 - f(t) / f(t - 1));
+    beta[t] = Math.min(MAX_BETA, 1 - f(t) / f(t - 1));
     alphaBar[t] = alphaBar[t - 1] * (1 - beta[t]);
   }
   return { beta, alphaBar };
 }
 
 /** The sinusoidal embedding of timestep t (of T): EMBED values, sines then cosines at geometric frequencies. */
-function embed(t: number, steps: number, out: Float32Array, at: number): void {
-  const x = (t / steps) * 1000;
+export function embed(t: number, steps: number, out: Float32Array, at: number): void {
+  const x = (t / steps) * EMBED_SCALE;
   for (let k = 0; k < EMBED / 2; k++) {
-    const w = x / 10000 ** ((2 * k) / EMBED);
+    const w = x / EMBED_BASE ** ((2 * k) / EMBED);
     out[at + k] = Math.sin(w);
     out[at + EMBED / 2 + k] = Math.cos(w);
   }
@@ -338,8 +344,31 @@ class Ddpm implements TrainableModel {
     return imageGrid(data, 'samples', clamp01(x), count);
   }
 
+  /** The denoiser, and in diffusion.json what sampling needs around it: the schedule, the embedding, the data's scaling. */
   async save(dir: string): Promise<void> {
     await saveLayersModel(this.net, path.join(dir, 'denoiser'));
+    writeJsonAtomic(path.join(dir, 'diffusion.json'), this.describe());
+  }
+
+  private describe() {
+    const data = this.data;
+    return {
+      format: 'genlab-ddpm',
+      data: data.kind,
+      ...(data.kind === 'images' ? { imageSize: [data.height, data.width], channels: data.channels, clip: 1 } : { dim: data.dim }),
+      timesteps: this.steps,
+      schedule: { kind: 'cosine', offset: COSINE_OFFSET, maxBeta: MAX_BETA, rule: 'alphaBar_t = f(t)/f(0), f(t) = cos((t/T + offset)/(1 + offset) * pi/2)^2; beta_t = min(maxBeta, 1 - alphaBar_t/alphaBar_{t-1}), t = 1..T' },
+      embedding: { size: EMBED, scale: EMBED_SCALE, base: EMBED_BASE, rule: 'w_k = (scale * t/T) / base^(2k/size), k = 0..size/2-1; the embedding is [sin(w_k)..., cos(w_k)...]' },
+      standardise: { mean: this.shift, std: this.scale, rule: 'the denoiser sees (x - mean)/std, per coordinate for points, the same for every pixel of images (grey levels in [0, 1])' },
+      denoiser:
+        data.kind === 'images'
+          ? 'inputs x_t (N x height x width x channels) and the embedding (N x size); output the noise, N x (height * width * channels)'
+          : 'input [x_t, embedding] (N x (dim + size)); output the noise, N x dim',
+      sampling:
+        'from x_T ~ N(0, I): x0_hat = clip((x_t - sqrt(1 - alphaBar_t) eps)/sqrt(alphaBar_t), -clip, clip) (no clip for points); ' +
+        'x_{t-1} = beta_t sqrt(alphaBar_{t-1})/(1 - alphaBar_t) x0_hat + (1 - alphaBar_{t-1}) sqrt(1 - beta_t)/(1 - alphaBar_t) x_t + sigma_t z, ' +
+        'sigma_t^2 = beta_t (1 - alphaBar_{t-1})/(1 - alphaBar_t), no noise at t = 1; then x = x_0 * std + mean',
+    };
   }
 
   dispose(): void {
