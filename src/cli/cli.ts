@@ -18,6 +18,7 @@ import { metricLabel } from '../protocol/metricLabels';
 import { TrainerClient } from '../shared/trainerClient';
 import { UserError } from '../shared/userError';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
+import { NATIVE_USAGE, nativeCommand } from './nativeCommand';
 import { RUNS_USAGE, runsCommand } from './runsCheck';
 
 /** Each option: its flag, the config field it sets (for error messages), and its help line. */
@@ -70,6 +71,7 @@ const USAGE = `Usage: genlab train <family> [options]
        genlab train --model <file> [options]   your own model module (add --help for its options)
        ${RUNS_USAGE}   validate a run folder: each problem with its file and line, or "ok"
        ${EXPORT_USAGE}   the run's newest model, with a README on loading it
+       ${NATIVE_USAGE}   the native TensorFlow backend (tfjs-node) in your user folder
 
 Trains a generative model headless and writes a run folder: run.json, metrics.jsonl,
 samples/step-NNNNNN.png and checkpoints/ (TensorFlow.js layers format).
@@ -378,6 +380,10 @@ async function main(): Promise<void> {
   }
   if (process.argv[2] === 'export') {
     process.exitCode = exportCommand(process.argv.slice(3), process.stdout, process.stderr);
+    return;
+  }
+  if (process.argv[2] === 'native') {
+    process.exitCode = await nativeCommand(process.argv.slice(3), process.stdout, process.stderr);
     return;
   }
   let parsed;

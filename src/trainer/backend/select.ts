@@ -14,6 +14,7 @@ import type { WasmModule } from './wasmAsm';
 import { registerWasmConvKernels } from './wasmConvKernels';
 import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
 import { fastPathsOff, WASM_MODULES } from './wasmModules';
+import { findNativeInstall, tfjsNodePackage } from '../../shared/native/location';
 
 export interface BackendInfo {
   name: BackendName;
@@ -26,8 +27,7 @@ export interface BackendInfo {
   replacedKernels: string[];
 }
 
-const TFJS_NODE_HINT =
-  'install it with `npm install @tensorflow/tfjs-node` on a machine that can download libtensorflow, or use --backend wasm';
+const TFJS_NODE_HINT = 'run GenLab: Install Native Backend (or `genlab native install`), or use --backend wasm';
 
 /**
  * Selects a backend; safe to call again (each call re-selects, and kernels are registered once).
@@ -48,9 +48,9 @@ async function select(choice: BackendChoice, wasmModules: readonly WasmModule<un
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const tfjsNode = loadTfjsNode();
-    if ('version' in tfjsNode) return useTensorflow(tfjsNode.version, notes);
+    if ('version' in tfjsNode) return useTensorflow(tfjsNode, notes);
     if (choice === 'tensorflow') throw new Error(`tfjs-node is ${tfjsNode.problem}: ${TFJS_NODE_HINT}`);
-    notes.push(`tfjs-node: ${tfjsNode.problem}`);
+    notes.push(`tfjs-node: ${tfjsNode.problem}${tfjsNode.problem === 'not installed' ? ' (GenLab: Install Native Backend, or `genlab native install`, adds it)' : ''}`);
   }
   if (choice === 'auto' || choice === 'wasm') {
     if (await tf.setBackend('wasm')) return useWasm(notes, wasmModules);
@@ -63,32 +63,47 @@ async function select(choice: BackendChoice, wasmModules: readonly WasmModule<un
 }
 
 /**
- * tfjs-node is an optional dependency whose install downloads libtensorflow, so it is often
- * absent. Loading it registers its 'tensorflow' backend into the tfjs-core we use (the bundle
- * keeps @tensorflow/* external, so there is one copy) and makes it the active backend.
+ * tfjs-node, from the project's own node_modules (a developer's optional dependency) or else from
+ * the per-user install GenLab makes (src/shared/native). Loading it registers its 'tensorflow'
+ * backend into the engine tfjs-core keeps in a global, which a second copy of tfjs-core of the
+ * same version (the per-user install's) shares.
  */
-function loadTfjsNode(): { version: string } | { problem: string } {
+function loadTfjsNode(): { version: string; from: string } | { problem: string } {
   // libtensorflow prints start-up lines to stderr unless told otherwise.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const local = requireTfjsNode('@tensorflow/tfjs-node');
+  if (!('missing' in local)) return 'version' in local ? { ...local, from: 'node_modules' } : local;
+  const install = findNativeInstall();
+  if (!install.ok) return { problem: install.problem };
+  const installed = requireTfjsNode(tfjsNodePackage(install.dir));
+  if ('missing' in installed) return { problem: `damaged (${installed.missing})` };
+  if (!('version' in installed)) return installed;
+  const lib = install.manifest.libtensorflow;
+  return { ...installed, from: `libtensorflow ${lib.version}${lib.source === 'pypi' ? ' from PyPI' : ''}` };
+}
+
+function requireTfjsNode(specifier: string): { version: string } | { problem: string } | { missing: string } {
+  // A per-user install brings its own copy of tfjs, which registers every cpu kernel again into the
+  // shared engine, warning once per kernel; the gate is the engine's, so it silences that copy too.
+  const quiet = tf.env().getBool('PROD');
+  tf.env().set('PROD', true);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: where it is absent, an import would fail to load this module
-    const tfjsNode = require('@tensorflow/tfjs-node') as { version?: Record<string, string> };
+    const tfjsNode = require(specifier) as { version?: Record<string, string> };
     return { version: tfjsNode.version?.['tfjs-node'] ?? 'unknown' };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const absent = e.code === 'MODULE_NOT_FOUND' && e.message.includes("'@tensorflow/tfjs-node'");
-    return {
-      problem: absent
-        ? 'not installed (optional dependency; its install downloads libtensorflow)'
-        : `installed but failed to load (${e.message.split('\n')[0]})`,
-    };
+    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${specifier}'`)) return { missing: e.message.split('\n')[0] };
+    return { problem: `installed but failed to load (${e.message.split('\n')[0]})` };
+  } finally {
+    tf.env().set('PROD', quiet);
   }
 }
 
-async function useTensorflow(version: string, notes: string[]): Promise<BackendInfo> {
+async function useTensorflow(tfjsNode: { version: string; from: string }, notes: string[]): Promise<BackendInfo> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`tfjs-node loaded but its backend failed to initialise: ${TFJS_NODE_HINT}`);
   await tf.ready();
-  return { name: 'tensorflow', label: 'tensorflow (tfjs-node)', notes, versions: versions({ 'tfjs-node': version }), replacedKernels: [] };
+  return { name: 'tensorflow', label: `tensorflow (tfjs-node ${tfjsNode.version}, ${tfjsNode.from})`, notes, versions: versions({ 'tfjs-node': tfjsNode.version }), replacedKernels: [] };
 }
 
 async function useWasm(notes: string[], wasmModules: readonly WasmModule<unknown>[]): Promise<BackendInfo> {

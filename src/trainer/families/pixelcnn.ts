@@ -84,9 +84,19 @@ function effectiveKernel(c: Conv): tf.Tensor4D {
   return c.mask ? tf.mul(c.kernel, c.mask) : (c.kernel as tf.Tensor4D);
 }
 
-/** The convolution, bias and activation as one fused op; `valid` crops to the windows inside x (sampling). */
+/**
+ * x and the padding a convolution gets: `valid` crops to the windows inside x (sampling). tfjs-node's
+ * convolution gradients accept only 'valid' and 'same', not explicit padding, so on it x is padded
+ * first; elsewhere the convolution pads as it reads, which saves a copy.
+ */
+function padded(c: Conv, x: tf.Tensor4D, valid: boolean): { x: tf.Tensor4D; pad: Pad | 'valid' } {
+  if (valid || c.pad.every(([before, after]) => before === 0 && after === 0)) return { x, pad: 'valid' };
+  return tf.getBackend() === 'tensorflow' ? { x: tf.pad(x, c.pad), pad: 'valid' } : { x, pad: c.pad };
+}
+
+/** The convolution, bias and activation as one fused op. */
 function apply(c: Conv, x: tf.Tensor4D, activation: 'linear' | 'relu' = 'linear', valid = false): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: effectiveKernel(c), strides: 1, pad: valid ? 'valid' : c.pad, bias: c.bias, activation });
+  return tf.fused.conv2d({ ...padded(c, x, valid), filter: effectiveKernel(c), strides: 1, bias: c.bias, activation });
 }
 
 /**
@@ -94,7 +104,8 @@ function apply(c: Conv, x: tf.Tensor4D, activation: 'linear' | 'relu' = 'linear'
  * first layer, whose input is the data, is wasted work (~8 ms a step at batch 64).
  */
 function applyToData(c: Conv, x: tf.Tensor4D, valid: boolean): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, effectiveKernel(c), 1, valid ? 'valid' : c.pad), c.bias);
+  const input = padded(c, x, valid);
+  return tf.add(tf.conv2d(input.x, effectiveKernel(c), 1, input.pad), c.bias);
 }
 
 export class PixelCnnNet {
