@@ -1,36 +1,74 @@
-// Backend selection on this machine, where tfjs-node cannot install: `auto` lands on wasm. The
-// tests share one process and run in order; switching backends within a process is supported.
+// Backend selection. `npm test` runs with no native backend (scripts/run-tests.mjs points
+// GENLAB_NATIVE_DIR at an empty folder), where `auto` lands on wasm; `npm run test:native` runs it
+// with GenLab's per-user install, where `auto` picks tensorflow. The tests share one process and
+// run in order; switching backends within a process is supported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { TFJS_VERSION } from '../../src/protocol/native';
 import { initBackend } from '../../src/trainer/backend/select';
+import { findNativeInstall, installDir, MANIFEST_FILE } from '../../src/shared/native/location';
+import { FAMILY_BACKEND } from '../support/familyBackend';
 
-const tfjsNodeInstalled = (() => {
+const native = FAMILY_BACKEND === 'tensorflow';
+const skip = native && 'the native backend is installed for this run';
+
+/** Runs `body` with the per-user install looked for in `dir`. */
+async function withNativeDir<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  const before = process.env.GENLAB_NATIVE_DIR;
+  process.env.GENLAB_NATIVE_DIR = dir;
   try {
-    require.resolve('@tensorflow/tfjs-node');
-    return true;
-  } catch {
-    return false;
+    return await body();
+  } finally {
+    process.env.GENLAB_NATIVE_DIR = before;
   }
-})();
-const skip = tfjsNodeInstalled && 'tfjs-node is installed here';
+}
 
 test('auto falls back to wasm with our kernels, and says why', { skip }, async () => {
   const info = await initBackend('auto');
   assert.equal(info.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.match(info.label, /^wasm \((SIMD|no SIMD), 1 thread\)$/);
-  assert.ok(info.notes.some((n) => /^tfjs-node: not installed/.test(n)), info.notes.join('; '));
+  assert.ok(info.notes.some((n) => /^tfjs-node: not installed \(GenLab: Install Native Backend/.test(n)), info.notes.join('; '));
   assert.deepEqual(info.replacedKernels, ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', '_FusedMatMul', 'Identity', 'Sum']);
   assert.equal(info.versions['tfjs-core'], tf.version_core);
   assert.match(info.versions['tfjs-backend-wasm'], /^\d+\.\d+\.\d+/);
   assert.equal(info.versions.node, process.versions.node);
 });
 
-test('forcing tensorflow without tfjs-node names the fix', { skip }, async () => {
-  await assert.rejects(initBackend('tensorflow'), (err: Error) => err.message.includes('npm install @tensorflow/tfjs-node'));
+test('forcing tensorflow without the native backend names the fix', { skip }, async () => {
+  await assert.rejects(initBackend('tensorflow'), (err: Error) => err.message.includes('not installed: run GenLab: Install Native Backend (or `genlab native install`)'));
+});
+
+test('an install that never finished, or of another TensorFlow.js, is passed over naming why', { skip }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-native-'));
+  const dir = installDir({ GENLAB_NATIVE_DIR: root });
+  fs.mkdirSync(dir, { recursive: true });
+  const unfinished = await withNativeDir(root, () => initBackend('auto'));
+  assert.equal(unfinished.name, 'wasm');
+  assert.ok(unfinished.notes.some((n) => n.startsWith(`tfjs-node: damaged (${path.join(dir, MANIFEST_FILE)}`)), unfinished.notes.join('; '));
+  const manifest = { tfjsNode: '4.21.0', libtensorflow: { version: '2.15.1', source: 'pypi', url: 'https://example.invalid/x.whl' }, addon: 'built', node: '20.0.0', installedAt: new Date().toISOString(), bytes: 1 };
+  fs.writeFileSync(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest));
+  const other = await withNativeDir(root, () => initBackend('auto'));
+  assert.ok(other.notes.includes(`tfjs-node: tfjs-node 4.21.0, not GenLab's TensorFlow.js ${TFJS_VERSION}`), other.notes.join('; '));
+  assert.equal(tf.version_core, TFJS_VERSION, "TFJS_VERSION is the tfjs-core GenLab runs on");
+});
+
+test('auto picks the native backend GenLab installed, and says where it came from', { skip: !native && 'no native backend in this run (npm run test:native)' }, async () => {
+  const install = findNativeInstall();
+  assert.ok(install.ok, 'the install this run was given');
+  const info = await initBackend('auto');
+  assert.equal(info.name, 'tensorflow');
+  assert.equal(tf.getBackend(), 'tensorflow');
+  assert.equal(info.label, `tensorflow (tfjs-node ${TFJS_VERSION}, libtensorflow ${install.manifest.libtensorflow.version}${install.manifest.libtensorflow.source === 'pypi' ? ' from PyPI' : ''})`);
+  assert.equal(info.versions['tfjs-node'], TFJS_VERSION);
+  const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]]));
+  assert.deepEqual(Array.from(y.dataSync()), [3, 7]);
+  tf.dispose(y);
 });
 
 test('cpu can be forced', async () => {
@@ -52,7 +90,7 @@ test('selecting again switches back and registers nothing twice', { skip }, asyn
 
 test("tfjs's Node.js banner is silenced: nothing on stdout or stderr", () => {
   // A fresh process: the cpu backend prints its "install tfjs-node" banner on its first tensor.
-  const select = JSON.stringify(resolve(__dirname, '../../src/trainer/backend/select.ts'));
+  const select = JSON.stringify(path.resolve(__dirname, '../../src/trainer/backend/select.ts'));
   const script = `
     const tf = require('@tensorflow/tfjs-core');
     require(${select}).initBackend('cpu').then(() => { tf.scalar(1).dataSync(); console.log('done'); });`;

@@ -6,16 +6,16 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { completeConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { Batcher } from '../../src/trainer/data/dataset';
 import { loadImageDataset } from '../../src/trainer/data/imageDatasets';
 import { cosineSchedule, ddpmFamily, diffuse, reverseProcess } from '../../src/trainer/families/ddpm';
 import { loadLayersModel } from '../../src/trainer/runs/layersFormat';
 import { Rng } from '../../src/trainer/rng';
 import { eightGaussians, pointData } from './pointData';
+import { initFamilyBackend } from '../support/familyBackend';
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
 });
 
 const mean = (a: ArrayLike<number>) => {

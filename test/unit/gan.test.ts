@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { Batcher } from '../../src/trainer/data/dataset';
 import { loadImageDataset } from '../../src/trainer/data/imageDatasets';
 import { dcganDiscriminator, forward, ganFamily } from '../../src/trainer/families/gan';
 import { Rng } from '../../src/trainer/rng';
 import { eightGaussians, pointData } from './pointData';
+import { initFamilyBackend } from '../support/familyBackend';
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
 });
 
 const plane: [number, number, number, number] = [-4, 4, -4, 4];

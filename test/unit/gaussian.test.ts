@@ -5,17 +5,17 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { type Dataset, loadDataset, type PointDataset } from '../../src/trainer/data/dataset';
 import { UserError } from '../../src/shared/userError';
 import { gaussianFamily, gaussianNll, moments, REACHED_GAP } from '../../src/trainer/families/gaussian';
 import { Rng } from '../../src/trainer/rng';
 import { eightGaussians, pointData } from './pointData';
+import { initFamilyBackend } from '../support/familyBackend';
 
 const makeData = (dim: 1 | 2, train: ArrayLike<number>, test: ArrayLike<number>, extent: [number, number, number, number] = [-10, 10, -10, 10]) => pointData(dim, train, test, extent);
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
 });
 
 
@@ -108,8 +108,11 @@ test('gradient ascent with the defaults (300 steps, lr 0.05) reaches the closed 
   close(ascent.gapToClosedForm, gap, 1e-9, 'the gap saved');
   assert.equal(ascent.reachedClosedForm, true);
   assert.equal(values.reachedClosedForm, 1);
-  ascent.mean.forEach((m, i) => close(m, mean[i], 1e-2, `mean${i}`));
-  ascent.covariance.flat().forEach((c, i) => close(c, covariance.flat()[i], 1e-2, `covariance entry ${i}`));
+  // Within 1 % of the data's spread: at the optimum the float32 gradient is rounding noise, which
+  // Adam scales up to steps of the learning rate, so the last steps wander by about that much on
+  // every backend (the order of float32 sums differs between them), while the NLL gap stays < 1e-3.
+  ascent.mean.forEach((m, i) => close(m, mean[i], 1e-2 * Math.sqrt(covariance[i][i]), `mean${i}`));
+  ascent.covariance.flat().forEach((c, i) => close(c, covariance.flat()[i], 1e-2 * Math.max(covariance[0][0], covariance[1][1]), `covariance entry ${i}`));
   close(values.ascentTestNll, values.testNll, 1e-3, 'test NLL');
   // The headline figures are the closed form's, not gradient ascent's.
   assert.deepEqual([values.mean0, values.mean1, values.var0, values.var1, values.cov01], [mean[0], mean[1], covariance[0][0], covariance[1][1], covariance[0][1]]);

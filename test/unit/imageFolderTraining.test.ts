@@ -8,7 +8,6 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig, type ConfigInput, type TrainConfig } from '../../src/protocol/config';
 import { DecodeError } from '../../src/protocol/decode';
-import { initBackend } from '../../src/trainer/backend/select';
 import { Batcher, loadDataset } from '../../src/trainer/data/dataset';
 import type { ImageDataset } from '../../src/trainer/data/imageDatasets';
 import { UserError } from '../../src/shared/userError';
@@ -17,6 +16,7 @@ import { familyOf } from '../../src/trainer/families/registry';
 import { gridToPng } from '../../src/shared/png';
 import { Rng } from '../../src/trainer/rng';
 import { writeDiscFolder } from '../support/discFolder';
+import { initFamilyBackend } from '../support/familyBackend';
 
 const SIZE = 16;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-folder-training-'));
@@ -27,7 +27,7 @@ let rgb: ImageDataset;
 let grey: ImageDataset;
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
   rgb = (await loadDataset('image-folder', source('rgb'))) as ImageDataset;
   grey = (await loadDataset('image-folder', source('grayscale'))) as ImageDataset;
 });

@@ -5,17 +5,17 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { type Dataset, loadDataset, type PointDataset } from '../../src/trainer/data/dataset';
 import { UserError } from '../../src/shared/userError';
 import { kMeansPlusPlus, mixtureFamily } from '../../src/trainer/families/mixture';
 import { Rng } from '../../src/trainer/rng';
 import { eightGaussians, pointData } from './pointData';
+import { initFamilyBackend } from '../support/familyBackend';
 
 const makeData = (dim: 1 | 2, train: ArrayLike<number>, test: ArrayLike<number>, extent: [number, number, number, number] = [-4, 4, -4, 4]) => pointData(dim, train, test, extent);
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
 });
 
 

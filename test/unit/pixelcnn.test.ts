@@ -5,15 +5,15 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { Batcher } from '../../src/trainer/data/dataset';
 import { type ImageDataset, loadImageDataset } from '../../src/trainer/data/imageDatasets';
 import { causalMask, PixelCnnNet, pixelcnnFamily } from '../../src/trainer/families/pixelcnn';
 import { Rng } from '../../src/trainer/rng';
+import { initFamilyBackend } from '../support/familyBackend';
 
 let mnist: ImageDataset;
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
   mnist = await loadImageDataset('mnist');
 });
 

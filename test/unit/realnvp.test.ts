@@ -6,16 +6,16 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
 import type { DatasetName } from '../../src/protocol/datasets';
-import { initBackend } from '../../src/trainer/backend/select';
 import type { PointDataset } from '../../src/trainer/data/dataset';
 import { loadToyDataset } from '../../src/trainer/data/toy';
 import { UserError } from '../../src/shared/userError';
 import { type FlowSpec, RealNvpFlow, realnvpFamily } from '../../src/trainer/families/realnvp';
 import { loadLayersModel } from '../../src/trainer/runs/layersFormat';
 import { Rng } from '../../src/trainer/rng';
+import { initFamilyBackend } from '../support/familyBackend';
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
 });
 
 /** A toy dataset as the trainer loads it (50k training points, 10k test points). */

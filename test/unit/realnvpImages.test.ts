@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig, type TrainConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { Batcher } from '../../src/trainer/data/dataset';
 import { type ImageDataset, loadImageDataset } from '../../src/trainer/data/imageDatasets';
 import type { TrainableModel } from '../../src/trainer/families/family';
@@ -14,11 +13,12 @@ import { realnvpFamily } from '../../src/trainer/families/realnvp';
 import { checkerboardHalves, type ImageFlow, LOGIT_ALPHA, type RealNvpImages, TEST_DEQUANTIZATION_SEED } from '../../src/trainer/families/realnvpImages';
 import { loadLayersModel } from '../../src/trainer/runs/layersFormat';
 import { Rng } from '../../src/trainer/rng';
+import { initFamilyBackend } from '../support/familyBackend';
 
 let mnist: ImageDataset;
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
   mnist = await loadImageDataset('mnist');
 });
 

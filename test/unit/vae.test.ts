@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { completeConfig } from '../../src/protocol/config';
-import { initBackend } from '../../src/trainer/backend/select';
 import { binarizeBatch, type ImageDataset, loadImageDataset } from '../../src/trainer/data/imageDatasets';
 import { bernoulliNll, gaussianKl, vaeFamily } from '../../src/trainer/families/vae';
 import { Rng } from '../../src/trainer/rng';
 import { Batcher } from '../../src/trainer/data/dataset';
 import { eightGaussians, pointData } from './pointData';
+import { initFamilyBackend } from '../support/familyBackend';
 
 let data: ImageDataset;
 
 before(async () => {
-  await initBackend('wasm');
+  await initFamilyBackend();
   data = await loadImageDataset('mnist');
 });
 

@@ -236,7 +236,10 @@ export class RealNvpFlow {
   private network(c: Coupling, cond: Float32Array, inputs?: tf.Tensor2D[]): Float32Array {
     const passes = this.useFused ? couplingPasses() : null;
     const n = cond.length;
-    const x = tf.tensor2d(cond, [n, 1]);
+    // A copy: `cond` is a column the next couplings move in place, and the cpu and tensorflow
+    // backends keep the array a tensor is made from (wasm copies it), so the kept layer input
+    // would change under the backward pass.
+    const x = tf.tensor2d(Float32Array.from(cond), [n, 1]);
     const keep = (t: tf.Tensor2D) => (inputs ? inputs.push(t) : t.dispose());
     if (!passes) {
       let h = x;
