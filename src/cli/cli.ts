@@ -29,7 +29,7 @@ const OPTIONS = {
   'batch-size': { field: 'batchSize', help: 'examples per step (default 128)' },
   lr: { field: 'learningRate', help: 'Adam learning rate (default 0.001)' },
   seed: { field: 'seed', help: 'random seed for initialisation, data order and noise (default 0)' },
-  backend: { field: 'backend', help: `${BACKEND_CHOICES.join(' | ')}; auto tries tfjs-node, then wasm, then cpu (default auto)` },
+  backend: { field: 'backend', help: `${BACKEND_CHOICES.join(' | ')}; auto tries tensorflow (genlab native install adds it), then wasm, then cpu (default auto)` },
   'eval-every': { field: 'evalEvery', help: 'steps between test evaluation, sample grids and checkpoints (default 500)' },
   patience: { field: 'patience', help: "early stopping: end after this many evaluations in a row that do not beat the best test score (default off: train to the end)" },
   out: { field: 'runsDir', help: 'folder that receives the run folder (default runs/)' },

@@ -23,6 +23,7 @@ import { datasetTitle } from '../protocol/external';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { openSettings, showError } from './errorActions';
 import { registerModelModules } from './modelModules';
+import { registerNativeBackend } from './nativeBackend';
 import { isPlainObject, uriArgument } from './commandArguments';
 
 export interface GenLabApi {
@@ -188,6 +189,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     vscode.commands.registerCommand('genlab.trainOnImageFolder', (target?: vscode.Uri, choices?: unknown) =>
       trainOnImageFolder((f, o) => train(f, o), uriArgument(target), isPlainObject(choices) ? (choices as ImageFolderChoices) : {}),
     ),
+    ...registerNativeBackend(log),
     ...registerModelModules({ catalog, runs, dashboards, log, trainerPath: context.asAbsolutePath(path.join('dist', 'trainer.js')), trainModel, extensionUri: context.extensionUri, inspect: (id) => dashboards.show(id, 'model') }),
     vscode.commands.registerCommand('genlab.fitHeightsExample', () => fitHeightsExample(context.extensionUri, (f, o) => train(f, o))),
     vscode.commands.registerCommand('genlab.compareRuns', (first?: RunEntry | string[], selected?: RunEntry[]) =>

@@ -29,6 +29,8 @@ export type RunUpdate =
 export class RunHistory<C extends RunConfig = RunConfig> {
   state: RunState = 'loading-data';
   backend = '';
+  /** Why faster backends were passed over. */
+  backendNotes: string[] = [];
   step = 0;
   epoch = 0;
   totalSteps = 0;
@@ -95,6 +97,7 @@ export class RunHistory<C extends RunConfig = RunConfig> {
   /** What run.json says of the run's progress and state. */
   private takeRecord(record: ReadRun): void {
     this.backend = record.backend;
+    this.backendNotes = record.backendNotes ?? [];
     this.totalSteps = record.progress.totalSteps;
     this.state = record.interrupted ? 'interrupted' : record.status === 'running' ? 'training' : record.status;
     this.error = record.error;
@@ -193,6 +196,7 @@ export class RunHistory<C extends RunConfig = RunConfig> {
     switch (message.type) {
       case 'ready':
         this.backend = message.backend;
+        this.backendNotes = message.notes;
         return;
       case 'started':
         this.totalSteps = message.totalSteps;
@@ -257,6 +261,7 @@ export class RunHistory<C extends RunConfig = RunConfig> {
       dataset: this.config.dataset,
       dataKind: runDataKind(this.config),
       backend: this.backend,
+      ...(this.backendNotes.length ? { backendNotes: this.backendNotes } : {}),
       state: this.state,
       step: this.step,
       epoch: this.epoch,

@@ -114,6 +114,7 @@ function runRecordOf(settings: Decoder<RunConfig>) {
       error: documented(object({ message: str(), hint: str() }), 'Why a failed run failed, and what to do.'),
       resumedAt: documented(arrayOf(object({ step, at: time })), 'Each time the run was continued, and from which step.'),
       notes: documented(arrayOf(str()), 'What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data).'),
+      backendNotes: documented(arrayOf(str()), 'Why faster backends were passed over, e.g. "tfjs-node: not installed (…)".'),
       best: documented(bestEvaluation, "The evaluation that scored best on the family's metric (lower is better); its model is checkpoints/best/."),
       parameters: documented(num({ int: true, min: 0 }), 'How many numbers the model learns: the size of every variable it made.'),
       source: documented(moduleSource, "A model module's run: the files it trained, copied into source/, and their digest."),

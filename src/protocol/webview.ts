@@ -55,6 +55,8 @@ const runView = object(
     warnings: arrayOf(str()),
     /** What training left out or adjusted to fit the data (rows or files skipped, the batch cut to the data). */
     notes: arrayOf(str()),
+    /** Why faster backends were passed over (e.g. the native one is not installed). */
+    backendNotes: arrayOf(str()),
     /** A run of a person's model module: the title it declares, and the file and version (its sources' digest) it trained. */
     module: object({ title: str(), file: str(), version: str() }),
     /** A run a person's own training loop writes through GenLab's logger: its kind of model, and the process that writes it (GenLab can only ask it to stop). */

@@ -131,7 +131,7 @@ export class TrainingSession {
     // A module's run keeps the files it trained, so it can be resumed and sampled after they change.
     if (module && !checkpoint) run.update({ source: copySources(module, run.dir) });
     // Kept with the run, so that its dashboard says so whenever it is opened.
-    run.update({ parameters, ...(notes.length ? { notes } : {}) });
+    run.update({ parameters, ...(notes.length ? { notes } : {}), ...(this.backend.notes.length ? { backendNotes: this.backend.notes } : {}) });
     run.writeArchitecture(inspector.architecture);
     this.emit({
       type: 'started',

@@ -257,6 +257,8 @@ export class DashboardView {
     this.etaItem.hidden = !eta;
     setText(this.meta.eta, eta.replace(/^ETA /, ''));
     setText(this.meta.backend, run.backend || '—');
+    // Why not a faster one, where the trainer passed one over: on hover, as the run's log says it.
+    this.meta.backend.title = run.backendNotes?.length ? l10n.t('Passed over: {0}', run.backendNotes.join('; ')) : '';
     this.progress.indeterminate = run.state === 'loading-data';
     this.progress.max = Math.max(1, run.totalSteps);
     this.progress.value = Math.min(run.step, run.totalSteps);
