@@ -54,9 +54,9 @@ export class DashboardView {
   private readonly meta = {
     step: h('span', { class: 'meta-value' }),
     epoch: h('span', { class: 'meta-value' }),
-    speed: h('span', { class: 'meta-value' }),
+    speed: h('span', { class: 'meta-value', id: 'meta-speed' }),
     eta: h('span', { class: 'meta-value' }),
-    backend: h('span', { class: 'meta-value' }),
+    backend: h('span', { class: 'meta-value', id: 'meta-backend' }),
   };
   private readonly etaItem: HTMLElement;
   private readonly epochItem: HTMLElement;
