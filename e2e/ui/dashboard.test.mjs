@@ -5,23 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep, until } from './waiting.mjs';
 
 /** The workspace's settings, written before the workbench loads. */
 export const settings = { 'genlab.evalEvery': 25, 'genlab.backend': 'wasm' };
 
 export const timeout = 240_000;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, check, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await sleep(250);
-  }
-}
 
 export default async function dashboard({ page, workspace, screenshot, runCommand, findInWebviews, focusWorkbench, repoRoot, outputDir, log }) {
   // Frequent evaluations so that sample grids appear within seconds.

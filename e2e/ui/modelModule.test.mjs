@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep, until } from './waiting.mjs';
 
 export const settings = { 'genlab.backend': 'wasm' };
 
@@ -15,18 +16,6 @@ export const timeout = 300_000;
 export function prepare({ workspace, repoRoot }) {
   mkdirSync(join(workspace, 'models'), { recursive: true });
   copyFileSync(join(repoRoot, 'examples', 'models', 'mixture-2d.ts'), join(workspace, 'models', 'mixture-2d.ts'));
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, check, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => false);
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await sleep(250);
-  }
 }
 
 export default async function modelModule({ page, workspace, screenshot, runCommand, findInWebviews, log }) {

@@ -6,21 +6,10 @@
 // an earlier install downloaded.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { sleep, until } from './waiting.mjs';
 
 export const settings = { 'genlab.backend': 'auto', 'genlab.evalEvery': 5000 };
 export const timeout = 600_000;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, check, ms = 60_000, every = 250) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await sleep(every);
-  }
-}
 
 export default async function nativeBackend({ page, screenshot, runCommand, findInWebviews, log }) {
   if (process.platform !== 'linux' || spawnSync('g++', ['--version']).status !== 0) {

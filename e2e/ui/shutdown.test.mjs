@@ -6,22 +6,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { until } from './waiting.mjs';
 
 export const settings = { 'genlab.evalEvery': 25, 'genlab.backend': 'wasm' };
 
 export const timeout = 180_000;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, check, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await sleep(200);
-  }
-}
 
 const alive = (pid) => {
   try {
