@@ -3,9 +3,10 @@
  * table. Each backend is measured in its own process (so peak RSS is its own), and the PyTorch
  * reference runs in the same session on the same machine, so ratios compare like with like.
  *
- *   node dist/bench.js [--quick] [--no-quality]
+ *   node dist/bench.js [--quick] [--no-quality] [--steps-only]
  *     --quick       fewer timed steps, no quality run (a smoke check of the bench itself)
  *     --no-quality  skip the 10-epoch VAE quality run (about 4 minutes)
+ *     --steps-only  only every family's step on each backend and in PyTorch (about 15 minutes)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -143,6 +144,12 @@ function machine() {
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
+  if (args.has('--steps-only')) {
+    results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
+    fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    printRows(stepRows(results));
+    return;
+  }
   const timedSteps = quick ? 5 : 100;
 
   process.stdout.write('VAE training step (batch 128), one process per backend…\n');
@@ -253,10 +260,7 @@ function printTable(results: Record<string, unknown>): void {
     const bits = r.testBitsPerDim === undefined ? '' : ` (${r.testBitsPerDim} bits/dim)`;
     rows.push([`${name}, test NLL`, `${r.testNll} nats${bits} in ${r.wallSeconds} s${r.target === undefined ? '' : ` (target <= ${r.target})`}`]);
   }
-  for (const [name, r] of Object.entries((results.familySteps ?? {}) as Record<string, { msPerStep: number; overPyTorch?: number | null; pytorchOneThread?: { msPerStep?: number } }>)) {
-    const torch = r.pytorchOneThread?.msPerStep;
-    rows.push([`step: ${name}`, `${r.msPerStep} ms${torch ? ` (PyTorch ${round(torch)} ms, ${r.overPyTorch}x)` : ''}`]);
-  }
+  rows.push(...stepRows(results));
   for (const [name, r] of Object.entries((results.inspectorOverhead ?? {}) as Record<string, { overheadPercent?: number; overheadPercentRange?: number[]; evalEvery?: number; unavailable?: string }>)) {
     rows.push([`Model tab recording: ${name}`, r.unavailable ? `unavailable: ${r.unavailable.slice(0, 80)}` : `${r.overheadPercent} % of training time (range ${r.overheadPercentRange?.join('–')} %, evalEvery ${r.evalEvery}; budget 5 %)`]);
   }
@@ -264,8 +268,25 @@ function printTable(results: Record<string, unknown>): void {
   if (q.gan8gaussians) rows.push(['GAN 8gaussians (seeds 0-2)', (q.gan8gaussians.runs as { js: number; modesCovered: number; wallSeconds: number }[]).map((g) => `JS ${g.js}, ${g.modesCovered}/8 modes, ${g.wallSeconds} s`).join('; ')]);
   for (const k of ['ddpm8gaussians', 'ddpmCheckerboard']) if (q[k]) rows.push([`${k}, histogram JS`, `${q[k].js} in ${q[k].wallSeconds} s (target < 0.1)`]);
   if (q.vae8gaussians) rows.push(['VAE 8gaussians, test -ELBO / IWAE', `${q.vae8gaussians.testNegElbo} / ${q.vae8gaussians.testNllIwae} nats in ${q.vae8gaussians.wallSeconds} s`]);
+  printRows(rows);
+}
+
+function printRows(rows: [string, string][]): void {
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
+}
+
+/** Each family's step: wasm, tensorflow where installed, PyTorch where it has a reference, with the ratios and their range over the rounds. */
+function stepRows(results: Record<string, unknown>): [string, string][] {
+  const rows: [string, string][] = [];
+  type StepFigures = { msPerStep: number; overPyTorch?: number; overPyTorchRange?: number[]; overWasm?: number; overWasmRange?: number[] };
+  for (const [name, r] of Object.entries((results.familySteps ?? {}) as Record<string, StepFigures & { tensorflow?: StepFigures; pytorchOneThread?: { msPerStep?: number } }>)) {
+    const torch = r.pytorchOneThread?.msPerStep;
+    const vsTorch = (f: StepFigures) => (f.overPyTorch === undefined ? '' : `, ${f.overPyTorch}x PyTorch (${f.overPyTorchRange?.join('-')})`);
+    const tf = r.tensorflow ? `; tensorflow ${r.tensorflow.msPerStep} ms, ${r.tensorflow.overWasm}x wasm (${r.tensorflow.overWasmRange?.join('-')})${vsTorch(r.tensorflow)}` : '';
+    rows.push([`step: ${name}`, `wasm ${r.msPerStep} ms${vsTorch(r)}${tf}${torch ? `; PyTorch ${round(torch)} ms` : ''}`]);
+  }
+  return rows;
 }
 
 if (process.argv[2] === '--worker') {

@@ -13,6 +13,7 @@ import { TrainerClient } from '../src/shared/trainerClient';
 import { Batcher, loadDataset } from '../src/trainer/data/dataset';
 import { familyOf } from '../src/trainer/families/registry';
 import { Rng } from '../src/trainer/rng';
+import { findNativeInstall } from '../src/shared/native/location';
 import { torchConvStep } from './torchReference';
 
 const TRAINER = path.join(__dirname, 'trainer.js');
@@ -124,19 +125,52 @@ const STEP_CASES: { name: string; input: ConfigInput; warmup: number; timed: num
   { name: 'pixelcnn, MNIST (batch 32)', input: { family: 'pixelcnn' }, warmup: 3, timed: 30, torch: { model: 'pixelcnn', batch: 32 }, profile: true },
 ];
 
-/** `profileInWorker` runs stepKernelProfile in a fresh process (one backend set-up per case). */
-export async function familyStepTimes(runsDir: string, profileInWorker: (input: ConfigInput) => Record<string, unknown>): Promise<Record<string, unknown>> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/**
+ * Each family's step on wasm and, where GenLab's native backend is installed, on tensorflow, with
+ * PyTorch on one thread for the cases it has a reference for: `rounds` rounds, the backends
+ * interleaved within each, so that a machine getting busier slows them alike. Ratios are of the
+ * medians, with their range over the rounds. `profileInWorker` runs stepKernelProfile in a fresh
+ * process (one backend set-up per case).
+ */
+export async function familyStepTimes(runsDir: string, profileInWorker: (input: ConfigInput) => Record<string, unknown>, rounds = 3): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
+  const backends = findNativeInstall().ok ? (['wasm', 'tensorflow'] as const) : (['wasm'] as const);
   for (const c of STEP_CASES) {
-    process.stdout.write(`  step time: ${c.name}\n`);
-    const ours = await stepTime(completeConfig({ ...c.input, runsDir }), c.warmup, c.timed);
-    const reference = c.torch ? await torchConvStep(c.torch.model, c.torch.batch) : undefined;
-    const torchMs = reference && 'msPerStep' in reference ? reference.msPerStep : undefined;
+    process.stdout.write(`  step time: ${c.name} (${backends.join(', ')}${c.torch ? ', PyTorch' : ''}; ${rounds} rounds)\n`);
+    const times: Record<string, number[]> = { wasm: [], tensorflow: [], pytorch: [] };
+    const labels: Record<string, string> = {};
+    let reference: Awaited<ReturnType<typeof torchConvStep>> | undefined;
+    for (let round = 0; round < rounds; round++) {
+      for (const backend of backends) {
+        const step = await stepTime(completeConfig({ ...c.input, backend, runsDir }), c.warmup, c.timed);
+        times[backend].push(step.msPerStep);
+        labels[backend] = step.backend;
+      }
+      if (c.torch) {
+        reference = await torchConvStep(c.torch.model, c.torch.batch);
+        if ('msPerStep' in reference) times.pytorch.push(reference.msPerStep);
+      }
+    }
+    const summary = (backend: 'wasm' | 'tensorflow') => {
+      const ms = times[backend];
+      const perRound = (other: number[]) => ms.map((m, i) => ratio(m, other[i]));
+      return {
+        msPerStep: median(ms),
+        rounds: ms,
+        backend: labels[backend],
+        ...(times.pytorch.length === ms.length ? { overPyTorch: ratio(median(ms), median(times.pytorch)), overPyTorchRange: [Math.min(...perRound(times.pytorch)), Math.max(...perRound(times.pytorch))] } : {}),
+        ...(backend === 'tensorflow' ? { overWasm: ratio(median(ms), median(times.wasm)), overWasmRange: [Math.min(...perRound(times.wasm)), Math.max(...perRound(times.wasm))] } : {}),
+      };
+    };
     const profile = c.profile ? profileInWorker(c.input) : undefined;
     const kernels = profile && 'kernels' in profile ? (profile.kernels as { kernel: string; replaced: boolean }[]) : undefined;
     out[c.name] = {
-      ...ours,
-      ...(reference ? { pytorchOneThread: reference, overPyTorch: torchMs ? Math.round((ours.msPerStep / torchMs) * 100) / 100 : null } : {}),
+      ...summary('wasm'),
+      ...(times.tensorflow.length ? { tensorflow: summary('tensorflow') } : {}),
+      ...(reference ? { pytorchOneThread: { ...reference, ...(times.pytorch.length ? { msPerStep: median(times.pytorch), rounds: times.pytorch } : {}) } } : {}),
       ...(profile ? { kernels: kernels ?? profile, stockConvKernels: kernels?.filter((k) => !k.replaced && SLOW_STOCK_KERNELS.includes(k.kernel)).map((k) => k.kernel) } : {}),
     };
   }

@@ -170,3 +170,17 @@ test('genlab export: the newest checkpoint\'s networks (no training state) and a
   assert.match(refused.err, /run\.json: is missing/);
   assert.equal(genlab(['export']).code, 2);
 });
+
+test('genlab native status says what is installed and how to add it; a wrong subcommand gets the usage', () => {
+  const { GENLAB_NATIVE_DIR: _ignored, ...env } = process.env;
+  const root = tempDir('native-status');
+  const status = spawnSync(process.execPath, [CLI, 'native', 'status'], { encoding: 'utf8', env: { ...env, GENLAB_NATIVE_DIR: root } });
+  assert.equal(status.status, 1, 'not installed');
+  assert.match(status.stdout, /^Native backend: not installed \(.*tfjs-node-4\.22\.0\)\. GenLab: Install Native Backend, or `genlab native install`, adds it/);
+  const wrong = genlab(['native', 'instal']);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.err, /usage: genlab native install \| status \| remove/);
+  assert.match(genlab(['--help']).out, /genlab native install \| status \| remove/);
+  const removed = spawnSync(process.execPath, [CLI, 'native', 'remove'], { encoding: 'utf8', env: { ...env, GENLAB_NATIVE_DIR: root, GENLAB_CACHE_DIR: root } });
+  assert.deepEqual([removed.status, removed.stdout], [0, 'No native backend was installed.\n']);
+});
