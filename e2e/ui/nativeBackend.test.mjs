@@ -1,9 +1,9 @@
 // The native backend as a new user gets it: train the DCGAN from the palette on wasm and note its
 // speed; run "GenLab: Install Native Backend" (a cancellable progress notification, then a message
 // saying what was installed); train the same DCGAN again, and the dashboard says tensorflow and
-// shows more steps per second. The install goes into this code-server's own per-user data folder
-// (XDG_DATA_HOME), by whichever route works here; GENLAB_CACHE_DIR, where set, lends it the wheel
-// an earlier install downloaded.
+// shows more steps per second; then Remove Native Backend. The install goes into this
+// code-server's own per-user data folder (XDG_DATA_HOME), by whichever route works here;
+// GENLAB_CACHE_DIR, where set, lends it the wheel an earlier install downloaded.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { sleep, until } from './waiting.mjs';
@@ -67,4 +67,15 @@ export default async function nativeBackend({ page, screenshot, runCommand, find
   assert.match(after.backend, /^tensorflow \(tfjs-node 4\.22\.0, /, 'the dashboard says tensorflow');
   const rate = (text) => Number(/([\d.]+) steps\/s/.exec(text)?.[1] ?? NaN);
   assert.ok(rate(after.speed) > rate(before.speed), `more steps per second on tensorflow (${after.speed}) than on wasm (${before.speed})`);
+
+  // Remove Native Backend asks first, then frees the space; the UI tests after this one train on wasm again.
+  await runCommand('GenLab: Remove Native Backend');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.match(await dialog.innerText(), /tfjs-node 4\.22\.0 with libtensorflow/, 'the dialog says what it removes');
+  await screenshot('remove-dialog');
+  await dialog.locator('.monaco-button', { hasText: 'Remove' }).click();
+  const removed = page.locator('.notification-toast', { hasText: 'Native backend removed' }).first();
+  await removed.waitFor({ state: 'visible', timeout: 30_000 });
+  log((await removed.locator('.notification-list-item-message').innerText()).trim());
 }
