@@ -140,11 +140,15 @@ export class RunCatalog implements vscode.Disposable {
     if ((await this.runningChanged()) || appeared) this.changed.fire();
   }
 
-  /** Whether the run.json of a run another process trains (the CLI) changed since the last look: events in a new folder can be missed too. */
+  /**
+   * Whether the run.json of a run another process trains (the CLI) changed since the last look:
+   * events in a new folder can be missed too. A run seen training for the first time counts as
+   * changed once, since it may have changed (or finished) between the listing and this look.
+   */
   private async runningChanged(): Promise<boolean> {
     const signatures = await Promise.all(this.running.map((dir) => signature([path.join(dir, RUN_FILE)])));
     const seen = new Map(this.running.map((dir, i) => [dir, signatures[i]]));
-    const changed = [...seen].some(([dir, now]) => this.runningRecords.has(dir) && this.runningRecords.get(dir) !== now);
+    const changed = [...seen].some(([dir, now]) => this.runningRecords.get(dir) !== now);
     this.runningRecords = seen;
     return changed;
   }
