@@ -106,13 +106,19 @@ export default async function externalRun({ page, workspace, screenshot, runComm
     await until('the Runs view says it finished', async () => /finished/.test(await runsView.locator('.monaco-list-row', { hasText: 'Variational autoencoder · MNIST' }).first().innerText()), 15_000);
     await runCommand('GenLab: Compare Runs');
     const picks = page.locator('.quick-input-list .monaco-list-row');
-    // Runs selected in the tree come picked already (the script's is): only an unpicked one is clicked.
-    for (const title of ['My PyTorch VAE · MNIST', 'Variational autoencoder · MNIST']) {
-      const pick = picks.filter({ hasText: title }).first();
-      await pick.waitFor({ timeout: 15_000 });
-      if ((await pick.getAttribute('aria-checked')) !== 'true') await pick.locator('.monaco-checkbox').click();
-      await until(`${title} is picked`, async () => (await pick.getAttribute('aria-checked')) === 'true', 5_000);
-    }
+    // Runs selected in the tree come picked already (the script's is): only an unpicked one is
+    // clicked. A click can land while the list redraws under a hover and be lost, as a person's
+    // would be: they look at the count of picked runs and click again.
+    const titles = ['My PyTorch VAE · MNIST', 'Variational autoencoder · MNIST'];
+    for (const title of titles) await picks.filter({ hasText: title }).first().waitFor({ timeout: 15_000 });
+    await until('both runs are picked', async () => {
+      for (const title of titles) {
+        const pick = picks.filter({ hasText: title }).first();
+        if ((await pick.getAttribute('aria-checked')) !== 'true') await pick.locator('.monaco-checkbox').click();
+      }
+      await sleep(300);
+      return /\b2\b/.test(await page.locator('.quick-input-widget .quick-input-count').innerText());
+    }, 15_000, 500);
     await page.keyboard.press('Enter');
     const { frame: compare } = await findInWebviews('.compare-card', { timeout: 30_000 });
     const score = async (title) => (await compare.locator('.compare-card', { has: compare.locator('h2', { hasText: title }) }).locator('.compare-score').textContent())?.trim();
