@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { TFJS_VERSION } from '../protocol/native';
 import { describeInstall } from '../shared/native/describe';
 import { installNativeBackend, removeNativeBackend } from '../shared/native/install';
-import { findNativeInstall } from '../shared/native/location';
+import { findNativeInstall, NOT_INSTALLED } from '../shared/native/location';
 import { UserError } from '../shared/userError';
 import { openLog, openSettings, showError } from './errorActions';
 
@@ -77,7 +77,7 @@ async function install(log: vscode.LogOutputChannel): Promise<string | undefined
 
 async function remove(log: vscode.LogOutputChannel): Promise<boolean> {
   const present = findNativeInstall();
-  if (!present.ok && present.problem === 'not installed') {
+  if (!present.ok && present.problem === NOT_INSTALLED) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No native backend is installed; training uses wasm.'));
     return false;
   }

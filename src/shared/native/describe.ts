@@ -1,11 +1,11 @@
 /** The native backend in a sentence, for `genlab native status` and the extension. */
-import type { NativeInstall } from './location';
+import { type NativeInstall, NOT_INSTALLED } from './location';
 
 const SOURCE = { upstream: "tfjs-node's own download", pypi: "TensorFlow's CPU wheel from the pip index" } as const;
 
 export function describeInstall(install: NativeInstall): string {
   if (!install.ok) {
-    const fix = install.problem === 'not installed' ? 'GenLab: Install Native Backend, or `genlab native install`, adds it' : 'GenLab: Install Native Backend, or `genlab native install`, replaces it';
+    const fix = install.problem === NOT_INSTALLED ? 'GenLab: Install Native Backend, or `genlab native install`, adds it' : 'GenLab: Install Native Backend, or `genlab native install`, replaces it';
     return `Native backend: ${install.problem} (${install.dir}). ${fix}; until then training uses wasm.`;
   }
   const { manifest: m, dir } = install;

@@ -1,19 +1,15 @@
 /** Downloads with an integrity check, kept in a per-user cache so that installing again reuses them. */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../userError';
+import { userFolder } from './location';
 
 /** GENLAB_CACHE_DIR, else the platform's per-user cache folder. */
 export function downloadCache(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GENLAB_CACHE_DIR) return path.resolve(env.GENLAB_CACHE_DIR);
-  const home = os.homedir();
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'GenLab', 'cache');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'GenLab');
-  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'genlab');
+  return env.GENLAB_CACHE_DIR ? path.resolve(env.GENLAB_CACHE_DIR) : userFolder('cache', env);
 }
 
 export async function sha256Of(file: string): Promise<string> {

@@ -36,6 +36,8 @@ export interface InstallOptions {
 }
 
 const UPSTREAM_PROBE_MS = 10000;
+/** npm is npm.cmd on Windows, which only a shell runs. */
+const NEEDS_SHELL = process.platform === 'win32';
 const PLATFORMS: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
 const ARCHES: Record<string, string> = { x64: 'x86_64', arm64: 'arm64' };
 
@@ -196,7 +198,7 @@ class Tools {
   ) {}
 
   private found(command: string, args = ['--version']): boolean {
-    return spawnSync(command, args, { env: this.env, stdio: 'ignore', shell: process.platform === 'win32', timeout: 20000 }).status === 0;
+    return spawnSync(command, args, { env: this.env, stdio: 'ignore', shell: NEEDS_SHELL, timeout: 20000 }).status === 0;
   }
 
   requireNpm(): void {
@@ -224,7 +226,7 @@ class Tools {
 
   /** A Node install prefix with headers: npm's nodedir setting, the `node` on PATH, or the one running this. */
   private nodeHeaders(): string | undefined {
-    const node = spawnSync('node', ['-p', 'process.execPath'], { env: this.env, encoding: 'utf8', shell: process.platform === 'win32', timeout: 20000 });
+    const node = spawnSync('node', ['-p', 'process.execPath'], { env: this.env, encoding: 'utf8', shell: NEEDS_SHELL, timeout: 20000 });
     const candidates = [this.env.npm_config_nodedir, node.status === 0 ? path.dirname(path.dirname(node.stdout.trim())) : undefined, path.dirname(path.dirname(process.execPath))];
     return candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'include', 'node', 'node_api.h')));
   }
@@ -233,7 +235,7 @@ class Tools {
     const shown = `${command} ${args.join(' ')}`;
     this.progress.log(`$ ${shown}`);
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { cwd, env: { ...this.env, ...extraEnv }, signal: this.signal, shell: process.platform === 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(command, args, { cwd, env: { ...this.env, ...extraEnv }, signal: this.signal, shell: NEEDS_SHELL, stdio: ['ignore', 'pipe', 'pipe'] });
       const tail: string[] = [];
       const take = (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split(/\r?\n/)) {

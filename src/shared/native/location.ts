@@ -11,14 +11,21 @@ import { type NativeManifest, nativeManifest, TFJS_VERSION } from '../../protoco
 import { problemText, readJsonFile } from '../decodedFiles';
 
 export const MANIFEST_FILE = 'native.json';
+/** findNativeInstall's problem when there is no install at all (rather than a damaged or mismatched one). */
+export const NOT_INSTALLED = 'not installed';
 
-/** The folder that holds every native install: GENLAB_NATIVE_DIR, else the platform's per-user data folder. */
-export function nativeRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GENLAB_NATIVE_DIR) return path.resolve(env.GENLAB_NATIVE_DIR);
+/** GenLab's per-user folder of a kind: the platform's data or cache folder (XDG's variables respected on Linux). */
+export function userFolder(kind: 'data' | 'cache', env: NodeJS.ProcessEnv = process.env): string {
   const home = os.homedir();
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'GenLab', 'native');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'GenLab', 'native');
-  return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'genlab', 'native');
+  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'GenLab', ...(kind === 'cache' ? ['cache'] : []));
+  if (process.platform === 'darwin') return path.join(home, 'Library', kind === 'cache' ? 'Caches' : 'Application Support', 'GenLab');
+  const xdg = kind === 'cache' ? env.XDG_CACHE_HOME || path.join(home, '.cache') : env.XDG_DATA_HOME || path.join(home, '.local', 'share');
+  return path.join(xdg, 'genlab');
+}
+
+/** The folder that holds every native install: GENLAB_NATIVE_DIR, else the per-user data folder's native/. */
+export function nativeRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GENLAB_NATIVE_DIR ? path.resolve(env.GENLAB_NATIVE_DIR) : path.join(userFolder('data', env), 'native');
 }
 
 /** The install for a TensorFlow.js version: a folder per version, so that one GenLab's install never breaks another's. */
@@ -36,7 +43,7 @@ export type NativeInstall = { ok: true; dir: string; manifest: NativeManifest } 
 /** The install this GenLab can load, or why there is none. A folder without its manifest is an install that never finished. */
 export function findNativeInstall(env: NodeJS.ProcessEnv = process.env): NativeInstall {
   const dir = installDir(env);
-  if (!fs.existsSync(dir)) return { ok: false, dir, problem: 'not installed' };
+  if (!fs.existsSync(dir)) return { ok: false, dir, problem: NOT_INSTALLED };
   const read = readJsonFile(path.join(dir, MANIFEST_FILE), nativeManifest);
   if (!read.ok) return { ok: false, dir, problem: `damaged (${problemText(read.problem)})` };
   if (read.value.tfjsNode !== TFJS_VERSION) return { ok: false, dir, problem: `tfjs-node ${read.value.tfjsNode}, not GenLab's TensorFlow.js ${TFJS_VERSION}` };

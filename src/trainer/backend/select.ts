@@ -14,7 +14,7 @@ import type { WasmModule } from './wasmAsm';
 import { registerWasmConvKernels } from './wasmConvKernels';
 import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
 import { fastPathsOff, WASM_MODULES } from './wasmModules';
-import { findNativeInstall, tfjsNodePackage } from '../../shared/native/location';
+import { findNativeInstall, NOT_INSTALLED, tfjsNodePackage } from '../../shared/native/location';
 
 export interface BackendInfo {
   name: BackendName;
@@ -50,7 +50,7 @@ async function select(choice: BackendChoice, wasmModules: readonly WasmModule<un
     const tfjsNode = loadTfjsNode();
     if ('version' in tfjsNode) return useTensorflow(tfjsNode, notes);
     if (choice === 'tensorflow') throw new Error(`tfjs-node is ${tfjsNode.problem}: ${TFJS_NODE_HINT}`);
-    notes.push(`tfjs-node: ${tfjsNode.problem}${tfjsNode.problem === 'not installed' ? ' (GenLab: Install Native Backend, or `genlab native install`, adds it)' : ''}`);
+    notes.push(`tfjs-node: ${tfjsNode.problem}${tfjsNode.problem === NOT_INSTALLED ? ' (GenLab: Install Native Backend, or `genlab native install`, adds it)' : ''}`);
   }
   if (choice === 'auto' || choice === 'wasm') {
     if (await tf.setBackend('wasm')) return useWasm(notes, wasmModules);
