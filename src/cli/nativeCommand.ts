@@ -1,23 +1,24 @@
 /** `genlab native install | status | remove`: the native TensorFlow backend, from the command line. */
-import { TFJS_VERSION } from '../protocol/native';
+import { NATIVE_PACKAGES, TFJS_VERSION } from '../protocol/native';
 import { describeInstall } from '../shared/native/describe';
 import { installNativeBackend, removeNativeBackend } from '../shared/native/install';
-import { findNativeInstall } from '../shared/native/location';
+import { nativeInstalls } from '../shared/native/location';
 import { UserError } from '../shared/userError';
 
-export const NATIVE_USAGE = 'genlab native install | status | remove';
+export const NATIVE_USAGE = 'genlab native install [--gpu] | status | remove';
 
 /** Exit 0 when it did what was asked (status: when installed), 1 with the fix when it could not, 2 on a wrong command line. */
 export async function nativeCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const [command, ...extra] = args;
-  if (!command || extra.length || !['install', 'status', 'remove'].includes(command)) {
+  const gpu = command === 'install' && extra.length === 1 && extra[0] === '--gpu';
+  if (!command || (extra.length && !gpu) || !['install', 'status', 'remove'].includes(command)) {
     err.write(`genlab: usage: ${NATIVE_USAGE}\n`);
     return 2;
   }
   if (command === 'status') {
-    const install = findNativeInstall();
-    out.write(`${describeInstall(install)}\n`);
-    return install.ok ? 0 : 1;
+    const installs = nativeInstalls();
+    out.write(`${installs.map(describeInstall).join('\n')}\n`);
+    return installs.some((i) => i.ok) ? 0 : 1;
   }
   if (command === 'remove') {
     const freed = removeNativeBackend();
@@ -30,7 +31,9 @@ export async function nativeCommand(args: string[], out: NodeJS.WritableStream, 
   const started = Date.now();
   const lines = new StageLines(out);
   try {
+    const variant = gpu ? 'gpu' : 'cpu';
     const { dir, manifest } = await installNativeBackend({
+      variant,
       signal: controller.signal,
       progress: {
         report: (message, fraction) => lines.show(message, fraction),
@@ -40,7 +43,7 @@ export async function nativeCommand(args: string[], out: NodeJS.WritableStream, 
       },
     });
     lines.end();
-    out.write(`Installed tfjs-node ${TFJS_VERSION} with libtensorflow ${manifest.libtensorflow.version} (${manifest.libtensorflow.source}) in ${Math.round((Date.now() - started) / 1000)} s: ${dir} (${Math.round(manifest.bytes / 1e6)} MB). Training with --backend auto now uses it.\n`);
+    out.write(`Installed ${NATIVE_PACKAGES[variant]} ${TFJS_VERSION} with libtensorflow ${manifest.libtensorflow.version} (${manifest.libtensorflow.source}) in ${Math.round((Date.now() - started) / 1000)} s: ${dir} (${Math.round(manifest.bytes / 1e6)} MB). Training with --backend auto now uses it.\n`);
     return 0;
   } catch (e) {
     const error = controller.signal.aborted ? controller.signal.reason : e;

@@ -10,17 +10,27 @@ import { documented, type Infer, num, object, oneOf, str } from './decode';
 export const TFJS_VERSION = '4.22.0';
 /** The libtensorflow tfjs-node 4.22.0 is built against, and the one its own install downloads. */
 export const UPSTREAM_LIBTENSORFLOW = '2.9.1';
-/** TensorFlow's CPU wheel whose libtensorflow_cc exports the whole C API without needing libpython (2.9.1's does not). */
+/** The release of TensorFlow's wheels (tensorflow-cpu, tensorflow) whose libtensorflow_cc exports the whole C API without needing libpython (2.9.1's does not). */
 export const WHEEL_TENSORFLOW = '2.15.1';
 
 export const LIBTENSORFLOW_SOURCES = ['upstream', 'pypi'] as const;
+
+/**
+ * The two builds of tfjs-node: the CPU one, and the CUDA one (tfjs-node-gpu, the same addon against
+ * a CUDA build of libtensorflow, which falls back on the CPU where no GPU and CUDA libraries are found).
+ */
+export const NATIVE_VARIANTS = ['cpu', 'gpu'] as const;
+export type NativeVariant = (typeof NATIVE_VARIANTS)[number];
+export const NATIVE_PACKAGES: Record<NativeVariant, string> = { cpu: '@tensorflow/tfjs-node', gpu: '@tensorflow/tfjs-node-gpu' };
+/** TensorFlow's wheels on the pip index: the CPU-only one, and the one built with CUDA (Linux). */
+export const WHEEL_PROJECTS: Record<NativeVariant, string> = { cpu: 'tensorflow-cpu', gpu: 'tensorflow' };
 
 export const nativeManifest = object({
   tfjsNode: documented(str({ nonEmpty: true }), "tfjs-node's version; GenLab loads it only when it equals its own TensorFlow.js."),
   libtensorflow: object(
     {
       version: str({ nonEmpty: true }),
-      source: documented(oneOf(LIBTENSORFLOW_SOURCES), "upstream: tfjs-node's own download from Google's storage; pypi: TensorFlow's CPU wheel from the pip index."),
+      source: documented(oneOf(LIBTENSORFLOW_SOURCES), "upstream: tfjs-node's own download from Google's storage; pypi: TensorFlow's wheel from the pip index."),
       url: str({ nonEmpty: true }),
     },
     { sha256: documented(str(), 'Of the downloaded archive, checked against the index for pypi; upstream publishes none, so it is only recorded.') },

@@ -176,11 +176,18 @@ test('genlab native status says what is installed and how to add it; a wrong sub
   const root = tempDir('native-status');
   const status = spawnSync(process.execPath, [CLI, 'native', 'status'], { encoding: 'utf8', env: { ...env, GENLAB_NATIVE_DIR: root } });
   assert.equal(status.status, 1, 'not installed');
-  assert.match(status.stdout, /^Native backend: not installed \(.*tfjs-node-4\.22\.0\)\. GenLab: Install Native Backend, or `genlab native install`, adds it/);
-  const wrong = genlab(['native', 'instal']);
-  assert.equal(wrong.code, 2);
-  assert.match(wrong.err, /usage: genlab native install \| status \| remove/);
-  assert.match(genlab(['--help']).out, /genlab native install \| status \| remove/);
+  assert.match(status.stdout, /^Native backend \(tfjs-node\): not installed \(.*tfjs-node-4\.22\.0\)\. GenLab: Install Native Backend, or `genlab native install`, adds it/);
+  // A GPU build's folder that never finished is listed first, with the CPU build's state after it.
+  fs.mkdirSync(path.join(root, 'tfjs-node-gpu-4.22.0'));
+  const both = spawnSync(process.execPath, [CLI, 'native', 'status'], { encoding: 'utf8', env: { ...env, GENLAB_NATIVE_DIR: root } });
+  assert.equal(both.status, 1, 'neither loads');
+  assert.match(both.stdout, /^Native backend \(tfjs-node-gpu\): damaged \(.*native\.json.*\)\. GenLab: Install Native Backend, or `genlab native install --gpu`, replaces it; until then training uses tfjs-node where installed, else wasm\./);
+  for (const args of [['native', 'instal'], ['native', 'install', '--cpu'], ['native', 'status', '--gpu']]) {
+    const wrong = genlab(args);
+    assert.equal(wrong.code, 2, args.join(' '));
+    assert.match(wrong.err, /usage: genlab native install \[--gpu\] \| status \| remove/);
+  }
+  assert.match(genlab(['--help']).out, /genlab native install \[--gpu\] \| status \| remove/);
   const removed = spawnSync(process.execPath, [CLI, 'native', 'remove'], { encoding: 'utf8', env: { ...env, GENLAB_NATIVE_DIR: root, GENLAB_CACHE_DIR: root } });
   assert.deepEqual([removed.status, removed.stdout], [0, 'No native backend was installed.\n']);
 });

@@ -14,12 +14,12 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { UPSTREAM_LIBTENSORFLOW } from '../../src/protocol/native';
+import { UPSTREAM_LIBTENSORFLOW, WHEEL_PROJECTS } from '../../src/protocol/native';
 import { describeInstall } from '../../src/shared/native/describe';
 import { cachedDownload } from '../../src/shared/native/download';
-import { installNativeBackend, layOutLibtensorflow } from '../../src/shared/native/install';
+import { installNativeBackend, layOutLibtensorflow, upstreamLibtensorflowUrl } from '../../src/shared/native/install';
 import { findNativeInstall, installDir } from '../../src/shared/native/location';
-import { indexUrlInConfig, pipIndexUrl, PYPI_SIMPLE, wheelLinks } from '../../src/shared/native/pipIndex';
+import { findTensorflowWheel, indexUrlInConfig, pipIndexUrl, PYPI_SIMPLE, wheelLinks } from '../../src/shared/native/pipIndex';
 import { extractEntry, zipEntries } from '../../src/shared/native/zip';
 import { UserError } from '../../src/shared/userError';
 import { findPython } from '../integration/helpers';
@@ -107,6 +107,36 @@ test("a simple-index page's links give each file's address and sha256", () => {
   ]);
 });
 
+test('each build finds its own wheel in the index: tensorflow-cpu for the CPU build, tensorflow (CUDA) for the GPU one, the newest CPython tag', async () => {
+  const sha = (c: string) => c.repeat(64);
+  // PEP 503: each link's text is the file's name.
+  const link = (file: string, hash: string) => `<a href="/f/${file}#sha256=${hash}">${file}</a>`;
+  const pages: Record<string, string> = {
+    '/simple/tensorflow-cpu/': ['cp39', 'cp311', 'cp310'].map((py) => link(`tensorflow_cpu-2.15.1-${py}-${py}-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`, sha('c'))).join('\n'),
+    '/simple/tensorflow/': [
+      link('tensorflow-2.15.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', sha('d')),
+      link('tensorflow-2.15.1-cp311-cp311-macosx_10_15_x86_64.whl', sha('e')),
+      link('tensorflow-2.16.1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', sha('f')),
+    ].join('\n'),
+  };
+  const server = http.createServer((req, res) => {
+    const page = pages[req.url ?? ''];
+    res.writeHead(page ? 200 : 404).end(page ?? 'not found');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const env = { PIP_INDEX_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/simple/` };
+  try {
+    const cpu = await findTensorflowWheel(WHEEL_PROJECTS.cpu, '2.15.1', env);
+    assert.deepEqual([cpu.filename, cpu.sha256], ['tensorflow_cpu-2.15.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', sha('c')]);
+    const gpu = await findTensorflowWheel(WHEEL_PROJECTS.gpu, '2.15.1', env);
+    assert.deepEqual([gpu.filename, gpu.sha256], ['tensorflow-2.15.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', sha('d')]);
+    await assert.rejects(findTensorflowWheel('tensorflow', '2.9.1', env), (e: unknown) => e instanceof UserError && e.message.includes('has no tensorflow 2.9.1 wheel for Linux x86_64') && e.hint.includes("mirrors PyPI's tensorflow 2.9.1"));
+    assert.equal(upstreamLibtensorflowUrl({}, 'gpu'), `https://storage.googleapis.com/tensorflow/libtensorflow/libtensorflow-gpu-${process.platform === 'linux' ? 'linux' : process.platform}-x86_64-${UPSTREAM_LIBTENSORFLOW}.tar.gz`);
+  } finally {
+    server.close();
+  }
+});
+
 test('a download whose sha256 is not the index’s is deleted and refused; a good one is kept and reused', async () => {
   const body = Buffer.from('the wheel, or so it says');
   let served = 0;
@@ -137,5 +167,5 @@ test('without npm the install refuses before changing anything, naming what to i
   assert.deepEqual(fs.readdirSync(root), [], 'no staging folder is left behind');
   const install = findNativeInstall(env);
   assert.deepEqual([install.ok, install.dir], [false, installDir(env)]);
-  assert.match(describeInstall(install), /^Native backend: not installed \(.*\)\. GenLab: Install Native Backend, or `genlab native install`, adds it; until then training uses wasm\.$/);
+  assert.match(describeInstall(install), /^Native backend \(tfjs-node\): not installed \(.*\)\. GenLab: Install Native Backend, or `genlab native install`, adds it; until then training uses wasm\.$/);
 });

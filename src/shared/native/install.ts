@@ -1,12 +1,13 @@
 /**
- * Install Native Backend / `genlab native install`: tfjs-node, matched to GenLab's TensorFlow.js,
- * into the per-user folder (location.ts), by the first route that works here:
+ * Install Native Backend / `genlab native install [--gpu]`: tfjs-node (or tfjs-node-gpu), matched to
+ * GenLab's TensorFlow.js, into the per-user folder (location.ts), by the first route that works here:
  *
  * 1. tfjs-node's own install, when Google's storage (libtensorflow and a prebuilt addon) answers;
- * 2. else TensorFlow's CPU wheel from the pip index (its libtensorflow_cc exports the C API tfjs-node
- *    needs), laid out as libtensorflow's tarball would be, its sha256 checked against the index,
- *    and the N-API addon built here — which needs a C++ toolchain and Node's headers, checked
- *    before anything large is downloaded.
+ * 2. else TensorFlow's wheel from the pip index (tensorflow-cpu, or for the GPU build tensorflow,
+ *    which is built with CUDA; their libtensorflow_cc exports the C API tfjs-node needs), laid out
+ *    as libtensorflow's tarball would be, its sha256 checked against the index, and the N-API addon
+ *    built here — which needs a C++ toolchain and Node's headers, checked before anything large is
+ *    downloaded.
  *
  * Everything happens in a staging folder that replaces the install only once tfjs-node has loaded
  * from it and computed, so a failed or cancelled install leaves the previous one as it was.
@@ -14,7 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type NativeManifest, TFJS_VERSION, UPSTREAM_LIBTENSORFLOW, WHEEL_TENSORFLOW } from '../../protocol/native';
+import { NATIVE_PACKAGES, NATIVE_VARIANTS, type NativeManifest, type NativeVariant, TFJS_VERSION, UPSTREAM_LIBTENSORFLOW, WHEEL_PROJECTS, WHEEL_TENSORFLOW } from '../../protocol/native';
 import { writeJsonAtomic } from '../atomicFile';
 import { UserError } from '../userError';
 import { cachedDownload, downloadCache } from './download';
@@ -33,6 +34,8 @@ export interface InstallOptions {
   progress: InstallProgress;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** The CPU build (the default) or tfjs-node-gpu. */
+  variant?: NativeVariant;
 }
 
 const UPSTREAM_PROBE_MS = 10000;
@@ -42,25 +45,27 @@ const PLATFORMS: Record<string, string> = { linux: 'linux', darwin: 'darwin', wi
 const ARCHES: Record<string, string> = { x64: 'x86_64', arm64: 'arm64' };
 
 /** Where tfjs-node's install.js downloads libtensorflow from (it honours TFJS_NODE_BASE_URI too). */
-export function upstreamLibtensorflowUrl(env: NodeJS.ProcessEnv = process.env): string {
+export function upstreamLibtensorflowUrl(env: NodeJS.ProcessEnv = process.env, variant: NativeVariant = 'cpu'): string {
   const base = env.TFJS_NODE_BASE_URI || 'https://storage.googleapis.com/tensorflow/libtensorflow/libtensorflow-';
-  const system = `cpu-${PLATFORMS[process.platform] ?? process.platform}-${ARCHES[process.arch] ?? process.arch}`;
+  const system = `${variant}-${PLATFORMS[process.platform] ?? process.platform}-${ARCHES[process.arch] ?? process.arch}`;
   return `${base}${system}-${UPSTREAM_LIBTENSORFLOW}.${process.platform === 'win32' ? 'zip' : 'tar.gz'}`;
 }
 
 export async function installNativeBackend(options: InstallOptions): Promise<{ dir: string; manifest: NativeManifest }> {
   const env = options.env ?? process.env;
   const { progress, signal } = options;
+  const variant = options.variant ?? 'cpu';
+  const pkg = NATIVE_PACKAGES[variant];
   const root = nativeRoot(env);
   fs.mkdirSync(root, { recursive: true });
   const staging = fs.mkdtempSync(path.join(root, '.staging-'));
-  const tools = new Tools(env, progress, signal);
+  const tools = new Tools(env, progress, signal, variant);
   try {
     tools.requireNpm();
-    progress.report(`Installing @tensorflow/tfjs-node ${TFJS_VERSION} with npm`, 0.02);
-    fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify({ name: 'genlab-native-backend', private: true, dependencies: { '@tensorflow/tfjs-node': TFJS_VERSION } }, null, 2));
+    progress.report(`Installing ${pkg} ${TFJS_VERSION} with npm`, 0.02);
+    fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify({ name: 'genlab-native-backend', private: true, dependencies: { [pkg]: TFJS_VERSION } }, null, 2));
     await tools.run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], staging);
-    const upstream = upstreamLibtensorflowUrl(env);
+    const upstream = upstreamLibtensorflowUrl(env, variant);
     progress.report('Looking for libtensorflow at Google’s storage', 0.15);
     const libtensorflow = (await reachable(upstream, signal))
       ? await fromUpstream(tools, staging, upstream)
@@ -69,7 +74,7 @@ export async function installNativeBackend(options: InstallOptions): Promise<{ d
     tools.verify(staging);
     const manifest: NativeManifest = { tfjsNode: TFJS_VERSION, ...libtensorflow, node: process.versions.node, installedAt: new Date().toISOString(), bytes: diskUse(staging) };
     writeJsonAtomic(path.join(staging, MANIFEST_FILE), manifest);
-    const dir = installDir(env);
+    const dir = installDir(env, variant);
     replaceFolder(staging, dir);
     progress.report('Installed', 1);
     return { dir, manifest };
@@ -78,9 +83,9 @@ export async function installNativeBackend(options: InstallOptions): Promise<{ d
   }
 }
 
-/** Removes the install and the downloads it was made from; returns the bytes freed. */
+/** Removes the installs (CPU and GPU) and the downloads they were made from; returns the bytes freed. */
 export function removeNativeBackend(env: NodeJS.ProcessEnv = process.env): number {
-  const folders = [installDir(env), path.join(downloadCache(env), 'downloads')].filter((dir) => fs.existsSync(dir));
+  const folders = [...NATIVE_VARIANTS.map((variant) => installDir(env, variant)), path.join(downloadCache(env), 'downloads')].filter((dir) => fs.existsSync(dir));
   const bytes = folders.reduce((sum, dir) => sum + diskUse(dir), 0);
   for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
   return bytes;
@@ -99,12 +104,12 @@ async function reachable(url: string, signal?: AbortSignal): Promise<boolean> {
 /** tfjs-node's own install script: it downloads libtensorflow and its prebuilt addon (or builds one). */
 async function fromUpstream(tools: Tools, staging: string, url: string): Promise<Pick<NativeManifest, 'libtensorflow' | 'addon'>> {
   tools.progress.report('Downloading libtensorflow and the addon (tfjs-node’s own install)', 0.2);
-  await tools.run('npm', ['rebuild', '@tensorflow/tfjs-node', '--foreground-scripts'], staging);
-  const pkg = tfjsNodePackage(staging);
+  await tools.run('npm', ['rebuild', NATIVE_PACKAGES[tools.variant], '--foreground-scripts'], staging);
+  const pkg = tfjsNodePackage(staging, tools.variant);
   return { libtensorflow: { version: UPSTREAM_LIBTENSORFLOW, source: 'upstream', url }, addon: fs.readdirSync(pkg).some((name) => name.startsWith('build')) ? 'built' : 'prebuilt' };
 }
 
-/** libtensorflow from TensorFlow's CPU wheel, placed where tfjs-node's install expects its own, then the addon built against it. */
+/** libtensorflow from TensorFlow's wheel, placed where tfjs-node's install expects its own, then the addon built against it. */
 async function fromWheel(tools: Tools, staging: string, env: NodeJS.ProcessEnv, progress: InstallProgress, signal?: AbortSignal): Promise<Pick<NativeManifest, 'libtensorflow' | 'addon'>> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new UserError(
@@ -113,8 +118,9 @@ async function fromWheel(tools: Tools, staging: string, env: NodeJS.ProcessEnv, 
     );
   }
   const nodedir = tools.requireBuildTools();
-  progress.report('Finding TensorFlow’s CPU wheel in the pip index', 0.17);
-  const wheel = await findTensorflowWheel(WHEEL_TENSORFLOW, env, signal);
+  const project = WHEEL_PROJECTS[tools.variant];
+  progress.report(`Finding ${project} ${WHEEL_TENSORFLOW} in the pip index`, 0.17);
+  const wheel = await findTensorflowWheel(project, WHEEL_TENSORFLOW, env, signal);
   const megabytes = (n: number) => `${Math.round(n / 1e6)} MB`;
   let shown = 0;
   const { file, reused } = await cachedDownload(wheel.url, wheel.filename, {
@@ -129,10 +135,23 @@ async function fromWheel(tools: Tools, staging: string, env: NodeJS.ProcessEnv, 
   }, env);
   progress.log(`${reused ? 'Reused' : 'Downloaded'} ${file} (sha256 ${wheel.sha256}, as the index gives it)`);
   progress.report('Unpacking libtensorflow from the wheel', 0.66);
-  await layOutLibtensorflow(file, path.join(tfjsNodePackage(staging), 'deps'), signal);
-  progress.report('Building the tfjs-node addon against it (about a minute)', 0.72);
-  await tools.run('npm', ['rebuild', '@tensorflow/tfjs-node', '--foreground-scripts'], staging, { npm_config_nodedir: nodedir });
+  await layOutLibtensorflow(file, path.join(tfjsNodePackage(staging, tools.variant), 'deps'), signal);
+  if (tools.variant === 'gpu') keepLaidOutLibtensorflow(tfjsNodePackage(staging, 'gpu'));
+  progress.report(`Building the ${NATIVE_PACKAGES[tools.variant].split('/')[1]} addon against it (about a minute)`, 0.72);
+  await tools.run('npm', ['rebuild', NATIVE_PACKAGES[tools.variant], '--foreground-scripts'], staging, { npm_config_nodedir: nodedir });
   return { libtensorflow: { version: WHEEL_TENSORFLOW, source: 'pypi', url: wheel.url, sha256: wheel.sha256 }, addon: 'built' };
+}
+
+/**
+ * tfjs-node-gpu's install script is told to download libtensorflow even when it is in place
+ * (`install.js gpu download`; tfjs-node's is not); without that word it builds the addon against
+ * the libtensorflow laid out in deps/.
+ */
+function keepLaidOutLibtensorflow(pkg: string): void {
+  const file = path.join(pkg, 'package.json');
+  const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { scripts: Record<string, string> };
+  manifest.scripts.install = manifest.scripts.install.replace(/ download$/, '');
+  fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
 }
 
 /** What libtensorflow's tarball holds, from the wheel: lib/ with the names tfjs-node links and looks for, include/ with the C API's headers. */
@@ -154,7 +173,7 @@ export async function layOutLibtensorflow(wheel: string, deps: string, signal?: 
     await extractEntry(wheel, entry, dest, signal);
     if (library) found++;
   }
-  if (found !== libraries.length) throw new UserError(`${path.basename(wheel)} does not hold ${libraries.join(' and ')}.`, `GenLab expects tensorflow-cpu ${WHEEL_TENSORFLOW}; check what the pip index serves under that name.`);
+  if (found !== libraries.length) throw new UserError(`${path.basename(wheel)} does not hold ${libraries.join(' and ')}.`, `GenLab expects TensorFlow ${WHEEL_TENSORFLOW}'s wheel; check what the pip index serves under that name.`);
   // tfjs-node's install looks for libtensorflow.so.2.9.1 and its addon links -ltensorflow; both are the wheel's libtensorflow_cc.
   for (const [link, target] of [
     ['libtensorflow.so', libraries[0]],
@@ -194,7 +213,8 @@ class Tools {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     readonly progress: InstallProgress,
-    private readonly signal?: AbortSignal,
+    private readonly signal: AbortSignal | undefined,
+    readonly variant: NativeVariant,
   ) {}
 
   private found(command: string, args = ['--version']): boolean {
@@ -258,7 +278,7 @@ class Tools {
 
   /** Loads tfjs-node from the staging folder in a fresh Node and multiplies two small matrices on it. */
   verify(staging: string): void {
-    const script = `const tf = require(${JSON.stringify(tfjsNodePackage(staging))}); const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])); console.log(JSON.stringify({ backend: tf.getBackend(), y: Array.from(y.dataSync()) }));`;
+    const script = `const tf = require(${JSON.stringify(tfjsNodePackage(staging, this.variant))}); const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])); console.log(JSON.stringify({ backend: tf.getBackend(), y: Array.from(y.dataSync()) }));`;
     const r = spawnSync(process.execPath, ['-e', script], { env: { ...this.env, ELECTRON_RUN_AS_NODE: '1', TF_CPP_MIN_LOG_LEVEL: '2' }, encoding: 'utf8', timeout: 120000 });
     const line = r.stdout?.trim().split('\n').at(-1) ?? '';
     let result: { backend?: string; y?: number[] } = {};

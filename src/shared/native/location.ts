@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type NativeManifest, nativeManifest, TFJS_VERSION } from '../../protocol/native';
+import { NATIVE_PACKAGES, NATIVE_VARIANTS, type NativeManifest, nativeManifest, type NativeVariant, TFJS_VERSION } from '../../protocol/native';
 import { problemText, readJsonFile } from '../decodedFiles';
 
 export const MANIFEST_FILE = 'native.json';
@@ -28,25 +28,35 @@ export function nativeRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.GENLAB_NATIVE_DIR ? path.resolve(env.GENLAB_NATIVE_DIR) : path.join(userFolder('data', env), 'native');
 }
 
-/** The install for a TensorFlow.js version: a folder per version, so that one GenLab's install never breaks another's. */
-export function installDir(env: NodeJS.ProcessEnv = process.env, version = TFJS_VERSION): string {
-  return path.join(nativeRoot(env), `tfjs-node-${version}`);
+/**
+ * The install of a build (CPU or GPU) for a TensorFlow.js version: a folder for each, so that one
+ * GenLab's install never breaks another's and both builds can be kept.
+ */
+export function installDir(env: NodeJS.ProcessEnv = process.env, variant: NativeVariant = 'cpu', version = TFJS_VERSION): string {
+  return path.join(nativeRoot(env), `${NATIVE_PACKAGES[variant].split('/')[1]}-${version}`);
 }
 
-/** tfjs-node's package folder inside an install. */
-export function tfjsNodePackage(dir: string): string {
-  return path.join(dir, 'node_modules', '@tensorflow', 'tfjs-node');
+/** The tfjs-node (or tfjs-node-gpu) package folder inside an install. */
+export function tfjsNodePackage(dir: string, variant: NativeVariant = 'cpu'): string {
+  return path.join(dir, 'node_modules', ...NATIVE_PACKAGES[variant].split('/'));
 }
 
-export type NativeInstall = { ok: true; dir: string; manifest: NativeManifest } | { ok: false; dir: string; problem: string };
+export type NativeInstall = { ok: true; dir: string; variant: NativeVariant; manifest: NativeManifest } | { ok: false; dir: string; variant: NativeVariant; problem: string };
 
-/** The install this GenLab can load, or why there is none. A folder without its manifest is an install that never finished. */
-export function findNativeInstall(env: NodeJS.ProcessEnv = process.env): NativeInstall {
-  const dir = installDir(env);
-  if (!fs.existsSync(dir)) return { ok: false, dir, problem: NOT_INSTALLED };
+/** The install of `variant` this GenLab can load, or why there is none. A folder without its manifest is an install that never finished. */
+export function findNativeInstall(env: NodeJS.ProcessEnv = process.env, variant: NativeVariant = 'cpu'): NativeInstall {
+  const dir = installDir(env, variant);
+  const name = NATIVE_PACKAGES[variant].split('/')[1];
+  if (!fs.existsSync(dir)) return { ok: false, dir, variant, problem: NOT_INSTALLED };
   const read = readJsonFile(path.join(dir, MANIFEST_FILE), nativeManifest);
-  if (!read.ok) return { ok: false, dir, problem: `damaged (${problemText(read.problem)})` };
-  if (read.value.tfjsNode !== TFJS_VERSION) return { ok: false, dir, problem: `tfjs-node ${read.value.tfjsNode}, not GenLab's TensorFlow.js ${TFJS_VERSION}` };
-  if (!fs.existsSync(path.join(tfjsNodePackage(dir), 'package.json'))) return { ok: false, dir, problem: 'damaged (tfjs-node is missing from it)' };
-  return { ok: true, dir, manifest: read.value };
+  if (!read.ok) return { ok: false, dir, variant, problem: `damaged (${problemText(read.problem)})` };
+  if (read.value.tfjsNode !== TFJS_VERSION) return { ok: false, dir, variant, problem: `${name} ${read.value.tfjsNode}, not GenLab's TensorFlow.js ${TFJS_VERSION}` };
+  if (!fs.existsSync(path.join(tfjsNodePackage(dir, variant), 'package.json'))) return { ok: false, dir, variant, problem: `damaged (${name} is missing from it)` };
+  return { ok: true, dir, variant, manifest: read.value };
+}
+
+/** Every build that has a folder (installed, damaged or mismatched), GPU first; the CPU build's "not installed" when there is none. */
+export function nativeInstalls(env: NodeJS.ProcessEnv = process.env): NativeInstall[] {
+  const present = [...NATIVE_VARIANTS].reverse().map((variant) => findNativeInstall(env, variant)).filter((i) => i.ok || i.problem !== NOT_INSTALLED);
+  return present.length ? present : [findNativeInstall(env, 'cpu')];
 }

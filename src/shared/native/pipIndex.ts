@@ -1,5 +1,5 @@
 /**
- * TensorFlow's CPU wheel, found the way pip would find it: the index this machine's pip is told to
+ * TensorFlow's wheel (tensorflow-cpu, or tensorflow for the GPU build), found the way pip would find it: the index this machine's pip is told to
  * use (PIP_INDEX_URL, then pip's configuration files), else PyPI, read through the simple
  * repository API (PEP 503), whose links carry each file's sha256.
  */
@@ -71,12 +71,12 @@ export function wheelLinks(html: string, pageUrl: string): WheelLink[] {
 }
 
 /**
- * The manylinux x86_64 wheel of tensorflow-cpu `version`. Any CPython tag serves: the C library
- * inside is the same, and nothing here runs Python.
+ * The manylinux x86_64 wheel of `project` (tensorflow-cpu or tensorflow) `version`. Any CPython
+ * tag serves: the C library inside is the same, and nothing here runs Python.
  */
-export async function findTensorflowWheel(version: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<WheelLink & { index: string }> {
+export async function findTensorflowWheel(project: string, version: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<WheelLink & { index: string }> {
   const index = pipIndexUrl(env);
-  const page = new URL('tensorflow-cpu/', index.url).toString();
+  const page = new URL(`${project}/`, index.url).toString();
   let html: string;
   try {
     const response = await fetch(page, { signal, headers: { Accept: 'text/html' } });
@@ -89,10 +89,10 @@ export async function findTensorflowWheel(version: string, env: NodeJS.ProcessEn
       'Check that this machine reaches it (or set PIP_INDEX_URL to a mirror that does), then try again.',
     );
   }
-  const wanted = new RegExp(`^tensorflow_cpu-${version.replace(/\./g, '\\.')}-cp3\\d+-cp3\\d+-manylinux[^-]*x86_64\\.whl$`);
+  const wanted = new RegExp(`^${project.replace(/-/g, '_')}-${version.replace(/\./g, '\\.')}-cp3\\d+-cp3\\d+-manylinux[^-]*x86_64\\.whl$`);
   const wheels = wheelLinks(html, page).filter((l) => wanted.test(l.filename));
   if (!wheels.length) {
-    throw new UserError(`The pip index ${index.url} has no tensorflow-cpu ${version} wheel for Linux x86_64 with a sha256.`, `Point PIP_INDEX_URL at an index that mirrors PyPI's tensorflow-cpu ${version}, then try again.`);
+    throw new UserError(`The pip index ${index.url} has no ${project} ${version} wheel for Linux x86_64 with a sha256.`, `Point PIP_INDEX_URL at an index that mirrors PyPI's ${project} ${version}, then try again.`);
   }
   const python = (w: WheelLink) => Number(/-cp3(\d+)-/.exec(w.filename)![1]);
   return { ...wheels.sort((a, b) => python(b) - python(a))[0], index: index.url };

@@ -14,6 +14,7 @@ import type { WasmModule } from './wasmAsm';
 import { registerWasmConvKernels } from './wasmConvKernels';
 import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
 import { fastPathsOff, WASM_MODULES } from './wasmModules';
+import { NATIVE_PACKAGES, type NativeVariant } from '../../protocol/native';
 import { findNativeInstall, NOT_INSTALLED, tfjsNodePackage } from '../../shared/native/location';
 
 export interface BackendInfo {
@@ -27,6 +28,7 @@ export interface BackendInfo {
   replacedKernels: string[];
 }
 
+const GPU_PACKAGE_NAME = NATIVE_PACKAGES.gpu.split('/')[1];
 const TFJS_NODE_HINT = 'run GenLab: Install Native Backend (or `genlab native install`), or use --backend wasm';
 
 /**
@@ -47,9 +49,9 @@ export async function initBackend(choice: BackendChoice, wasmModules: readonly W
 async function select(choice: BackendChoice, wasmModules: readonly WasmModule<unknown>[]): Promise<BackendInfo> {
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
-    const tfjsNode = loadTfjsNode();
+    const tfjsNode = loadTfjsNode(notes);
     if ('version' in tfjsNode) return useTensorflow(tfjsNode, notes);
-    if (choice === 'tensorflow') throw new Error(`tfjs-node is ${tfjsNode.problem}: ${TFJS_NODE_HINT}`);
+    if (choice === 'tensorflow') throw new Error(`tfjs-node is ${tfjsNode.problem}${notes.length ? ` (${notes.join('; ')})` : ''}: ${TFJS_NODE_HINT}`);
     notes.push(`tfjs-node: ${tfjsNode.problem}${tfjsNode.problem === NOT_INSTALLED ? ' (GenLab: Install Native Backend, or `genlab native install`, adds it)' : ''}`);
   }
   if (choice === 'auto' || choice === 'wasm') {
@@ -63,19 +65,37 @@ async function select(choice: BackendChoice, wasmModules: readonly WasmModule<un
 }
 
 /**
- * tfjs-node, from the project's own node_modules (a developer's optional dependency) or else from
- * the per-user install GenLab makes (src/shared/native). Loading it registers its 'tensorflow'
- * backend into the engine tfjs-core keeps in a global, which a second copy of tfjs-core of the
- * same version (the per-user install's) shares.
+ * tfjs-node-gpu, else tfjs-node, each from the project's own node_modules (a developer's optional
+ * dependency) or else from the per-user install GenLab makes (src/shared/native). Loading one
+ * registers its 'tensorflow' backend into the engine tfjs-core keeps in a global, which a second
+ * copy of tfjs-core of the same version (the per-user install's) shares; only one can load in a
+ * process. A build installed but failing to load (tfjs-node-gpu without its CUDA libraries) is
+ * passed over with a note, and the next one tried.
  */
-function loadTfjsNode(): { version: string; from: string } | { problem: string } {
-  // libtensorflow prints start-up lines to stderr unless told otherwise.
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  const local = requireTfjsNode('@tensorflow/tfjs-node');
+function loadTfjsNode(notes: string[]): { name: string; version: string; from: string } | { problem: string } {
+  // libtensorflow prints start-up lines to stderr unless told otherwise: only fatal ones pass, as
+  // op failures reach us as exceptions anyway, and what its CUDA build logs as errors on start-up
+  // ("Unable to register cuDNN factory", on every machine) misleads.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
+  let problem = NOT_INSTALLED;
+  for (const variant of ['gpu', 'cpu'] as const) {
+    const name = NATIVE_PACKAGES[variant].split('/')[1];
+    const found = loadVariant(variant);
+    if ('version' in found) return { name, ...found };
+    // A missing GPU build is the usual case and goes unsaid; the CPU build's absence is the note.
+    if (variant === 'gpu' && found.problem === NOT_INSTALLED) continue;
+    if (variant === 'gpu') notes.push(`${name}: ${found.problem}`);
+    else problem = found.problem;
+  }
+  return { problem };
+}
+
+function loadVariant(variant: NativeVariant): { version: string; from: string } | { problem: string } {
+  const local = requireTfjsNode(NATIVE_PACKAGES[variant]);
   if (!('missing' in local)) return 'version' in local ? { ...local, from: 'node_modules' } : local;
-  const install = findNativeInstall();
+  const install = findNativeInstall(process.env, variant);
   if (!install.ok) return { problem: install.problem };
-  const installed = requireTfjsNode(tfjsNodePackage(install.dir));
+  const installed = requireTfjsNode(tfjsNodePackage(install.dir, variant));
   if ('missing' in installed) return { problem: `damaged (${installed.missing})` };
   if (!('version' in installed)) return installed;
   const lib = install.manifest.libtensorflow;
@@ -90,6 +110,7 @@ function requireTfjsNode(specifier: string): { version: string } | { problem: st
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: where it is absent, an import would fail to load this module
     const tfjsNode = require(specifier) as { version?: Record<string, string> };
+    // tfjs-node-gpu is tfjs-node's source built against another libtensorflow: its version is under the same key.
     return { version: tfjsNode.version?.['tfjs-node'] ?? 'unknown' };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -100,10 +121,17 @@ function requireTfjsNode(specifier: string): { version: string } | { problem: st
   }
 }
 
-async function useTensorflow(tfjsNode: { version: string; from: string }, notes: string[]): Promise<BackendInfo> {
+async function useTensorflow(tfjsNode: { name: string; version: string; from: string }, notes: string[]): Promise<BackendInfo> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`tfjs-node loaded but its backend failed to initialise: ${TFJS_NODE_HINT}`);
   await tf.ready();
-  return { name: 'tensorflow', label: `tensorflow (tfjs-node ${tfjsNode.version}, ${tfjsNode.from})`, notes, versions: versions({ 'tfjs-node': tfjsNode.version }), replacedKernels: [] };
+  let device = '';
+  if (tfjsNode.name === GPU_PACKAGE_NAME) {
+    // tfjs-node's backend asks TensorFlow whether it placed a GPU device when it started.
+    const onGpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+    device = onGpu ? '; GPU' : '; no GPU found, on the CPU';
+    if (!onGpu) notes.push(`${GPU_PACKAGE_NAME}: TensorFlow found no GPU it can use, so it computes on the CPU; it needs NVIDIA's driver and the CUDA and cuDNN libraries its libtensorflow was built for (CUDA 12.2 and cuDNN 8.9 for 2.15, CUDA 11.2 and cuDNN 8.1 for 2.9.1) on the library path`);
+  }
+  return { name: 'tensorflow', label: `tensorflow (${tfjsNode.name} ${tfjsNode.version}, ${tfjsNode.from}${device})`, notes, versions: versions({ [tfjsNode.name]: tfjsNode.version }), replacedKernels: [] };
 }
 
 async function useWasm(notes: string[], wasmModules: readonly WasmModule<unknown>[]): Promise<BackendInfo> {
