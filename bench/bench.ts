@@ -23,7 +23,7 @@ import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
 import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
 import { INSPECTOR_CASES, inspectorOverhead } from './inspector';
-import { torchVaeStep } from './torchReference';
+import { torchModelStep } from './torchReference';
 import { vsixFigures } from './vsix';
 import { manyRunsFigures } from './manyRuns';
 import { measureChartFrames } from './webviewFrames';
@@ -160,8 +160,8 @@ async function main(): Promise<void> {
   results.vaeStep = vaeStep;
 
   process.stdout.write('PyTorch reference (same VAE, same machine)…\n');
-  const torch1 = await torchVaeStep({ batch: 128, threads: 1 });
-  const torch2 = await torchVaeStep({ batch: 128, threads: os.cpus().length });
+  const torch1 = await torchModelStep('vae', 128, 1);
+  const torch2 = await torchModelStep('vae', 128, os.cpus().length);
   const wasmMs = (vaeStep.wasm as { msPerStep?: number }).msPerStep;
   const torchMs = 'msPerStep' in torch1 ? torch1.msPerStep : undefined;
   results.torchReference = { oneThread: torch1, allThreads: torch2, wasmOverTorchOneThread: wasmMs && torchMs ? round(wasmMs / torchMs) : null };
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   process.stdout.write('A workspace of 1,000 runs: the run catalog, the gallery, Compare of 20…\n');
   results.manyRuns = await manyRunsFigures();
 
-  process.stdout.write('Every family\'s training step, with PyTorch references for the conv families…\n');
+  process.stdout.write('Every family\'s training step on each backend and thread count, with PyTorch references…\n');
   results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
 
   process.stdout.write('The Model tab: what recording norms and activations costs, at each family\'s default evaluation interval…\n');
@@ -276,16 +276,17 @@ function printRows(rows: [string, string][]): void {
   process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
 }
 
-/** Each family's step: wasm, tensorflow where installed, PyTorch where it has a reference, with the ratios and their range over the rounds. */
+/** Each family's step in every lane, the ratios with their range over the rounds, then the targets. */
 function stepRows(results: Record<string, unknown>): [string, string][] {
   const rows: [string, string][] = [];
-  type StepFigures = { msPerStep: number; overPyTorch?: number; overPyTorchRange?: number[]; overWasm?: number; overWasmRange?: number[] };
-  for (const [name, r] of Object.entries((results.familySteps ?? {}) as Record<string, StepFigures & { tensorflow?: StepFigures; pytorchOneThread?: { msPerStep?: number } }>)) {
-    const torch = r.pytorchOneThread?.msPerStep;
-    const vsTorch = (f: StepFigures) => (f.overPyTorch === undefined ? '' : `, ${f.overPyTorch}x PyTorch (${f.overPyTorchRange?.join('-')})`);
-    const tf = r.tensorflow ? `; tensorflow ${r.tensorflow.msPerStep} ms, ${r.tensorflow.overWasm}x wasm (${r.tensorflow.overWasmRange?.join('-')})${vsTorch(r.tensorflow)}` : '';
-    rows.push([`step: ${name}`, `wasm ${r.msPerStep} ms${vsTorch(r)}${tf}${torch ? `; PyTorch ${round(torch)} ms` : ''}`]);
+  type Case = { lanes: Record<string, { msPerStep?: number; note?: string }>; ratios: Record<string, { ratio: number; range: number[] }> };
+  const steps = (results.familySteps ?? { cases: {}, targets: [] }) as { cases: Record<string, Case>; targets: { case: string; target: string; ratio: number; met: boolean }[] };
+  for (const [name, c] of Object.entries(steps.cases)) {
+    const lanes = Object.entries(c.lanes).map(([lane, l]) => `${lane} ${l.msPerStep === undefined ? `unavailable (${l.note})` : `${round(l.msPerStep)} ms`}`);
+    const ratios = Object.entries(c.ratios).map(([k, r]) => `${k} ${r.ratio}x (${r.range.join('-')})`);
+    rows.push([`step: ${name}`, [...lanes, ...ratios].join('; ')]);
   }
+  for (const t of steps.targets) rows.push([`target: ${t.case}`, `${t.target}: ${t.ratio}x, ${t.met ? 'met' : 'not met'}`]);
   return rows;
 }
 

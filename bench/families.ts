@@ -1,6 +1,6 @@
 /**
  * The benchmark's taxonomy sections: every family's training step time in the real trainer
- * process (with PyTorch references for the conv families), and the quality each family reaches
+ * process on each backend and thread count (with PyTorch references for the image models), and the quality each family reaches
  * with its defaults, against the targets of issue #4.
  */
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ import { Batcher, loadDataset } from '../src/trainer/data/dataset';
 import { familyOf } from '../src/trainer/families/registry';
 import { Rng } from '../src/trainer/rng';
 import { findNativeInstall } from '../src/shared/native/location';
-import { torchConvStep } from './torchReference';
+import { type TorchModel, torchModelStep } from './torchReference';
 
 const TRAINER = path.join(__dirname, 'trainer.js');
 
@@ -22,11 +22,14 @@ const TRAINER = path.join(__dirname, 'trainer.js');
  * Median milliseconds per training step over steps (warmup, warmup + timed], read from the
  * trainer's own metrics stream; the trainer is killed right after (no final evaluation).
  */
-function stepTime(config: TrainConfig, warmup: number, timed: number): Promise<{ msPerStep: number; backend: string }> {
+function stepTime(config: TrainConfig, warmup: number, timed: number, env: Record<string, string> = {}): Promise<{ msPerStep: number; backend: string }> {
   return new Promise((resolve, reject) => {
     const at = new Map<number, number>();
     let backend = '';
     let error = '';
+    // The trainer inherits this process's environment when it is forked, inside start().
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
     const client = TrainerClient.start(
       { ...config, steps: warmup + timed + 1000, epochs: undefined, evalEvery: 1_000_000 } as TrainConfig,
       {
@@ -42,6 +45,10 @@ function stepTime(config: TrainConfig, warmup: number, timed: number): Promise<{
       },
       TRAINER,
     );
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     void client.exited.then(() => {
       const gaps = Array.from({ length: timed }, (_, i) => at.get(warmup + i + 1)! - at.get(warmup + i)!).filter(Number.isFinite);
       if (gaps.length < timed) return reject(new Error(`${config.family} on ${config.dataset}: the trainer stopped early. ${error}`));
@@ -111,71 +118,109 @@ export async function stepKernelProfile(input: ConfigInput, profiledSteps = 3): 
 /** Conv kernels whose stock wasm versions are slow for training; the report flags them where they run. */
 const SLOW_STOCK_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Sum'];
 
-const STEP_CASES: { name: string; input: ConfigInput; warmup: number; timed: number; torch?: { model: 'dcgan' | 'pixelcnn'; batch: number }; profile?: boolean }[] = [
+type StepCase = { name: string; input: ConfigInput; warmup: number; timed: number; torch?: { model: TorchModel; batch: number }; profile?: boolean; wasmTarget?: boolean };
+
+const STEP_CASES: StepCase[] = [
   { name: 'gaussian (full batch, 50k points)', input: { family: 'gaussian' }, warmup: 5, timed: 30 },
   { name: 'mixture (one EM iteration, 50k points)', input: { family: 'mixture' }, warmup: 3, timed: 20 },
   { name: 'realnvp (batch 256)', input: { family: 'realnvp' }, warmup: 20, timed: 200 },
   { name: 'vae, 2-D (batch 256)', input: { family: 'vae', dataset: '8gaussians' }, warmup: 20, timed: 200 },
-  { name: 'vae, MNIST (batch 128)', input: { family: 'vae' }, warmup: 10, timed: 100 },
+  { name: 'vae, MNIST (batch 128)', input: { family: 'vae' }, warmup: 10, timed: 100, torch: { model: 'vae', batch: 128 }, wasmTarget: true },
   { name: 'gan, 2-D (batch 256)', input: { family: 'gan' }, warmup: 20, timed: 200 },
-  { name: 'gan, DCGAN on MNIST (batch 64)', input: { family: 'gan', dataset: 'mnist' }, warmup: 5, timed: 30, torch: { model: 'dcgan', batch: 64 }, profile: true },
+  { name: 'gan, DCGAN on MNIST (batch 64)', input: { family: 'gan', dataset: 'mnist' }, warmup: 5, timed: 30, torch: { model: 'dcgan', batch: 64 }, profile: true, wasmTarget: true },
   { name: 'ddpm, 2-D (batch 256)', input: { family: 'ddpm' }, warmup: 20, timed: 200 },
-  { name: 'ddpm, conv on MNIST (batch 64)', input: { family: 'ddpm', dataset: 'mnist' }, warmup: 5, timed: 20, profile: true },
-  { name: 'realnvp, MNIST (batch 64)', input: { family: 'realnvp', dataset: 'mnist' }, warmup: 5, timed: 50 },
+  { name: 'ddpm, conv on MNIST (batch 64)', input: { family: 'ddpm', dataset: 'mnist' }, warmup: 5, timed: 20, torch: { model: 'ddpm', batch: 64 }, profile: true, wasmTarget: true },
+  { name: 'realnvp, MNIST (batch 64)', input: { family: 'realnvp', dataset: 'mnist' }, warmup: 5, timed: 50, torch: { model: 'realnvp', batch: 64 }, wasmTarget: true },
   { name: 'pixelcnn, MNIST (batch 32)', input: { family: 'pixelcnn' }, warmup: 3, timed: 30, torch: { model: 'pixelcnn', batch: 32 }, profile: true },
 ];
+
+/** Issue #14's targets: on tensorflow every family at most PyTorch's time at the same thread count; on wasm at most 1.5x for the cases marked. */
+const TENSORFLOW_TARGET = 1.0;
+const WASM_TARGET = 1.5;
+
+/** One way of running a step: a backend (or PyTorch) on a number of threads. */
+interface Lane {
+  name: string;
+  kind: 'wasm' | 'tensorflow' | 'pytorch';
+  threads: number;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
+/** The lanes of a case: wasm on its one thread, tensorflow (where installed) and PyTorch (where it has a reference) on 1 and 2. */
+function lanesOf(c: StepCase, native: boolean): Lane[] {
+  const threaded = (kind: 'tensorflow' | 'pytorch', label: string) => [1, 2].map((threads) => ({ name: `${label}, ${threads} thread${threads > 1 ? 's' : ''}`, kind, threads }));
+  return [{ name: 'wasm, 1 thread', kind: 'wasm', threads: 1 }, ...(native ? threaded('tensorflow', 'tensorflow') : []), ...(c.torch ? threaded('pytorch', 'PyTorch') : [])];
+}
+
+/** One lane's step time: tensorflow's thread pools are sized by libtensorflow's environment variables, read when it starts in the trainer. */
+async function laneStep(c: StepCase, lane: Lane, runsDir: string): Promise<{ msPerStep: number; backend?: string } | { unavailable: string }> {
+  if (lane.kind === 'pytorch') return torchModelStep(c.torch!.model, c.torch!.batch, lane.threads);
+  const config = completeConfig({ ...c.input, backend: lane.kind, runsDir });
+  if (lane.kind === 'wasm') return stepTime(config, c.warmup, c.timed);
+  const pools = { TF_NUM_INTRAOP_THREADS: String(lane.threads), TF_NUM_INTEROP_THREADS: String(lane.threads) };
+  return stepTime(config, c.warmup, c.timed, pools);
+}
+
 /**
- * Each family's step on wasm and, where GenLab's native backend is installed, on tensorflow, with
- * PyTorch on one thread for the cases it has a reference for: `rounds` rounds, the backends
- * interleaved within each, so that a machine getting busier slows them alike. Ratios are of the
- * medians, with their range over the rounds. `profileInWorker` runs stepKernelProfile in a fresh
- * process (one backend set-up per case).
+ * Each family's step in every lane: `rounds` rounds, the lanes interleaved within each, so that a
+ * machine getting busier slows them alike. Ratios are of the medians, with their range over the
+ * rounds (a round's ratio is of that round's two times). `profileInWorker` runs stepKernelProfile
+ * in a fresh process (one backend set-up per case). wasm has one lane: its threaded build cannot
+ * link GenLab's kernels yet.
  */
 export async function familyStepTimes(runsDir: string, profileInWorker: (input: ConfigInput) => Record<string, unknown>, rounds = 3): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  const backends = findNativeInstall().ok ? (['wasm', 'tensorflow'] as const) : (['wasm'] as const);
+  const cases: Record<string, unknown> = {};
+  const native = findNativeInstall().ok;
+  const targets: { case: string; target: string; ratio: number; met: boolean }[] = [];
   for (const c of STEP_CASES) {
-    process.stdout.write(`  step time: ${c.name} (${backends.join(', ')}${c.torch ? ', PyTorch' : ''}; ${rounds} rounds)\n`);
-    const times: Record<string, number[]> = { wasm: [], tensorflow: [], pytorch: [] };
-    const labels: Record<string, string> = {};
-    let reference: Awaited<ReturnType<typeof torchConvStep>> | undefined;
+    const lanes = lanesOf(c, native);
+    process.stdout.write(`  step time: ${c.name} (${lanes.map((l) => l.name).join('; ')}; ${rounds} rounds)\n`);
+    const times = new Map<string, number[]>(lanes.map((l) => [l.name, []]));
+    const notes: Record<string, string> = {};
     for (let round = 0; round < rounds; round++) {
-      for (const backend of backends) {
-        const step = await stepTime(completeConfig({ ...c.input, backend, runsDir }), c.warmup, c.timed);
-        times[backend].push(step.msPerStep);
-        labels[backend] = step.backend;
-      }
-      if (c.torch) {
-        reference = await torchConvStep(c.torch.model, c.torch.batch);
-        if ('msPerStep' in reference) times.pytorch.push(reference.msPerStep);
+      for (const lane of lanes) {
+        const step = await laneStep(c, lane, runsDir);
+        if ('unavailable' in step) notes[lane.name] = step.unavailable;
+        else {
+          times.get(lane.name)!.push(step.msPerStep);
+          if ('backend' in step && step.backend) notes[lane.name] = step.backend;
+        }
       }
     }
-    const summary = (backend: 'wasm' | 'tensorflow') => {
-      const ms = times[backend];
-      const perRound = (other: number[]) => ms.map((m, i) => ratio(m, other[i]));
-      return {
-        msPerStep: median(ms),
-        rounds: ms,
-        backend: labels[backend],
-        ...(times.pytorch.length === ms.length ? { overPyTorch: ratio(median(ms), median(times.pytorch)), overPyTorchRange: [Math.min(...perRound(times.pytorch)), Math.max(...perRound(times.pytorch))] } : {}),
-        ...(backend === 'tensorflow' ? { overWasm: ratio(median(ms), median(times.wasm)), overWasmRange: [Math.min(...perRound(times.wasm)), Math.max(...perRound(times.wasm))] } : {}),
-      };
+    const timed = lanes.filter((l) => times.get(l.name)!.length === rounds);
+    const compare = (a: Lane, b: Lane) => {
+      const [x, y] = [times.get(a.name)!, times.get(b.name)!];
+      const perRound = x.map((v, i) => ratio(v, y[i]));
+      return { ratio: ratio(median(x), median(y)), range: [Math.min(...perRound), Math.max(...perRound)] };
     };
+    const ratios: Record<string, { ratio: number; range: number[] }> = {};
+    const find = (kind: Lane['kind'], threads: number) => timed.find((l) => l.kind === kind && l.threads === threads);
+    for (const threads of [1, 2]) {
+      const [tfl, torch] = [find('tensorflow', threads), find('pytorch', threads)];
+      if (tfl && torch) {
+        ratios[`tensorflow / PyTorch, ${threads} thread${threads > 1 ? 's' : ''}`] = compare(tfl, torch);
+        targets.push({ case: c.name, target: `tensorflow ≤ ${TENSORFLOW_TARGET}x PyTorch, ${threads} thread${threads > 1 ? 's' : ''}`, ratio: compare(tfl, torch).ratio, met: compare(tfl, torch).ratio <= TENSORFLOW_TARGET });
+      }
+      const wasm = find('wasm', 1);
+      if (tfl && wasm) ratios[`tensorflow, ${threads} thread${threads > 1 ? 's' : ''} / wasm`] = compare(tfl, wasm);
+    }
+    const [wasm, torch1] = [find('wasm', 1), find('pytorch', 1)];
+    if (wasm && torch1) {
+      ratios['wasm / PyTorch, 1 thread'] = compare(wasm, torch1);
+      if (c.wasmTarget) targets.push({ case: c.name, target: `wasm ≤ ${WASM_TARGET}x PyTorch, 1 thread`, ratio: compare(wasm, torch1).ratio, met: compare(wasm, torch1).ratio <= WASM_TARGET });
+    }
     const profile = c.profile ? profileInWorker(c.input) : undefined;
     const kernels = profile && 'kernels' in profile ? (profile.kernels as { kernel: string; replaced: boolean }[]) : undefined;
-    out[c.name] = {
-      ...summary('wasm'),
-      ...(times.tensorflow.length ? { tensorflow: summary('tensorflow') } : {}),
-      ...(reference ? { pytorchOneThread: { ...reference, ...(times.pytorch.length ? { msPerStep: median(times.pytorch), rounds: times.pytorch } : {}) } } : {}),
+    cases[c.name] = {
+      lanes: Object.fromEntries(lanes.map((l) => [l.name, { ...(times.get(l.name)!.length === rounds ? { msPerStep: median(times.get(l.name)!), rounds: times.get(l.name) } : {}), ...(notes[l.name] ? { note: notes[l.name] } : {}) }])),
+      ratios,
       ...(profile ? { kernels: kernels ?? profile, stockConvKernels: kernels?.filter((k) => !k.replaced && SLOW_STOCK_KERNELS.includes(k.kernel)).map((k) => k.kernel) } : {}),
     };
   }
   fs.rmSync(runsDir, { recursive: true, force: true });
-  return out;
+  return { cases, targets, ...(native ? {} : { tensorflow: 'not installed: `genlab native install` adds it, and its lanes' }) };
 }
 
 /** 8gaussians' centres: 8 points every 45° at radius 4/√2. */

@@ -1,8 +1,8 @@
 /**
- * Runs the PyTorch reference scripts in bench/ (torch_vae.py; torch_conv.py for the DCGAN and the
- * PixelCNN): the same training steps in PyTorch, the yardstick GenLab's own step times are
- * compared against. Missing Python or torch is an expected state on most
- * machines, so it is reported as `unavailable` with the fix rather than thrown.
+ * Runs the PyTorch reference scripts in bench/ (torch_vae.py for the MNIST VAE, torch_models.py for
+ * the DCGAN, the PixelCNN, the DDPM U-Net and RealNVP on MNIST): the same training steps in PyTorch,
+ * the yardstick GenLab's own step times are compared against. Missing Python or torch is an
+ * expected state on most machines, so it is reported as `unavailable` with the fix rather than thrown.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface TorchResult {
   python: string;
 }
 
+export type TorchModel = 'vae' | 'dcgan' | 'pixelcnn' | 'ddpm' | 'realnvp';
+
 const INSTALL_FIX = 'sudo apt-get install python3-torch libopenblas0-pthread';
 // Debian's python3-torch installs for Debian's interpreter; the python3 first on PATH may be another.
 const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -30,13 +32,9 @@ const TIMEOUT_MS = 10 * 60 * 1000;
 // sits in the repository's bench folder.
 const BENCH = resolve(__dirname, '..', 'bench');
 
-export function torchVaeStep(opts: { batch: number; threads: number }): Promise<TorchResult | { unavailable: string }> {
-  return torchStep('torch_vae.py', ['--batch', String(opts.batch)], opts.threads);
-}
-
-/** One step of torch_conv.py's `model` with GenLab's default architecture, on one thread. */
-export function torchConvStep(model: 'dcgan' | 'pixelcnn', batch: number): Promise<TorchResult | { unavailable: string }> {
-  return torchStep('torch_conv.py', [model, '--batch', String(batch)], 1);
+/** One training step of `model`, GenLab's default architecture for it, at `batch` on `threads` threads. */
+export function torchModelStep(model: TorchModel, batch: number, threads: number): Promise<TorchResult | { unavailable: string }> {
+  return model === 'vae' ? torchStep('torch_vae.py', ['--batch', String(batch)], threads) : torchStep('torch_models.py', [model, '--batch', String(batch)], threads);
 }
 
 async function torchStep(script: string, scriptArgs: string[], threads: number): Promise<TorchResult | { unavailable: string }> {

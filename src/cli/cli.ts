@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type ConfigInput, completeConfig, DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PARAMETERS, FAMILIES, type Family, familyDefaults, MODULE, type ModelKind, modelDefaults, type TrainConfig } from '../protocol/config';
 import type { ModuleRef } from '../protocol/modelModule';
 import { describeModule } from '../shared/modelModules';
+import { nativeBackendInstalled } from '../shared/native/location';
 import { DATASETS, dataKindOf } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { RunSummary, TrainerMessage } from '../protocol/messages';
@@ -213,7 +214,7 @@ export function parseCommandLine(argv: string[], module?: ModuleRef): { config: 
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
   let config: TrainConfig;
   try {
-    config = completeConfig({ ...defined(input), model: defined(input.model ?? {}) });
+    config = completeConfig({ ...defined(input), model: defined(input.model ?? {}) }, { nativeInstalled: nativeBackendInstalled() });
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
     const field = err.path.replace(/^config\./, '').replace(/\[\d+\]$/, '');

@@ -20,6 +20,7 @@ import { fitDensityToCsv, fitHeightsExample, type ImageFolderChoices, trainOnIma
 import { registerExperiments, saveExperiment } from './experiments';
 import { FAMILY_SPECS } from '../protocol/families';
 import { datasetTitle } from '../protocol/external';
+import { nativeBackendInstalled } from '../shared/native/location';
 import { DENSITY_KIND_LABELS, DENSITY_KINDS } from '../protocol/families/spec';
 import { openSettings, showError } from './errorActions';
 import { registerModelModules } from './modelModules';
@@ -96,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): GenLabApi {
     };
     let config: TrainConfig | undefined;
     try {
-      config = overrides ? completeConfig({ ...base, ...overrides, ...ref } as ConfigInput<ModelKind>) : await pickTrainConfig(ref, base, saveExperiment);
+      config = overrides ? completeConfig({ ...base, ...overrides, ...ref } as ConfigInput<ModelKind>, { nativeInstalled: nativeBackendInstalled() }) : await pickTrainConfig(ref, base, saveExperiment);
     } catch (err) {
       void showError(vscode.l10n.t('GenLab: invalid training settings: {0}', err instanceof Error ? err.message : String(err)), [openSettings('genlab')]);
       return undefined;

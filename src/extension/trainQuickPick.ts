@@ -10,6 +10,7 @@ import { type ConfigInput, completeConfig, type DataSource, fitsDimension, type 
 import { DATASET_LABELS, dataKindOf, SOURCE_DATASETS } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { FamilySpec } from '../protocol/families/spec';
+import { nativeBackendInstalled } from '../shared/native/location';
 import { UserError } from '../shared/userError';
 import { ownDataRunName, pickColumns, pickCsvFile, pickImageFolder, pickImageSource, reportingUserErrors } from './ownData';
 
@@ -101,7 +102,7 @@ export async function pickTrainConfig(ref: ModelRef, base: BaseSettings, save?: 
   const spec = specOf(ref);
   const title = vscode.l10n.t('GenLab: {0}', spec.title);
   // The model (a family, or a module with its declaration) and the person's settings, and then the choices made here.
-  const fresh = (input: Partial<Input>): TrainConfig => completeConfig({ ...ref, ...base, ...input } as Input);
+  const fresh = (input: Partial<Input>): TrainConfig => completeConfig({ ...ref, ...base, ...input } as Input, { nativeInstalled: nativeBackendInstalled() });
   let draft: TrainConfig = fresh({});
   for (;;) {
     const items: Item[] = [

@@ -177,17 +177,29 @@ export type ConfigInput<F extends ModelKind = Family> = [F] extends [Family] ? B
 type BuiltInInput<F extends Family> = Partial<Omit<Common, 'family' | 'module'>> & { family: F; module?: undefined; epochs?: number; steps?: number; model?: Partial<FamilyOptions[F]> };
 type ModuleInput = Partial<Omit<Common, 'family' | 'module'>> & { family: 'module'; module: ModuleRef; epochs?: number; steps?: number; model?: Partial<ModuleOptions> };
 
-/** The model's defaults for this kind of data (its default dataset's kind when none is given). */
-export function familyDefaults<F extends Family>(family: F, dataset?: DatasetName): KindDefaults<FamilyOptions[F]> {
-  return modelDefaults({ family } as ModelRef, dataset) as KindDefaults<FamilyOptions[F]>;
+/** The model's defaults for this kind of data (its default dataset's kind when none is given), on the native backend where `native`. */
+export function familyDefaults<F extends Family>(family: F, dataset?: DatasetName, native = false): KindDefaults<FamilyOptions[F]> {
+  return modelDefaults({ family } as ModelRef, dataset, native) as KindDefaults<FamilyOptions[F]>;
 }
 
 /** familyDefaults for a built-in family or a module. */
-export function modelDefaults(model: ModelRef, dataset?: DatasetName): KindDefaults<object> {
+export function modelDefaults(model: ModelRef, dataset?: DatasetName, native = false): KindDefaults<object> {
   const spec = specOf(model);
   const defaults = spec.defaults as Partial<Record<string, KindDefaults<object>>>;
-  return defaults[dataKindOf(dataset ?? spec.defaultDataset)] ?? defaults[dataKindOf(spec.defaultDataset)]!;
+  const kind = defaults[dataKindOf(dataset ?? spec.defaultDataset)] ?? defaults[dataKindOf(spec.defaultDataset)]!;
+  if (!native || !kind.native) return kind;
+  const { model: nativeModel, ...rest } = kind.native;
+  return { ...kind, ...rest, model: { ...kind.model, ...nativeModel } };
 }
+
+/** How completeConfig fills what the input leaves out. */
+export interface CompletionContext {
+  /** GenLab's native backend is installed, so that `auto` will train on it. */
+  nativeInstalled?: boolean;
+}
+
+/** Whether a run of `backend` trains on the native backend, and so takes the families' native defaults. */
+export const trainsNative = (backend: BackendChoice, context: CompletionContext) => backend === 'tensorflow' || (backend === 'auto' && context.nativeInstalled === true);
 
 /** MNIST's and Fashion-MNIST's training images. */
 const MNIST_TRAIN_IMAGES = 60000;
@@ -197,21 +209,25 @@ const MNIST_TRAIN_IMAGES = 60000;
  * family's defaults take on MNIST (what they were tuned for). Epochs would not do: ten passes over
  * a folder of fifty images are a few steps.
  */
-function ownImagesBudget(model: ModelRef): { steps: number } {
-  const { budget, batchSize = CONFIG_DEFAULTS.batchSize } = modelDefaults(model, 'mnist');
+function ownImagesBudget(model: ModelRef, native: boolean): { steps: number } {
+  const { budget, batchSize = CONFIG_DEFAULTS.batchSize } = modelDefaults(model, 'mnist', native);
   return 'steps' in budget ? budget : { steps: Math.round(budget.epochs * Math.ceil(MNIST_TRAIN_IMAGES / batchSize)) };
 }
 
-/** Fills the family's defaults (for the kind of data chosen) where the input is silent, and validates the result. */
-export function completeConfig<F extends ModelKind>(input: ConfigInput<F>): TrainConfig<F> {
+/**
+ * Fills the family's defaults (for the kind of data chosen, and for the native backend where the
+ * run will train on it) where the input is silent, and validates the result.
+ */
+export function completeConfig<F extends ModelKind>(input: ConfigInput<F>, context: CompletionContext = {}): TrainConfig<F> {
   // The family (or the module's declaration) picks the defaults, so it is checked before they are looked up.
   oneOf([...FAMILIES, MODULE])(input.family, 'config.family');
   if (input.family === MODULE) moduleRef(input.module, 'config.module');
   const ref = input as ModelRef;
   const spec = specOf(ref);
   const dataset = input.dataset ?? spec.defaultDataset;
-  const { model, budget: kindBudget, ...defaults } = modelDefaults(ref, dataset);
-  const budget = dataset === 'image-folder' && spec.defaults.images ? ownImagesBudget(ref) : kindBudget;
+  const native = trainsNative(input.backend ?? CONFIG_DEFAULTS.backend, context);
+  const { model, budget: kindBudget, native: _tuned, ...defaults } = modelDefaults(ref, dataset, native);
+  const budget = dataset === 'image-folder' && spec.defaults.images ? ownImagesBudget(ref, native) : kindBudget;
   const budgetGiven = input.epochs !== undefined || input.steps !== undefined;
   const filled = {
     ...CONFIG_DEFAULTS,

@@ -115,6 +115,30 @@ test('switching a family to the other kind of data takes that kind\'s defaults',
   assert.notDeepEqual(images.model, points.model);
 });
 
+test('a run that will train on the native backend takes the family\'s native defaults; one on wasm, or told otherwise, does not', () => {
+  const tuned = FAMILIES.flatMap((family) => (['points', 'images'] as const).flatMap((kind) => {
+    const defaults = FAMILY_SPECS[family].defaults[kind];
+    return defaults?.native ? [{ family, dataset: kind === 'images' ? ('mnist' as const) : ('moons' as const), plain: defaults, native: defaults.native }] : [];
+  }));
+  assert.deepEqual(tuned.map((t) => t.family).sort(), ['pixelcnn', 'vae'], 'the families tuned for the native backend');
+  for (const { family, dataset, plain, native } of tuned) {
+    const on = (backend: 'auto' | 'tensorflow' | 'wasm', nativeInstalled: boolean) => completeConfig({ family, dataset, backend }, { nativeInstalled });
+    const budget = (c: { epochs?: number; steps?: number }) => (c.epochs !== undefined ? { epochs: c.epochs } : { steps: c.steps });
+    for (const c of [on('tensorflow', false), on('auto', true)]) {
+      assert.deepEqual(budget(c), native.budget ?? plain.budget, family);
+      assert.equal(c.batchSize, native.batchSize ?? plain.batchSize ?? c.batchSize, family);
+      assert.deepEqual(c.model, { ...plain.model, ...native.model }, family);
+    }
+    for (const c of [on('auto', false), on('wasm', true)]) {
+      assert.deepEqual(budget(c), plain.budget, family);
+      assert.deepEqual(c.model, plain.model, family);
+    }
+    // What the person chose wins over either.
+    const chosen = completeConfig({ family, dataset, backend: 'tensorflow', batchSize: 16, epochs: 2 });
+    assert.deepEqual([chosen.batchSize, chosen.epochs], [16, 2]);
+  }
+});
+
 test('your own data: a CSV needs its `data`, one column fits 1-D families, two fit 2-D ones', () => {
   const csv = (columns: string[]) => ({ type: 'csv' as const, path: '/data/heights.csv', columns });
   assert.equal(completeConfig({ family: 'gaussian', dataset: 'csv', data: csv(['height_cm']) }).data?.type, 'csv');

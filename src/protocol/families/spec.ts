@@ -25,6 +25,11 @@ export interface KindDefaults<O> {
   batchSize?: number;
   evalEvery?: number;
   model: O;
+  /**
+   * What changes where the run will train on the native backend (tensorflow), whose larger batches
+   * and convolutions cost less per example than on wasm: tuned there as the rest is on wasm.
+   */
+  native?: Partial<Pick<KindDefaults<O>, 'budget' | 'learningRate' | 'batchSize' | 'evalEvery'>> & { model?: Partial<O> };
 }
 
 /** The shape of one training example: a point of `dim` coordinates, or an image. */

@@ -60,3 +60,6 @@ export function nativeInstalls(env: NodeJS.ProcessEnv = process.env): NativeInst
   const present = [...NATIVE_VARIANTS].reverse().map((variant) => findNativeInstall(env, variant)).filter((i) => i.ok || i.problem !== NOT_INSTALLED);
   return present.length ? present : [findNativeInstall(env, 'cpu')];
 }
+
+/** Whether a build the trainer can load is installed: `auto` then trains on it, with the families' native defaults. */
+export const nativeBackendInstalled = (env: NodeJS.ProcessEnv = process.env) => nativeInstalls(env).some((i) => i.ok);
