@@ -3,10 +3,12 @@
  * table. Each backend is measured in its own process (so peak RSS is its own), and the PyTorch
  * reference runs in the same session on the same machine, so ratios compare like with like.
  *
- *   node dist/bench.js [--quick] [--no-quality] [--steps-only]
- *     --quick       fewer timed steps, no quality run (a smoke check of the bench itself)
- *     --no-quality  skip the 10-epoch VAE quality run (about 4 minutes)
- *     --steps-only  only every family's step on each backend and in PyTorch (about 15 minutes)
+ *   node dist/bench.js [--quick] [--no-quality] [--steps-only] [--install-only]
+ *     --quick         fewer timed steps, no quality run (a smoke check of the bench itself)
+ *     --no-quality    skip the 10-epoch VAE quality run (about 4 minutes)
+ *     --steps-only    only every family's step on each backend and thread count, and in PyTorch
+ *                     (about 30 minutes with the native backend installed)
+ *     --install-only  only Install Native Backend from nothing to the first native step (about a minute)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,12 +19,15 @@ import { type BackendName, completeConfig, type TrainConfig } from '../src/proto
 import type { RunSummary } from '../src/protocol/messages';
 import { initBackend } from '../src/trainer/backend/select';
 import { benchConvKernels } from '../src/trainer/backend/kernelBench';
+import { diskUse, installNativeBackend } from '../src/shared/native/install';
 import { TrainerClient } from '../src/shared/trainerClient';
+import { UserError } from '../src/shared/userError';
 import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatasets';
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
 import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
 import { INSPECTOR_CASES, inspectorOverhead } from './inspector';
+import { withProcessEnv } from './processEnv';
 import { torchModelStep } from './torchReference';
 import { vsixFigures } from './vsix';
 import { manyRunsFigures } from './manyRuns';
@@ -92,13 +97,13 @@ function runWorker(workerArgs: string[]): Record<string, unknown> | { unavailabl
 }
 
 /** Runs the trainer process as the CLI and the extension do; resolves with timings and the summary. */
-function trainerRun(config: TrainConfig): Promise<{ readyMs: number; firstStepMs: number; summary: RunSummary }> {
+function trainerRun(config: TrainConfig, env: Record<string, string> = {}): Promise<{ readyMs: number; firstStepMs: number; summary: RunSummary }> {
   const t0 = performance.now();
   let readyMs = NaN;
   let firstStepMs = NaN;
   let summary: RunSummary | undefined;
   let error = '';
-  const client = TrainerClient.start(
+  const client = withProcessEnv(env, () => TrainerClient.start(
     config,
     {
       onMessage: (m) => {
@@ -112,11 +117,51 @@ function trainerRun(config: TrainConfig): Promise<{ readyMs: number; firstStepMs
       onInvalid: (p) => (error = p),
     },
     path.join(__dirname, 'trainer.js'),
-  );
+  ));
   return client.exited.then(() => {
     if (!summary) throw new Error(`trainer run failed: ${error}`);
     return { readyMs: Math.round(readyMs), firstStepMs: Math.round(firstStepMs), summary };
   });
+}
+
+/**
+ * Install Native Backend from nothing (no install, no cached download) to the first step trained
+ * on it, and the disk it takes, in temporary folders removed afterwards. Skipped (`skipped`, with
+ * why) where the machine cannot install it: no toolchain, no pip index.
+ */
+async function nativeInstallFigures(): Promise<Record<string, unknown>> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-native-'));
+  const env = { GENLAB_NATIVE_DIR: path.join(root, 'native'), GENLAB_CACHE_DIR: path.join(root, 'cache') };
+  const stages: { stage: string; atSeconds: number }[] = [];
+  const t0 = performance.now();
+  const seconds = (ms: number) => Math.round(ms / 100) / 10;
+  try {
+    const { manifest } = await installNativeBackend({
+      env: { ...process.env, ...env },
+      progress: {
+        report: (message) => {
+          const stage = message.split(' (')[0];
+          if (stages.at(-1)?.stage !== stage) stages.push({ stage, atSeconds: seconds(performance.now() - t0) });
+        },
+        log: () => {},
+      },
+    });
+    const installedMs = performance.now() - t0;
+    const run = await trainerRun(completeConfig({ family: 'vae', backend: 'tensorflow', steps: 3, evalEvery: 1000, runsDir: path.join(root, 'runs') }), env);
+    return {
+      route: manifest.libtensorflow.source,
+      installSeconds: seconds(installedMs),
+      toFirstNativeStepSeconds: seconds(installedMs + run.firstStepMs),
+      installedMb: Math.round(manifest.bytes / 1e6),
+      downloadCacheMb: Math.round(diskUse(env.GENLAB_CACHE_DIR) / 1e6),
+      stages,
+    };
+  } catch (err) {
+    if (err instanceof UserError) return { skipped: `${err.message} ${err.hint}` };
+    throw err;
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -148,6 +193,12 @@ async function main(): Promise<void> {
     results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
     fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     printRows(stepRows(results));
+    return;
+  }
+  if (args.has('--install-only')) {
+    results.nativeInstall = await nativeInstallFigures();
+    fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(results.nativeInstall, null, 2)}\n`);
     return;
   }
   const timedSteps = quick ? 5 : 100;
@@ -187,6 +238,9 @@ async function main(): Promise<void> {
 
   process.stdout.write('Every family\'s training step on each backend and thread count, with PyTorch references…\n');
   results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
+
+  process.stdout.write('Install Native Backend from nothing to the first native step…\n');
+  results.nativeInstall = await nativeInstallFigures();
 
   process.stdout.write('The Model tab: what recording norms and activations costs, at each family\'s default evaluation interval…\n');
   results.inspectorOverhead = Object.fromEntries(INSPECTOR_CASES.map((c) => [c.name, runWorker(['inspector', JSON.stringify(c.input), quick ? '2' : '7'])]));

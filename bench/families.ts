@@ -14,6 +14,7 @@ import { Batcher, loadDataset } from '../src/trainer/data/dataset';
 import { familyOf } from '../src/trainer/families/registry';
 import { Rng } from '../src/trainer/rng';
 import { findNativeInstall } from '../src/shared/native/location';
+import { withProcessEnv } from './processEnv';
 import { type TorchModel, torchModelStep } from './torchReference';
 
 const TRAINER = path.join(__dirname, 'trainer.js');
@@ -27,10 +28,7 @@ function stepTime(config: TrainConfig, warmup: number, timed: number, env: Recor
     const at = new Map<number, number>();
     let backend = '';
     let error = '';
-    // The trainer inherits this process's environment when it is forked, inside start().
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    const client = TrainerClient.start(
+    const client: TrainerClient = withProcessEnv(env, () => TrainerClient.start(
       { ...config, steps: warmup + timed + 1000, epochs: undefined, evalEvery: 1_000_000 } as TrainConfig,
       {
         onMessage: (m: TrainerMessage) => {
@@ -44,11 +42,7 @@ function stepTime(config: TrainConfig, warmup: number, timed: number, env: Recor
         onInvalid: (p) => (error = p),
       },
       TRAINER,
-    );
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    ));
     void client.exited.then(() => {
       const gaps = Array.from({ length: timed }, (_, i) => at.get(warmup + i + 1)! - at.get(warmup + i)!).filter(Number.isFinite);
       if (gaps.length < timed) return reject(new Error(`${config.family} on ${config.dataset}: the trainer stopped early. ${error}`));

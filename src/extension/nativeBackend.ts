@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as vscode from 'vscode';
-import { NATIVE_PACKAGES, type NativeVariant, TFJS_VERSION } from '../protocol/native';
+import { nativePackageName, type NativeVariant, TFJS_VERSION } from '../protocol/native';
 import { describeInstall } from '../shared/native/describe';
 import { installNativeBackend, removeNativeBackend } from '../shared/native/install';
 import { findNativeInstall, nativeInstalls, NOT_INSTALLED } from '../shared/native/location';
@@ -59,7 +59,7 @@ async function install(log: vscode.LogOutputChannel): Promise<string | undefined
     const forced = vscode.workspace.getConfiguration('genlab').get<string>('backend', 'auto');
     const message = vscode.l10n.t(
       'Native backend installed: {0} {1} with libtensorflow {2}, {3} MB, in {4} s. New runs train on it.',
-      NATIVE_PACKAGES[variant].split('/')[1],
+      nativePackageName(variant),
       TFJS_VERSION,
       manifest.libtensorflow.version,
       megabytes(manifest.bytes),

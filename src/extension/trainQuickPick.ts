@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type ConfigInput, completeConfig, type DataSource, fitsDimension, type ModelKind, type ModelRef, specOf, type TrainConfig } from '../protocol/config';
+import { type ConfigInput, completeConfig, type DataSource, fitsDimension, type ModelKind, type ModelRef, modelDefaults, specOf, type TrainConfig, trainsNative } from '../protocol/config';
 import { DATASET_LABELS, dataKindOf, SOURCE_DATASETS } from '../protocol/datasets';
 import { DecodeError } from '../protocol/decode';
 import type { FamilySpec } from '../protocol/families/spec';
@@ -102,11 +102,20 @@ export async function pickTrainConfig(ref: ModelRef, base: BaseSettings, save?: 
   const spec = specOf(ref);
   const title = vscode.l10n.t('GenLab: {0}', spec.title);
   // The model (a family, or a module with its declaration) and the person's settings, and then the choices made here.
-  const fresh = (input: Partial<Input>): TrainConfig => completeConfig({ ...ref, ...base, ...input } as Input, { nativeInstalled: nativeBackendInstalled() });
+  const context = { nativeInstalled: nativeBackendInstalled() };
+  const fresh = (input: Partial<Input>): TrainConfig => completeConfig({ ...ref, ...base, ...input } as Input, context);
   let draft: TrainConfig = fresh({});
   for (;;) {
+    // Said where the defaults are the native backend's, so that the person knows why they differ from the README's.
+    const tuned = trainsNative(draft.backend, context) && modelDefaults(ref, draft.dataset).native !== undefined;
     const items: Item[] = [
-      { action: 'start', label: vscode.l10n.t('$(play) Start training'), description: summary(draft), alwaysShow: true },
+      {
+        action: 'start',
+        label: vscode.l10n.t('$(play) Start training'),
+        description: summary(draft),
+        ...(tuned ? { detail: vscode.l10n.t('Defaults for the native backend (tensorflow), where this model’s steps cost less') } : {}),
+        alwaysShow: true,
+      },
       { action: 'start', label: '', kind: vscode.QuickPickItemKind.Separator },
       { action: 'dataset', label: vscode.l10n.t('$(database) Dataset'), description: datasetLabel(draft.dataset, draft.data) },
       ...fieldsOf(spec, draft).map((f): Item => ({ action: f, label: `$(edit) ${f.label}`, description: show(read(draft, f.path)) })),

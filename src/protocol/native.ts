@@ -22,6 +22,8 @@ export const LIBTENSORFLOW_SOURCES = ['upstream', 'pypi'] as const;
 export const NATIVE_VARIANTS = ['cpu', 'gpu'] as const;
 export type NativeVariant = (typeof NATIVE_VARIANTS)[number];
 export const NATIVE_PACKAGES: Record<NativeVariant, string> = { cpu: '@tensorflow/tfjs-node', gpu: '@tensorflow/tfjs-node-gpu' };
+/** The package's name without its scope (tfjs-node, tfjs-node-gpu): its install's folder, and how messages name it. */
+export const nativePackageName = (variant: NativeVariant) => NATIVE_PACKAGES[variant].split('/')[1];
 /** TensorFlow's wheels on the pip index: the CPU-only one, and the one built with CUDA (Linux). */
 export const WHEEL_PROJECTS: Record<NativeVariant, string> = { cpu: 'tensorflow-cpu', gpu: 'tensorflow' };
 

@@ -1,11 +1,11 @@
 /** The native backend in a sentence, for `genlab native status` and the extension. */
-import { NATIVE_PACKAGES } from '../../protocol/native';
+import { nativePackageName } from '../../protocol/native';
 import { type NativeInstall, NOT_INSTALLED } from './location';
 
 const SOURCE = { upstream: "tfjs-node's own download", pypi: "TensorFlow's wheel from the pip index" } as const;
 
 export function describeInstall(install: NativeInstall): string {
-  const name = NATIVE_PACKAGES[install.variant].split('/')[1];
+  const name = nativePackageName(install.variant);
   const command = `GenLab: Install Native Backend, or \`genlab native install${install.variant === 'gpu' ? ' --gpu' : ''}\``;
   if (!install.ok) {
     const fix = install.problem === NOT_INSTALLED ? `${command}, adds it` : `${command}, replaces it`;

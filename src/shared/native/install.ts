@@ -15,7 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NATIVE_PACKAGES, NATIVE_VARIANTS, type NativeManifest, type NativeVariant, TFJS_VERSION, UPSTREAM_LIBTENSORFLOW, WHEEL_PROJECTS, WHEEL_TENSORFLOW } from '../../protocol/native';
+import { NATIVE_PACKAGES, nativePackageName, NATIVE_VARIANTS, type NativeManifest, type NativeVariant, TFJS_VERSION, UPSTREAM_LIBTENSORFLOW, WHEEL_PROJECTS, WHEEL_TENSORFLOW } from '../../protocol/native';
 import { writeJsonAtomic } from '../atomicFile';
 import { UserError } from '../userError';
 import { cachedDownload, downloadCache } from './download';
@@ -137,7 +137,7 @@ async function fromWheel(tools: Tools, staging: string, env: NodeJS.ProcessEnv, 
   progress.report('Unpacking libtensorflow from the wheel', 0.66);
   await layOutLibtensorflow(file, path.join(tfjsNodePackage(staging, tools.variant), 'deps'), signal);
   if (tools.variant === 'gpu') keepLaidOutLibtensorflow(tfjsNodePackage(staging, 'gpu'));
-  progress.report(`Building the ${NATIVE_PACKAGES[tools.variant].split('/')[1]} addon against it (about a minute)`, 0.72);
+  progress.report(`Building the ${nativePackageName(tools.variant)} addon against it (about a minute)`, 0.72);
   await tools.run('npm', ['rebuild', NATIVE_PACKAGES[tools.variant], '--foreground-scripts'], staging, { npm_config_nodedir: nodedir });
   return { libtensorflow: { version: WHEEL_TENSORFLOW, source: 'pypi', url: wheel.url, sha256: wheel.sha256 }, addon: 'built' };
 }

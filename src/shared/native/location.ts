@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NATIVE_PACKAGES, NATIVE_VARIANTS, type NativeManifest, nativeManifest, type NativeVariant, TFJS_VERSION } from '../../protocol/native';
+import { NATIVE_PACKAGES, nativePackageName, NATIVE_VARIANTS, type NativeManifest, nativeManifest, type NativeVariant, TFJS_VERSION } from '../../protocol/native';
 import { problemText, readJsonFile } from '../decodedFiles';
 
 export const MANIFEST_FILE = 'native.json';
@@ -33,7 +33,7 @@ export function nativeRoot(env: NodeJS.ProcessEnv = process.env): string {
  * GenLab's install never breaks another's and both builds can be kept.
  */
 export function installDir(env: NodeJS.ProcessEnv = process.env, variant: NativeVariant = 'cpu', version = TFJS_VERSION): string {
-  return path.join(nativeRoot(env), `${NATIVE_PACKAGES[variant].split('/')[1]}-${version}`);
+  return path.join(nativeRoot(env), `${nativePackageName(variant)}-${version}`);
 }
 
 /** The tfjs-node (or tfjs-node-gpu) package folder inside an install. */
@@ -46,7 +46,7 @@ export type NativeInstall = { ok: true; dir: string; variant: NativeVariant; man
 /** The install of `variant` this GenLab can load, or why there is none. A folder without its manifest is an install that never finished. */
 export function findNativeInstall(env: NodeJS.ProcessEnv = process.env, variant: NativeVariant = 'cpu'): NativeInstall {
   const dir = installDir(env, variant);
-  const name = NATIVE_PACKAGES[variant].split('/')[1];
+  const name = nativePackageName(variant);
   if (!fs.existsSync(dir)) return { ok: false, dir, variant, problem: NOT_INSTALLED };
   const read = readJsonFile(path.join(dir, MANIFEST_FILE), nativeManifest);
   if (!read.ok) return { ok: false, dir, variant, problem: `damaged (${problemText(read.problem)})` };

@@ -14,7 +14,7 @@ import type { WasmModule } from './wasmAsm';
 import { registerWasmConvKernels } from './wasmConvKernels';
 import { registerWasmFastPaths, registerWasmTrainingKernels } from './wasmKernels';
 import { fastPathsOff, WASM_MODULES } from './wasmModules';
-import { NATIVE_PACKAGES, type NativeVariant } from '../../protocol/native';
+import { NATIVE_PACKAGES, nativePackageName, type NativeVariant } from '../../protocol/native';
 import { findNativeInstall, NOT_INSTALLED, tfjsNodePackage } from '../../shared/native/location';
 
 export interface BackendInfo {
@@ -28,7 +28,7 @@ export interface BackendInfo {
   replacedKernels: string[];
 }
 
-const GPU_PACKAGE_NAME = NATIVE_PACKAGES.gpu.split('/')[1];
+const GPU_PACKAGE_NAME = nativePackageName('gpu');
 const TFJS_NODE_HINT = 'run GenLab: Install Native Backend (or `genlab native install`), or use --backend wasm';
 
 /**
@@ -79,7 +79,7 @@ function loadTfjsNode(notes: string[]): { name: string; version: string; from: s
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
   let problem = NOT_INSTALLED;
   for (const variant of ['gpu', 'cpu'] as const) {
-    const name = NATIVE_PACKAGES[variant].split('/')[1];
+    const name = nativePackageName(variant);
     const found = loadVariant(variant);
     if ('version' in found) return { name, ...found };
     // A missing GPU build is the usual case and goes unsaid; the CPU build's absence is the note.
