@@ -7,7 +7,8 @@
  *     --quick         fewer timed steps, no quality run (a smoke check of the bench itself)
  *     --no-quality    skip the 10-epoch VAE quality run (about 4 minutes)
  *     --steps-only    only every family's step on each backend and thread count, and in PyTorch
- *                     (about 30 minutes with the native backend installed)
+ *                     (about 30 minutes with the native backend installed); --steps-only='NAME;…'
+ *                     measures the cases whose names start so again, into the results there
  *     --install-only  only Install Native Backend from nothing to the first native step (about a minute)
  */
 import { execFileSync } from 'node:child_process';
@@ -25,7 +26,7 @@ import { UserError } from '../src/shared/userError';
 import { binarizeBatch, loadImageDataset } from '../src/trainer/data/imageDatasets';
 import { vaeFamily } from '../src/trainer/families/vae';
 import { Rng } from '../src/trainer/rng';
-import { familyStepTimes, stepKernelProfile, taxonomyQuality } from './families';
+import { familyStepTimes, mergeStepTimes, type StepTimes, stepKernelProfile, taxonomyQuality } from './families';
 import { INSPECTOR_CASES, inspectorOverhead } from './inspector';
 import { withProcessEnv } from './processEnv';
 import { torchModelStep } from './torchReference';
@@ -189,15 +190,21 @@ function machine() {
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), machine: machine() };
-  if (args.has('--steps-only')) {
-    results.familySteps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]));
+  const only = [...args].find((a) => a.startsWith('--steps-only='))?.slice('--steps-only='.length).split(';');
+  if (args.has('--steps-only') || only) {
+    const steps = await familyStepTimes(fs.mkdtempSync(path.join(os.tmpdir(), 'genlab-bench-steps-')), (input) => runWorker(['profile', JSON.stringify(input)]), only);
+    const earlier = only && fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { date: string; familySteps?: StepTimes }) : undefined;
+    results.familySteps = earlier?.familySteps ? mergeStepTimes(earlier.familySteps, steps) : steps;
+    if (earlier?.familySteps) Object.assign(results, { date: earlier.date, remeasured: { date: results.date, cases: Object.keys(steps.cases) } });
     fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     printRows(stepRows(results));
     return;
   }
   if (args.has('--install-only')) {
+    // Added to the figures already there, as it measures one thing.
+    const earlier = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : results;
     results.nativeInstall = await nativeInstallFigures();
-    fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    fs.writeFileSync(RESULTS, `${JSON.stringify({ ...earlier, nativeInstall: { date: results.date, ...(results.nativeInstall as object) } }, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(results.nativeInstall, null, 2)}\n`);
     return;
   }

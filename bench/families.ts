@@ -151,7 +151,8 @@ function lanesOf(c: StepCase, native: boolean): Lane[] {
 /** One lane's step time: tensorflow's thread pools are sized by libtensorflow's environment variables, read when it starts in the trainer. */
 async function laneStep(c: StepCase, lane: Lane, runsDir: string): Promise<{ msPerStep: number; backend?: string } | { unavailable: string }> {
   if (lane.kind === 'pytorch') return torchModelStep(c.torch!.model, c.torch!.batch, lane.threads);
-  const config = completeConfig({ ...c.input, backend: lane.kind, runsDir });
+  // The same model in every lane: the defaults wasm takes, not the native ones tuned to tensorflow.
+  const config = { ...completeConfig({ ...c.input, backend: 'wasm', runsDir }), backend: lane.kind };
   if (lane.kind === 'wasm') return stepTime(config, c.warmup, c.timed);
   const pools = { TF_NUM_INTRAOP_THREADS: String(lane.threads), TF_NUM_INTEROP_THREADS: String(lane.threads) };
   return stepTime(config, c.warmup, c.timed, pools);
@@ -164,11 +165,11 @@ async function laneStep(c: StepCase, lane: Lane, runsDir: string): Promise<{ msP
  * in a fresh process (one backend set-up per case). wasm has one lane: its threaded build cannot
  * link GenLab's kernels yet.
  */
-export async function familyStepTimes(runsDir: string, profileInWorker: (input: ConfigInput) => Record<string, unknown>, rounds = 3): Promise<Record<string, unknown>> {
+export async function familyStepTimes(runsDir: string, profileInWorker: (input: ConfigInput) => Record<string, unknown>, only?: string[], rounds = 3): Promise<StepTimes> {
   const cases: Record<string, unknown> = {};
   const native = findNativeInstall().ok;
-  const targets: { case: string; target: string; ratio: number; met: boolean }[] = [];
-  for (const c of STEP_CASES) {
+  const targets: StepTarget[] = [];
+  for (const c of STEP_CASES.filter((c) => !only || only.some((name) => c.name.startsWith(name)))) {
     const lanes = lanesOf(c, native);
     process.stdout.write(`  step time: ${c.name} (${lanes.map((l) => l.name).join('; ')}; ${rounds} rounds)\n`);
     const times = new Map<string, number[]>(lanes.map((l) => [l.name, []]));
@@ -215,6 +216,24 @@ export async function familyStepTimes(runsDir: string, profileInWorker: (input: 
   }
   fs.rmSync(runsDir, { recursive: true, force: true });
   return { cases, targets, ...(native ? {} : { tensorflow: 'not installed: `genlab native install` adds it, and its lanes' }) };
+}
+
+export interface StepTarget {
+  case: string;
+  target: string;
+  ratio: number;
+  met: boolean;
+}
+export interface StepTimes {
+  cases: Record<string, unknown>;
+  targets: StepTarget[];
+  tensorflow?: string;
+}
+
+/** `fresh` cases measured again, in place of their figures in `before` (a whole run's). */
+export function mergeStepTimes(before: StepTimes, fresh: StepTimes): StepTimes {
+  const remeasured = Object.keys(fresh.cases);
+  return { ...before, cases: { ...before.cases, ...fresh.cases }, targets: [...before.targets.filter((t) => !remeasured.includes(t.case)), ...fresh.targets] };
 }
 
 /** 8gaussians' centres: 8 points every 45° at radius 4/√2. */
